@@ -1,0 +1,329 @@
+//! The `deal` command: a thin shell over the library.
+
+use std::fs::File;
+use std::io::{self, BufReader, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use miette::Diagnostic;
+use thiserror::Error;
+
+use deal::driver::{self, AsOf, BadAt, LoadError};
+use deal::eval::Engine;
+use deal::events::EventReader;
+use deal::render::{render, Style};
+use deal::report::{text, Report};
+use deal::source::SourceFile;
+use deal::syntax::SyntaxError;
+
+const EVALUATED: u8 = 0;
+const BREACHED: u8 = 1;
+const INVALID: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "deal", version, about = "Contracts as code: check a .deal contract and replay dated events against it")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// How diagnostics are drawn: `human` (graphical) or `narrated` (plain sentences, for screen readers).
+    #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human)]
+    error_format: ErrorFormat,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and check contracts without events. Exit 0 if clean (warnings allowed), 2 on errors.
+    Check {
+        /// The `.deal` files to check.
+        #[arg(required = true)]
+        files: Vec<String>,
+    },
+    /// Replay events against a contract and report its state.
+    /// Exit 0 if no breach, 1 if breaches were found, 2 if the contract or the events are invalid.
+    Run {
+        /// The `.deal` contract.
+        contract: String,
+        /// The events, as JSON Lines; `-` reads standard input.
+        #[arg(long)]
+        events: String,
+        /// Report as of this date (the end of that day) or RFC 3339 date-time. Default: the last event.
+        #[arg(long)]
+        at: Option<String>,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Fill or override a term for a what-if run, e.g. `--set future_profit_rate=10%`.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        sets: Vec<String>,
+        /// Go on past bad event lines, writing each one verbatim with its reason to this file.
+        #[arg(long, value_name = "FILE")]
+        rejects: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum ErrorFormat {
+    Human,
+    Narrated,
+}
+
+#[derive(Debug, Error, Diagnostic)]
+enum CliError {
+    #[error("cannot read `{path}`: {reason}")]
+    #[diagnostic(code(deal::cli::unreadable), help("check the path and the file's permissions"))]
+    Unreadable { path: String, reason: String },
+    #[error("`{path}` is not valid UTF-8 text")]
+    #[diagnostic(code(deal::parse::not_utf8), help("save the contract as UTF-8 text; the first invalid byte is at offset {offset}"))]
+    NotUtf8 { path: String, offset: usize },
+    #[error("`--set {text}` does not say NAME=VALUE")]
+    #[diagnostic(code(deal::cli::bad_set), help("write it as `--set future_profit_rate=10%`"))]
+    SetSyntax { text: String },
+    #[error("cannot write `{path}`: {reason}")]
+    #[diagnostic(code(deal::cli::unwritable), help("check that the folder exists and can be written"))]
+    Unwritable { path: String, reason: String },
+    #[error("{message}")]
+    #[diagnostic(code(deal::cli::usage))]
+    Usage {
+        message: String,
+        #[help]
+        help: Option<String>,
+    },
+}
+
+struct Out {
+    style: Style,
+}
+
+impl Out {
+    fn diag(&self, d: &dyn Diagnostic) {
+        let _ = io::stderr().write_all(render(d, self.style).as_bytes());
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage(e),
+    };
+    let color = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let style = match cli.error_format {
+        ErrorFormat::Human => Style::Graphical { color, width: 100 },
+        ErrorFormat::Narrated => Style::Narrated,
+    };
+    let out = Out { style };
+    let code = match cli.command {
+        Command::Check { files } => check(&out, &files),
+        Command::Run {
+            contract,
+            events,
+            at,
+            format,
+            sets,
+            rejects,
+        } => run(&out, &contract, &events, at.as_deref(), format, &sets, rejects.as_deref()),
+    };
+    ExitCode::from(code)
+}
+
+fn usage(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+        let _ = e.print();
+        return ExitCode::from(EVALUATED);
+    }
+    let rendered = e.render().to_string();
+    let mut lines = rendered.lines().filter(|l| !l.trim().is_empty());
+    let message = lines
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .to_string();
+    let rest: Vec<&str> = lines.map(str::trim).collect();
+    let help = if rest.is_empty() { None } else { Some(rest.join("\n")) };
+    let color = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let out = Out {
+        style: Style::Graphical { color, width: 100 },
+    };
+    out.diag(&CliError::Usage { message, help });
+    ExitCode::from(INVALID)
+}
+
+fn read_source(out: &Out, path: &str) -> Option<SourceFile> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            out.diag(&CliError::Unreadable {
+                path: path.to_string(),
+                reason: e.to_string(),
+            });
+            return None;
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => Some(SourceFile::new(path, text)),
+        Err(e) => {
+            out.diag(&CliError::NotUtf8 {
+                path: path.to_string(),
+                offset: e.utf8_error().valid_up_to(),
+            });
+            None
+        }
+    }
+}
+
+/// Loads a contract, printing its diagnostics; `None` if it has errors.
+fn load(out: &Out, source: &SourceFile) -> Option<driver::Loaded> {
+    match driver::load(source) {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                out.diag(miette::Report::new(w.clone()).with_source_code(source.clone()).as_ref());
+            }
+            Some(loaded)
+        }
+        Err(LoadError::Syntax(e)) => {
+            let e: SyntaxError = *e;
+            out.diag(miette::Report::new(e).with_source_code(source.clone()).as_ref());
+            None
+        }
+        Err(LoadError::Check(errors)) => {
+            for e in errors {
+                out.diag(miette::Report::new(e).with_source_code(source.clone()).as_ref());
+            }
+            None
+        }
+    }
+}
+
+fn check(out: &Out, files: &[String]) -> u8 {
+    let mut code = EVALUATED;
+    for path in files {
+        let Some(source) = read_source(out, path) else {
+            code = INVALID;
+            continue;
+        };
+        if load(out, &source).is_none() {
+            code = INVALID;
+        }
+    }
+    code
+}
+
+fn run(
+    out: &Out,
+    contract: &str,
+    events: &str,
+    at: Option<&str>,
+    format: Format,
+    sets: &[String],
+    rejects: Option<&str>,
+) -> u8 {
+    let as_of = match at.map(|t| AsOf::parse(t).ok_or(t)) {
+        None => None,
+        Some(Ok(a)) => Some(a),
+        Some(Err(text)) => {
+            out.diag(&BadAt {
+                text: text.to_string(),
+            });
+            return INVALID;
+        }
+    };
+    let Some(source) = read_source(out, contract) else {
+        return INVALID;
+    };
+    let Some(loaded) = load(out, &source) else {
+        return INVALID;
+    };
+    let mut program = loaded.program;
+    for s in sets {
+        let Some((name, value)) = s.split_once('=') else {
+            out.diag(&CliError::SetSyntax { text: s.clone() });
+            return INVALID;
+        };
+        if let Err(e) = deal::check::set_term(&mut program, name.trim(), value.trim()) {
+            out.diag(&e);
+            return INVALID;
+        }
+    }
+    let input: Box<dyn io::BufRead> = if events == "-" {
+        Box::new(BufReader::new(io::stdin()))
+    } else {
+        match File::open(events) {
+            Ok(f) => Box::new(BufReader::new(f)),
+            Err(e) => {
+                out.diag(&CliError::Unreadable {
+                    path: events.to_string(),
+                    reason: e.to_string(),
+                });
+                return INVALID;
+            }
+        }
+    };
+    let events_name = if events == "-" { "<stdin>" } else { events };
+    let mut rejects_file = match rejects {
+        None => None,
+        Some(path) => match File::create(path) {
+            Ok(f) => Some(io::BufWriter::new(f)),
+            Err(e) => {
+                out.diag(&CliError::Unwritable {
+                    path: path.to_string(),
+                    reason: e.to_string(),
+                });
+                return INVALID;
+            }
+        },
+    };
+    let reader = EventReader::new(&program, &source, events_name);
+    let mut engine = Engine::new(&program);
+    let replay = driver::replay(&mut engine, &reader, events_name, input, rejects.is_some(), |err, line| {
+        out.diag(err);
+        if let Some(f) = rejects_file.as_mut() {
+            let reason = err.to_string().replace('\n', " ");
+            let code = err.code().map(|c| c.to_string()).unwrap_or_default();
+            let _ = writeln!(f, "# line {}: {code}: {reason}", err.line().unwrap_or(0));
+            let _ = writeln!(f, "{line}");
+        }
+    });
+    if let Some(mut f) = rejects_file {
+        if let Err(e) = f.flush() {
+            out.diag(&CliError::Unwritable {
+                path: rejects.unwrap_or_default().to_string(),
+                reason: e.to_string(),
+            });
+        }
+    }
+    let shown = match &as_of {
+        Some(a) => {
+            if engine.advance_to(a.instant).is_err() {
+                return INVALID;
+            }
+            Some(a.shown.clone())
+        }
+        None => engine.last_event().map(|m| m.to_string()),
+    };
+    let report = Report::build(&engine, shown, replay.rejected.len() as u64);
+    let rendered = match format {
+        Format::Json => serde_json::to_string_pretty(&report).map(|s| s + "\n").unwrap_or_default(),
+        Format::Text => {
+            let color = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            let style = match out.style {
+                Style::Narrated => Style::Narrated,
+                Style::Graphical { width, .. } => Style::Graphical { color, width },
+            };
+            text::render(&report, &engine, &source, events_name, style)
+        }
+    };
+    let _ = io::stdout().write_all(rendered.as_bytes());
+    if !replay.rejected.is_empty() {
+        INVALID
+    } else if !report.breaches.is_empty() {
+        BREACHED
+    } else {
+        EVALUATED
+    }
+}

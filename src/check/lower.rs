@@ -1,0 +1,589 @@
+//! Lowering: every norm as written becomes one or more core norms. The
+//! commercial forms are defined here, by the core norms they stand for.
+
+use super::error::CheckError;
+use super::{Checker, Scope};
+use crate::model::*;
+use crate::syntax::ast::{self, BinOp, Span};
+use crate::value::{Type, Value};
+
+/// The parts shared by every norm a written norm lowers to.
+struct Common {
+    clause: ClauseId,
+    span: Span,
+}
+
+impl Checker {
+    pub(super) fn norm(&mut self, clause: ClauseId, n: &ast::Norm) {
+        let bearer = self.party(&n.bearer);
+        let common = Common {
+            clause,
+            span: n.span,
+        };
+        let Some(bearer) = bearer else {
+            return;
+        };
+        let bearer_name = n.bearer.name.as_str();
+        match &n.body {
+            ast::NormBody::Obligation {
+                action,
+                payee,
+                deadline,
+            } => self.obligation(&common, bearer, n.trigger.as_ref(), action, payee.as_ref(), deadline),
+            ast::NormBody::Prohibition { action, exception } => {
+                let trigger = self.trigger(n.trigger.as_ref());
+                let Some((mut instancing, tev)) = trigger else {
+                    return;
+                };
+                let Some(act) = self.action(action, tev) else {
+                    return;
+                };
+                self.trigger_key(&mut instancing, action);
+                let mut excepted_by = Vec::new();
+                if let Some(x) = exception {
+                    if let Some(id) = self.consent_permission(&common, bearer, &act, x) {
+                        excepted_by.push(id);
+                    }
+                }
+                let summary = format!("{bearer_name} must not {}", action.event.name);
+                self.add(&common, NormKind::Prohibition, bearer, None, act, instancing, NormRule::Prohibition { excepted_by }, summary);
+            }
+            ast::NormBody::Permission { action, window } | ast::NormBody::Power { action, window } => {
+                let power = matches!(n.body, ast::NormBody::Power { .. });
+                let Some((mut instancing, tev)) = self.trigger(n.trigger.as_ref()) else {
+                    return;
+                };
+                let Some(act) = self.action(action, tev) else {
+                    return;
+                };
+                self.trigger_key(&mut instancing, action);
+                let window = match window {
+                    Some(w) => match self.duration(w, tev) {
+                        Some(c) => Some(c),
+                        None => return,
+                    },
+                    None => None,
+                };
+                let (kind, rule, summary) = if power {
+                    (
+                        NormKind::Power,
+                        NormRule::Power {
+                            window,
+                            renounced_by: None,
+                        },
+                        format!("{bearer_name} has the power to {}", action.event.name),
+                    )
+                } else {
+                    (
+                        NormKind::Permission,
+                        NormRule::Permission {
+                            window,
+                            only_if: None,
+                        },
+                        format!("{bearer_name} may {}", action.event.name),
+                    )
+                };
+                self.add(&common, kind, bearer, None, act, instancing, rule, summary);
+            }
+            ast::NormBody::Exclusive(x) => self.exclusive(&common, bearer, bearer_name, x),
+            ast::NormBody::FirstRefusal(r) => self.first_refusal(&common, bearer, bearer_name, r, n.span),
+            ast::NormBody::Owes(o) => self.owes(&common, bearer, bearer_name, o, n.span),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        common: &Common,
+        kind: NormKind,
+        bearer: PartyId,
+        counterparty: Option<PartyId>,
+        action: ActionSpec,
+        instancing: Instancing,
+        rule: NormRule,
+        summary: String,
+    ) -> NormId {
+        self.norms.push(NormSpec {
+            clause: common.clause,
+            kind,
+            bearer,
+            counterparty,
+            action,
+            instancing,
+            rule,
+            summary,
+            span: common.span,
+        });
+        self.norms.len() - 1
+    }
+
+    /// `after each E,`: how instances arise, and the trigger event, if any.
+    fn trigger(&mut self, t: Option<&ast::EventMatch>) -> Option<(Instancing, Option<EventId>)> {
+        match t {
+            None => Some((Instancing::Single, None)),
+            Some(m) => {
+                let trigger = self.event_match(m)?;
+                let ev = trigger.event;
+                Some((Instancing::PerEvent { trigger, key: None }, Some(ev)))
+            }
+        }
+    }
+
+    /// Resolves an act; `with the same K` ties it to the trigger's field K,
+    /// which is recorded as the instance key.
+    fn action(&mut self, a: &ast::Action, trigger: Option<EventId>) -> Option<ActionSpec> {
+        let ev = self.event(&a.event)?;
+        let key = match &a.same_key {
+            None => None,
+            Some(k) => {
+                let Some(tev) = trigger else {
+                    self.push(CheckError::MissingPart {
+                        what: format!("`with the same {}` needs an event to compare with", k.name),
+                        span: k.span.into(),
+                        help: format!(
+                            "start the norm with the event it follows, e.g. `after each order, Seller must {} with the same {} within 30 days`",
+                            a.event.name, k.name
+                        ),
+                    });
+                    return None;
+                };
+                let act_field = self.field(ev, k)?;
+                self.field(tev, k)?;
+                Some(act_field)
+            }
+        };
+        let condition = match &a.condition {
+            None => None,
+            Some(e) => {
+                let scope = Scope {
+                    event: Some(ev),
+                    bound: trigger.map(|t| (t, vec![self.events[t].name.clone()])),
+                    constant: false,
+                };
+                Some(self.expr_of(e, &scope, Type::Bool)?)
+            }
+        };
+        Some(ActionSpec {
+            event: ev,
+            key,
+            condition,
+        })
+    }
+
+    fn duration(&mut self, e: &ast::Expr, trigger: Option<EventId>) -> Option<CExpr> {
+        let scope = Scope {
+            event: None,
+            bound: trigger.map(|t| (t, vec![self.events[t].name.clone()])),
+            constant: false,
+        };
+        self.expr_of(e, &scope, Type::Duration)
+    }
+
+    /// The key field of the trigger that matches the act's `with the same K`.
+    fn trigger_key(&mut self, instancing: &mut Instancing, a: &ast::Action) {
+        if let (Instancing::PerEvent { trigger, key }, Some(k)) = (instancing, &a.same_key) {
+            *key = self.events[trigger.event].field(&k.name);
+        }
+    }
+
+    fn obligation(
+        &mut self,
+        common: &Common,
+        bearer: PartyId,
+        trigger: Option<&ast::EventMatch>,
+        action: &ast::Action,
+        payee: Option<&ast::Ident>,
+        deadline: &ast::Deadline,
+    ) {
+        let after = match deadline {
+            ast::Deadline::Within { after, .. } => after.as_ref(),
+            ast::Deadline::By { .. } => None,
+        };
+        if let (Some(t), Some(a)) = (trigger, after) {
+            self.push(CheckError::Repeated {
+                what: "the event the obligation follows".to_string(),
+                span: a.span.into(),
+                first: t.span.into(),
+            });
+            return;
+        }
+        let counterparty = match payee {
+            Some(p) => match self.party(p) {
+                Some(id) => Some(id),
+                None => return,
+            },
+            None => None,
+        };
+        let Some((mut instancing, tev)) = self.trigger(trigger.or(after)) else {
+            return;
+        };
+        let Some(act) = self.action(action, tev) else {
+            return;
+        };
+        self.trigger_key(&mut instancing, action);
+        let due = match deadline {
+            ast::Deadline::Within { duration, .. } => match self.duration(duration, tev) {
+                Some(d) => DueRule::After(d),
+                None => return,
+            },
+            ast::Deadline::By { date, .. } => {
+                let scope = Scope {
+                    bound: tev.map(|t| (t, vec![self.events[t].name.clone()])),
+                    ..Scope::default()
+                };
+                match self.expr_of(date, &scope, Type::Date) {
+                    Some(d) => DueRule::By(d),
+                    None => return,
+                }
+            }
+        };
+        let summary = format!("{} must {}", self.parties[bearer].0, action.event.name);
+        self.add(common, NormKind::Obligation, bearer, counterparty, act, instancing, NormRule::Obligation { due }, summary);
+    }
+
+    /// `unless preceded by consent with the same ref`: each consent is a
+    /// permission for the one act it names.
+    fn consent_permission(
+        &mut self,
+        common: &Common,
+        bearer: PartyId,
+        act: &ActionSpec,
+        x: &ast::Exception,
+    ) -> Option<NormId> {
+        let consent_ev = self.event(&x.event)?;
+        let (key, trigger_key) = match &x.same_key {
+            Some(k) => (Some(self.field(act.event, k)?), Some(self.field(consent_ev, k)?)),
+            None => (None, None),
+        };
+        let summary = format!(
+            "{} may {} after {}",
+            self.parties[bearer].0, self.events[act.event].name, x.event.name
+        );
+        Some(self.add(
+            common,
+            NormKind::Permission,
+            bearer,
+            None,
+            ActionSpec {
+                event: act.event,
+                key,
+                condition: None,
+            },
+            Instancing::PerEvent {
+                trigger: Match {
+                    event: consent_ev,
+                    condition: None,
+                },
+                key: trigger_key,
+            },
+            NormRule::Permission {
+                window: None,
+                only_if: None,
+            },
+            summary,
+        ))
+    }
+
+    /// Exclusivity: the grantor must not do the act with anyone but the
+    /// holder, save where a consent excuses that very act.
+    fn exclusive(&mut self, common: &Common, holder: PartyId, holder_name: &str, x: &ast::Exclusive) {
+        let grantor = self.party(&x.grantor);
+        let ev = self.event(&x.event);
+        let (Some(grantor), Some(ev)) = (grantor, ev) else {
+            return;
+        };
+        let Some(role) = self.field(ev, &x.role_field) else {
+            return;
+        };
+        let role_ty = self.events[ev].fields[role].ty;
+        if !matches!(role_ty, Type::Party | Type::Entity | Type::Text) {
+            self.push(CheckError::TypeMismatch {
+                expected: "a party or entity field".to_string(),
+                found: format!("a {role_ty} field"),
+                span: x.role_field.span.into(),
+                help: format!("the field after `as` names who acts with {}, e.g. `provider: entity`", x.grantor.name),
+            });
+            return;
+        }
+        let not_holder = CExpr::Binary(
+            BinOp::Ne,
+            Box::new(CExpr::Field(role)),
+            Box::new(CExpr::Const(Value::Entity(holder_name.into()))),
+        );
+        let condition = match &x.condition {
+            None => not_holder,
+            Some(e) => {
+                let scope = Scope {
+                    event: Some(ev),
+                    ..Scope::default()
+                };
+                let Some(c) = self.expr_of(e, &scope, Type::Bool) else {
+                    return;
+                };
+                CExpr::Binary(BinOp::And, Box::new(not_holder), Box::new(c))
+            }
+        };
+        let act = ActionSpec {
+            event: ev,
+            key: None,
+            condition: Some(condition),
+        };
+        let mut excepted_by = Vec::new();
+        if let Some(exc) = &x.exception {
+            match self.consent_permission(common, grantor, &act, exc) {
+                Some(id) => excepted_by.push(id),
+                None => return,
+            }
+        }
+        let subject: Vec<&str> = x.subject.iter().map(|w| w.name.as_str()).collect();
+        let summary = format!(
+            "{} must not {} with anyone but {holder_name}, its exclusive {}",
+            x.grantor.name,
+            x.event.name,
+            subject.join(" ")
+        );
+        self.add(common, NormKind::Prohibition, grantor, Some(holder), act, Instancing::Single, NormRule::Prohibition { excepted_by }, summary);
+    }
+
+    /// First refusal: the holder has, per offer, a power to accept within a
+    /// window; when that power lapses (declined or unanswered), the grantor
+    /// may deal with others on that offer, on terms no better for them; any
+    /// other such deal is prohibited.
+    fn first_refusal(&mut self, common: &Common, holder: PartyId, holder_name: &str, r: &ast::FirstRefusal, span: Span) {
+        for (what, first, again) in &r.repeated {
+            self.push(CheckError::Repeated {
+                what: format!("`{what}`"),
+                span: (*again).into(),
+                first: (*first).into(),
+            });
+        }
+        let example = "a first refusal reads:\n  Microsoft has a right of first refusal over cloud_contract by OpenAI\n    where provider is not Microsoft\n    offered by cloud_offer\n    accepted by cloud_offer_accepted\n    declined by cloud_offer_declined\n    matched on ref\n    open for 30 days\n    only if price >= offer.price";
+        let missing = |c: &mut Self, part: &str| {
+            c.push(CheckError::MissingPart {
+                what: format!("the first refusal does not say `{part}`"),
+                span: span.into(),
+                help: example.to_string(),
+            });
+        };
+        if r.offered_by.is_none() {
+            missing(self, "offered by");
+        }
+        if r.accepted_by.is_none() {
+            missing(self, "accepted by");
+        }
+        if r.matched_on.is_none() {
+            missing(self, "matched on");
+        }
+        if r.window.is_none() {
+            missing(self, "open for");
+        }
+        let grantor = self.party(&r.grantor);
+        let deal_ev = self.event(&r.deal_event);
+        let (Some(grantor), Some(deal_ev), Some(offered), Some(accepted), Some(key), Some(window)) =
+            (grantor, deal_ev, &r.offered_by, &r.accepted_by, &r.matched_on, &r.window)
+        else {
+            return;
+        };
+        let offer_ev = self.event(offered);
+        let accept_ev = self.event(accepted);
+        let decline_ev = match &r.declined_by {
+            Some(d) => self.event(d).map(Some),
+            None => Some(None),
+        };
+        let (Some(offer_ev), Some(accept_ev), Some(decline_ev)) = (offer_ev, accept_ev, decline_ev) else {
+            return;
+        };
+        let deal_key = self.field(deal_ev, key);
+        let offer_key = self.field(offer_ev, key);
+        let accept_key = self.field(accept_ev, key);
+        let decline_key = match decline_ev {
+            Some(d) => self.field(d, key).map(Some),
+            None => Some(None),
+        };
+        let window = self.duration(window, Some(offer_ev));
+        let condition = match &r.condition {
+            None => None,
+            Some(e) => {
+                let scope = Scope {
+                    event: Some(deal_ev),
+                    ..Scope::default()
+                };
+                self.expr_of(e, &scope, Type::Bool).map(Some).unwrap_or(None)
+            }
+        };
+        let only_if = match &r.only_if {
+            None => None,
+            Some(e) => {
+                let scope = Scope {
+                    event: Some(deal_ev),
+                    bound: Some((offer_ev, vec!["offer".to_string(), offered.name.clone()])),
+                    constant: false,
+                };
+                let c = self.expr_of(e, &scope, Type::Bool);
+                if c.is_none() {
+                    return;
+                }
+                c
+            }
+        };
+        let (Some(deal_key), Some(offer_key), Some(accept_key), Some(decline_key), Some(window)) =
+            (deal_key, offer_key, accept_key, decline_key, window)
+        else {
+            return;
+        };
+        if r.condition.is_some() && condition.is_none() {
+            return;
+        }
+        let grantor_name = self.parties[grantor].0.clone();
+        let power = self.add(
+            common,
+            NormKind::Power,
+            holder,
+            Some(grantor),
+            ActionSpec {
+                event: accept_ev,
+                key: Some(accept_key),
+                condition: None,
+            },
+            Instancing::PerEvent {
+                trigger: Match {
+                    event: offer_ev,
+                    condition: None,
+                },
+                key: Some(offer_key),
+            },
+            NormRule::Power {
+                window: Some(window),
+                renounced_by: decline_ev.map(|d| ActionSpec {
+                    event: d,
+                    key: decline_key,
+                    condition: None,
+                }),
+            },
+            format!("{holder_name} may take up {grantor_name}'s {} first", offered.name),
+        );
+        let permission = self.add(
+            common,
+            NormKind::Permission,
+            grantor,
+            Some(holder),
+            ActionSpec {
+                event: deal_ev,
+                key: Some(deal_key),
+                condition: None,
+            },
+            Instancing::OnLapse { norm: power },
+            NormRule::Permission {
+                window: None,
+                only_if,
+            },
+            format!("{grantor_name} may {} with others once {holder_name} has passed", r.deal_event.name),
+        );
+        self.add(
+            common,
+            NormKind::Prohibition,
+            grantor,
+            Some(holder),
+            ActionSpec {
+                event: deal_ev,
+                key: None,
+                condition,
+            },
+            Instancing::Single,
+            NormRule::Prohibition {
+                excepted_by: vec![permission],
+            },
+            format!(
+                "{grantor_name} must not {} with others before offering it to {holder_name}",
+                r.deal_event.name
+            ),
+        );
+    }
+
+    /// A share: each qualifying event accrues an amount owed by the bearer to
+    /// the payee, due on a schedule and settled by payments.
+    fn owes(&mut self, common: &Common, payer: PartyId, payer_name: &str, o: &ast::Owes, span: Span) {
+        let payee = self.party(&o.payee);
+        let per = self.event_match(&o.per);
+        let (Some(payee), Some(per)) = (payee, per) else {
+            return;
+        };
+        let scope = Scope {
+            event: Some(per.event),
+            ..Scope::default()
+        };
+        let amount = self.expr_of(&o.amount, &scope, Type::Money);
+        let grace = self.expr_of(&o.schedule.grace, &Scope::default(), Type::Duration);
+        let settlement = self.settlement(o.settled_by.as_ref(), span);
+        let (Some(amount), Some(grace), Some(settlement)) = (amount, grace, settlement) else {
+            return;
+        };
+        let summary = format!(
+            "{payer_name} must pay {} what accrues on each {}",
+            o.payee.name, o.per.event.name
+        );
+        self.add(
+            common,
+            NormKind::Obligation,
+            payer,
+            Some(payee),
+            ActionSpec {
+                event: settlement.event,
+                key: None,
+                condition: None,
+            },
+            Instancing::PerAccrual,
+            NormRule::Accrual {
+                amount,
+                per,
+                schedule: Schedule {
+                    grace,
+                    period: o.schedule.period,
+                },
+                settlement,
+            },
+            summary,
+        );
+    }
+
+    fn settlement(&mut self, settled_by: Option<&ast::Ident>, span: Span) -> Option<Settlement> {
+        let (ev, at) = match settled_by {
+            Some(id) => (self.event(id)?, id.span),
+            None => match self.events.iter().position(|e| e.name == "payment") {
+                Some(ev) => (ev, span),
+                None => {
+                    self.push(CheckError::MissingPart {
+                        what: "nothing settles the amounts owed".to_string(),
+                        span: span.into(),
+                        help: "declare `payment (from: party, to: party, amount: money)` under `events`, or add `settled by EVENT` with such an event".to_string(),
+                    });
+                    return None;
+                }
+            },
+        };
+        let spec = &self.events[ev];
+        let find = |name: &str, ok: &[Type]| spec.field(name).filter(|f| ok.contains(&spec.fields[*f].ty));
+        let from = find("from", &[Type::Party, Type::Entity]);
+        let to = find("to", &[Type::Party, Type::Entity]);
+        let amount = find("amount", &[Type::Money]);
+        match (from, to, amount) {
+            (Some(from), Some(to), Some(amount)) => Some(Settlement {
+                event: ev,
+                from,
+                to,
+                amount,
+            }),
+            _ => {
+                let decl = Some(spec.span.into());
+                let event = spec.name.clone();
+                self.push(CheckError::BadSettlement {
+                    event: event.clone(),
+                    span: at.into(),
+                    decl,
+                    help: format!("a settling event needs the fields `from: party`, `to: party` and `amount: money`, e.g. `{event} (from: party, to: party, amount: money)`"),
+                });
+                None
+            }
+        }
+    }
+}

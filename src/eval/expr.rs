@@ -1,0 +1,302 @@
+//! Evaluating checked expressions. `Ok(None)` means undetermined: the value
+//! depends on an open term or on an optional field the event left out.
+
+use rust_decimal::Decimal;
+use thiserror::Error;
+
+use crate::model::{CExpr, Func, TermSlot};
+use crate::syntax::ast::{BinOp, UnOp};
+use crate::time::{add_days, add_months, Instant, Moment};
+use crate::value::{Duration, Money, Value};
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum EvalError {
+    #[error("the result is too large to hold exactly")]
+    Overflow,
+    #[error("division by zero")]
+    DivisionByZero,
+    #[error("amounts in {0} and {1} cannot be combined")]
+    Currency(String, String),
+    #[error("the date falls outside the calendar")]
+    DateRange,
+    #[error("{0} cannot be compared or combined with {1}")]
+    Types(String, String),
+}
+
+type Result<T> = std::result::Result<T, EvalError>;
+
+/// What an expression can read.
+pub struct Ctx<'a> {
+    pub terms: &'a [TermSlot],
+    /// Fields of the event being matched.
+    pub fields: &'a [Option<Value>],
+    /// Fields of the event that created the norm instance.
+    pub bound: &'a [Option<Value>],
+    /// Read open terms as zero: used only to learn an amount's currency.
+    pub open_as_zero: bool,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn constant(terms: &'a [TermSlot]) -> Ctx<'a> {
+        Ctx {
+            terms,
+            fields: &[],
+            bound: &[],
+            open_as_zero: false,
+        }
+    }
+}
+
+pub fn eval(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
+    Ok(match e {
+        CExpr::Const(v) => Some(v.clone()),
+        CExpr::Field(f) => ctx.fields.get(*f).cloned().flatten(),
+        CExpr::Bound(f) => ctx.bound.get(*f).cloned().flatten(),
+        CExpr::Term(t) => match ctx.terms.get(*t) {
+            Some(slot) => match (&slot.value, ctx.open_as_zero) {
+                (Some(v), _) => Some(v.clone()),
+                (None, true) => Some(zero_of(slot)),
+                (None, false) => None,
+            },
+            None => None,
+        },
+        CExpr::Unary(op, inner) => match eval(inner, ctx)? {
+            None => None,
+            Some(v) => Some(unary(*op, v)?),
+        },
+        CExpr::Binary(op, l, r) => {
+            // `and`/`or` decide on one side when they can, so an undetermined
+            // side does not hide a determined answer.
+            let lv = eval(l, ctx)?;
+            match (op, &lv) {
+                (BinOp::And, Some(Value::Bool(false))) => return Ok(Some(Value::Bool(false))),
+                (BinOp::Or, Some(Value::Bool(true))) => return Ok(Some(Value::Bool(true))),
+                _ => {}
+            }
+            let rv = eval(r, ctx)?;
+            match (lv, rv) {
+                (Some(a), Some(b)) => Some(binary(*op, a, b)?),
+                (None, Some(Value::Bool(false))) if *op == BinOp::And => Some(Value::Bool(false)),
+                (None, Some(Value::Bool(true))) if *op == BinOp::Or => Some(Value::Bool(true)),
+                _ => None,
+            }
+        }
+        CExpr::Call(f, args) => {
+            let mut best: Option<Value> = None;
+            for a in args {
+                let Some(v) = eval(a, ctx)? else {
+                    return Ok(None);
+                };
+                best = Some(match best {
+                    None => v,
+                    Some(b) => {
+                        let less = compare(&v, &b)? == std::cmp::Ordering::Less;
+                        let take = match f {
+                            Func::Min => less,
+                            Func::Max => !less,
+                        };
+                        if take {
+                            v
+                        } else {
+                            b
+                        }
+                    }
+                });
+            }
+            best
+        }
+    })
+}
+
+/// Evaluates a condition: undetermined counts as not met.
+pub fn holds(e: &CExpr, ctx: &Ctx<'_>) -> Result<bool> {
+    Ok(matches!(eval(e, ctx)?, Some(Value::Bool(true))))
+}
+
+fn zero_of(slot: &TermSlot) -> Value {
+    use crate::value::Type;
+    match slot.ty {
+        Type::Percent => Value::Percent(Decimal::ZERO),
+        Type::Duration => Value::Duration(Duration::default()),
+        Type::Bool => Value::Bool(false),
+        _ => Value::Decimal(Decimal::ZERO),
+    }
+}
+
+fn unary(op: UnOp, v: Value) -> Result<Value> {
+    Ok(match (op, v) {
+        (UnOp::Not, Value::Bool(b)) => Value::Bool(!b),
+        (UnOp::Neg, Value::Decimal(d)) => Value::Decimal(-d),
+        (UnOp::Neg, Value::Percent(d)) => Value::Percent(-d),
+        (UnOp::Neg, Value::Money(m)) => Value::Money(Money::new(-m.amount, m.currency)),
+        (UnOp::Neg, Value::Duration(d)) => Value::Duration(Duration {
+            months: d.months.checked_neg().ok_or(EvalError::Overflow)?,
+            days: d.days.checked_neg().ok_or(EvalError::Overflow)?,
+            seconds: d.seconds.checked_neg().ok_or(EvalError::Overflow)?,
+        }),
+        (_, v) => return Err(EvalError::Types(v.type_of().to_string(), "an operator".to_string())),
+    })
+}
+
+fn add(a: Decimal, b: Decimal) -> Result<Decimal> {
+    a.checked_add(b).ok_or(EvalError::Overflow)
+}
+fn sub(a: Decimal, b: Decimal) -> Result<Decimal> {
+    a.checked_sub(b).ok_or(EvalError::Overflow)
+}
+fn mul(a: Decimal, b: Decimal) -> Result<Decimal> {
+    a.checked_mul(b).ok_or(EvalError::Overflow)
+}
+fn div(a: Decimal, b: Decimal) -> Result<Decimal> {
+    if b.is_zero() {
+        return Err(EvalError::DivisionByZero);
+    }
+    a.checked_div(b).ok_or(EvalError::Overflow)
+}
+/// p% of x, exactly.
+pub fn percent_of(p: Decimal, x: Decimal) -> Result<Decimal> {
+    div(mul(p, x)?, Decimal::ONE_HUNDRED)
+}
+
+fn same_currency(a: &Money, b: &Money) -> Result<()> {
+    if a.currency == b.currency {
+        Ok(())
+    } else {
+        Err(EvalError::Currency(a.currency.to_string(), b.currency.to_string()))
+    }
+}
+
+fn binary(op: BinOp, a: Value, b: Value) -> Result<Value> {
+    use Value as V;
+    let type_err = |a: &Value, b: &Value| EvalError::Types(a.type_of().to_string(), b.type_of().to_string());
+    Ok(match op {
+        BinOp::And | BinOp::Or => match (&a, &b) {
+            (V::Bool(x), V::Bool(y)) => V::Bool(if op == BinOp::And { *x && *y } else { *x || *y }),
+            _ => return Err(type_err(&a, &b)),
+        },
+        BinOp::Eq => V::Bool(equal(&a, &b)?),
+        BinOp::Ne => V::Bool(!equal(&a, &b)?),
+        BinOp::Lt => V::Bool(compare(&a, &b)?.is_lt()),
+        BinOp::Le => V::Bool(compare(&a, &b)?.is_le()),
+        BinOp::Gt => V::Bool(compare(&a, &b)?.is_gt()),
+        BinOp::Ge => V::Bool(compare(&a, &b)?.is_ge()),
+        BinOp::Add | BinOp::Sub => {
+            let plus = op == BinOp::Add;
+            let f = |x, y| if plus { add(x, y) } else { sub(x, y) };
+            match (&a, &b) {
+                (V::Money(x), V::Money(y)) => {
+                    same_currency(x, y)?;
+                    V::Money(Money::new(f(x.amount, y.amount)?, x.currency))
+                }
+                (V::Decimal(x), V::Decimal(y)) => V::Decimal(f(*x, *y)?),
+                (V::Percent(x), V::Percent(y)) => V::Percent(f(*x, *y)?),
+                (V::Duration(x), V::Duration(y)) => {
+                    let y = if plus { *y } else { negate(*y)? };
+                    V::Duration(x.checked_add(y).ok_or(EvalError::Overflow)?)
+                }
+                (V::Date(m), V::Duration(d)) => {
+                    let d = if plus { *d } else { negate(*d)? };
+                    V::Date(shift(*m, d)?)
+                }
+                (V::Duration(d), V::Date(m)) if plus => V::Date(shift(*m, *d)?),
+                (V::Date(x), V::Date(y)) if !plus => {
+                    V::Duration(Duration::seconds(x.instant.seconds_since(y.instant)))
+                }
+                _ => return Err(type_err(&a, &b)),
+            }
+        }
+        BinOp::Mul | BinOp::Of => match (&a, &b) {
+            (V::Decimal(x), V::Decimal(y)) => V::Decimal(mul(*x, *y)?),
+            (V::Decimal(x), V::Money(m)) | (V::Money(m), V::Decimal(x)) => {
+                V::Money(Money::new(mul(*x, m.amount)?, m.currency))
+            }
+            (V::Percent(p), V::Money(m)) | (V::Money(m), V::Percent(p)) => {
+                V::Money(Money::new(percent_of(*p, m.amount)?, m.currency))
+            }
+            (V::Percent(p), V::Decimal(x)) | (V::Decimal(x), V::Percent(p)) => V::Decimal(percent_of(*p, *x)?),
+            (V::Percent(p), V::Percent(q)) => V::Percent(percent_of(*p, *q)?),
+            (V::Decimal(x), V::Duration(d)) | (V::Duration(d), V::Decimal(x)) => {
+                let secs = d.exact_seconds().ok_or_else(|| type_err(&a, &b))?;
+                let total = mul(Decimal::from(secs), *x)?.trunc();
+                let secs = i64::try_from(total.mantissa()).map_err(|_| EvalError::Overflow)?;
+                V::Duration(Duration::seconds(secs))
+            }
+            _ => return Err(type_err(&a, &b)),
+        },
+        BinOp::Div => match (&a, &b) {
+            (V::Money(m), V::Decimal(x)) => V::Money(Money::new(div(m.amount, *x)?, m.currency)),
+            (V::Money(x), V::Money(y)) => {
+                same_currency(x, y)?;
+                V::Decimal(div(x.amount, y.amount)?)
+            }
+            (V::Decimal(x), V::Decimal(y)) => V::Decimal(div(*x, *y)?),
+            (V::Percent(p), V::Decimal(x)) => V::Percent(div(*p, *x)?),
+            (V::Percent(p), V::Percent(q)) => V::Decimal(div(*p, *q)?),
+            (V::Duration(x), V::Duration(y)) => {
+                let (x, y) = (
+                    x.exact_seconds().ok_or_else(|| type_err(&a, &b))?,
+                    y.exact_seconds().ok_or_else(|| type_err(&a, &b))?,
+                );
+                V::Decimal(div(Decimal::from(x), Decimal::from(y))?)
+            }
+            _ => return Err(type_err(&a, &b)),
+        },
+    })
+}
+
+fn negate(d: Duration) -> Result<Duration> {
+    Ok(Duration {
+        months: d.months.checked_neg().ok_or(EvalError::Overflow)?,
+        days: d.days.checked_neg().ok_or(EvalError::Overflow)?,
+        seconds: d.seconds.checked_neg().ok_or(EvalError::Overflow)?,
+    })
+}
+
+/// A moment moved by a duration: calendar units on the date, seconds exactly.
+fn shift(m: Moment, d: Duration) -> Result<Moment> {
+    let secs_into_day = m.instant.as_second().rem_euclid(86_400);
+    let date = add_months(m.instant.date(), d.months).ok_or(EvalError::DateRange)?;
+    let date = add_days(date, d.days).ok_or(EvalError::DateRange)?;
+    let base = Instant::start_of(date).ok_or(EvalError::DateRange)?;
+    let instant = base
+        .plus_seconds(secs_into_day)
+        .and_then(|i| i.plus_seconds(d.seconds))
+        .ok_or(EvalError::DateRange)?;
+    Ok(Moment {
+        instant,
+        date_only: m.date_only && d.seconds == 0,
+    })
+}
+
+fn equal(a: &Value, b: &Value) -> Result<bool> {
+    use Value as V;
+    Ok(match (a, b) {
+        (V::Text(x) | V::Entity(x), V::Text(y) | V::Entity(y)) => x == y,
+        (V::Money(x), V::Money(y)) => x.currency == y.currency && x.amount == y.amount,
+        (V::Date(x), V::Date(y)) => x.instant == y.instant,
+        (V::Duration(x), V::Duration(y)) => match (x.exact_seconds(), y.exact_seconds()) {
+            (Some(p), Some(q)) => p == q,
+            _ => x == y,
+        },
+        _ if a.type_of() == b.type_of() => a == b,
+        _ => return Err(EvalError::Types(a.type_of().to_string(), b.type_of().to_string())),
+    })
+}
+
+pub fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering> {
+    use Value as V;
+    match (a, b) {
+        (V::Decimal(x), V::Decimal(y)) | (V::Percent(x), V::Percent(y)) => Ok(x.cmp(y)),
+        (V::Money(x), V::Money(y)) => {
+            same_currency(x, y)?;
+            Ok(x.amount.cmp(&y.amount))
+        }
+        (V::Date(x), V::Date(y)) => Ok(x.instant.cmp(&y.instant)),
+        (V::Duration(x), V::Duration(y)) => match (x.exact_seconds(), y.exact_seconds()) {
+            (Some(p), Some(q)) => Ok(p.cmp(&q)),
+            _ if x.seconds == 0 && y.seconds == 0 => Ok((x.months, x.days).cmp(&(y.months, y.days))),
+            _ => Err(EvalError::Types("a duration in months".to_string(), "one in seconds".to_string())),
+        },
+        _ => Err(EvalError::Types(a.type_of().to_string(), b.type_of().to_string())),
+    }
+}

@@ -1,0 +1,199 @@
+//! Amounts owed between two parties in one currency: what accrued, in which
+//! bucket (one per period and clause), when each bucket falls due, and how
+//! payments settle them, oldest due first.
+
+use rust_decimal::Decimal;
+
+use crate::model::{NormId, PartyId};
+use crate::time::Instant;
+use crate::value::Currency;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LedgerKey {
+    pub from: PartyId,
+    pub to: PartyId,
+    pub currency: Currency,
+}
+
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    pub norm: NormId,
+    /// `2025-Q1`, `2025-03`, `2025`, or the accrual's date when there is no period.
+    pub label: String,
+    /// The last day on which payment is on time.
+    pub due_date: jiff::civil::Date,
+    /// The instant from which it is late.
+    pub late_from: Instant,
+    pub opened: Instant,
+    pub accrued: Decimal,
+    pub paid: Decimal,
+    /// Accruals whose amount depends on an open term.
+    pub undetermined: u32,
+    pub violated: bool,
+    pub settled_at: Option<Instant>,
+}
+
+impl Bucket {
+    pub fn outstanding(&self) -> Decimal {
+        self.accrued - self.paid
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    pub buckets: Vec<Bucket>,
+    /// Paid beyond everything owed: held, not applied to later accruals.
+    pub unapplied: Decimal,
+    pub paid_total: Decimal,
+}
+
+/// What a payment did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settled {
+    /// Buckets paid off in full by this payment.
+    pub closed: Vec<usize>,
+    pub unapplied: Decimal,
+}
+
+impl Ledger {
+    /// The bucket for `norm` and `label`, opened if new. Returns its index
+    /// and whether it was opened now.
+    pub fn bucket(
+        &mut self,
+        norm: NormId,
+        label: &str,
+        due_date: jiff::civil::Date,
+        late_from: Instant,
+        now: Instant,
+    ) -> (usize, bool) {
+        if let Some(i) = self
+            .buckets
+            .iter()
+            .rposition(|b| b.norm == norm && b.label == label)
+        {
+            return (i, false);
+        }
+        self.buckets.push(Bucket {
+            norm,
+            label: label.to_string(),
+            due_date,
+            late_from,
+            opened: now,
+            accrued: Decimal::ZERO,
+            paid: Decimal::ZERO,
+            undetermined: 0,
+            violated: false,
+            settled_at: None,
+        });
+        (self.buckets.len() - 1, true)
+    }
+
+    /// Applies a payment to the buckets falling due first; within one due
+    /// date, to the one opened first.
+    pub fn settle(&mut self, amount: Decimal, now: Instant) -> Option<Settled> {
+        let mut order: Vec<usize> = (0..self.buckets.len())
+            .filter(|&i| self.buckets[i].outstanding() > Decimal::ZERO)
+            .collect();
+        order.sort_by_key(|&i| (self.buckets[i].late_from, self.buckets[i].opened, i));
+        let mut left = amount;
+        let mut out = Settled::default();
+        for i in order {
+            if left <= Decimal::ZERO {
+                break;
+            }
+            let b = &mut self.buckets[i];
+            let take = left.min(b.outstanding());
+            b.paid = b.paid.checked_add(take)?;
+            left = left.checked_sub(take)?;
+            if b.outstanding().is_zero() && b.undetermined == 0 {
+                b.settled_at = Some(now);
+                out.closed.push(i);
+            }
+        }
+        self.paid_total = self.paid_total.checked_add(amount.checked_sub(left)?)?;
+        if left > Decimal::ZERO {
+            self.unapplied = self.unapplied.checked_add(left)?;
+            out.unapplied = left;
+        }
+        Some(out)
+    }
+
+    pub fn accrued(&self) -> Option<Decimal> {
+        self.buckets
+            .iter()
+            .try_fold(Decimal::ZERO, |acc, b| acc.checked_add(b.accrued))
+    }
+
+    /// Outstanding in buckets whose due date has passed as of `now`.
+    pub fn overdue(&self, now: Option<Instant>) -> Option<Decimal> {
+        self.buckets
+            .iter()
+            .filter(|b| now.is_some_and(|n| b.late_from <= n))
+            .try_fold(Decimal::ZERO, |acc, b| acc.checked_add(b.outstanding()))
+    }
+
+    pub fn undetermined(&self) -> u32 {
+        self.buckets.iter().map(|b| b.undetermined).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse_date;
+
+    fn day(s: &str) -> (jiff::civil::Date, Instant) {
+        let d = parse_date(s).unwrap();
+        (d, Instant::start_of(d).unwrap())
+    }
+
+    fn dec(s: &str) -> Decimal {
+        Decimal::from_str_exact(s).unwrap()
+    }
+
+    #[test]
+    fn payments_settle_the_oldest_due_first() {
+        let mut l = Ledger::default();
+        let (d1, i1) = day("2025-04-30");
+        let (d2, i2) = day("2025-07-30");
+        let (_, now) = day("2025-03-01");
+        // Opened out of order: the later-due bucket first.
+        let (late, _) = l.bucket(1, "2025-Q2", d2, i2, now);
+        let (early, _) = l.bucket(0, "2025-Q1", d1, i1, now);
+        l.buckets[late].accrued = dec("100");
+        l.buckets[early].accrued = dec("40");
+        let s = l.settle(dec("50"), now);
+        assert_eq!(s.map(|s| s.closed), Some(vec![early]));
+        assert_eq!(l.buckets[early].paid, dec("40"));
+        assert_eq!(l.buckets[late].paid, dec("10"));
+        assert_eq!(l.paid_total, dec("50"));
+    }
+
+    #[test]
+    fn overpayment_is_held_not_lost() {
+        let mut l = Ledger::default();
+        let (d1, i1) = day("2025-04-30");
+        let (_, now) = day("2025-03-01");
+        let (b, _) = l.bucket(0, "2025-Q1", d1, i1, now);
+        l.buckets[b].accrued = dec("10.005");
+        let s = l.settle(dec("12"), now);
+        assert_eq!(s.map(|s| s.unapplied), Some(dec("1.995")));
+        assert_eq!(l.paid_total, dec("10.005"));
+        assert_eq!(l.unapplied, dec("1.995"));
+    }
+
+    #[test]
+    fn overdue_counts_only_past_due_buckets() {
+        let mut l = Ledger::default();
+        let (d1, i1) = day("2025-04-30");
+        let (d2, i2) = day("2025-07-30");
+        let (_, now) = day("2025-03-01");
+        let (a, _) = l.bucket(0, "2025-Q1", d1, i1, now);
+        let (b, _) = l.bucket(0, "2025-Q2", d2, i2, now);
+        l.buckets[a].accrued = dec("1");
+        l.buckets[b].accrued = dec("2");
+        let (_, june) = day("2025-06-01");
+        assert_eq!(l.overdue(Some(june)), Some(dec("1")));
+        assert_eq!(l.overdue(None), Some(dec("0")));
+    }
+}

@@ -1,0 +1,1056 @@
+//! Evaluate: replays events against the lowered program.
+//!
+//! The engine is incremental: it holds the current state (clause states,
+//! norm instances, ledgers, pending deadlines), never the history. Time moves
+//! forward only; before each event, and at the end, every deadline due by
+//! then fires at its own moment.
+
+pub mod expr;
+pub mod ledger;
+mod state;
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+pub use state::{Breach, ClauseState, Instance, Ineffective, NState, Status};
+
+use crate::events::Event;
+use crate::model::*;
+use crate::time::{add_days, add_months, period_of, Instant, Moment};
+use crate::value::{Money, Value};
+use expr::{eval, holds, Ctx, EvalError};
+use ledger::{Ledger, LedgerKey};
+
+/// Why an event was not applied.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rejection {
+    /// Dated before the previous event.
+    OutOfOrder { previous: Moment, previous_line: usize },
+    /// Arithmetic or comparison failed while applying it.
+    Eval(EvalError),
+}
+
+/// What applying an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Applied,
+    /// Its `id` was seen before: ignored.
+    Duplicate,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub applied: u64,
+    pub duplicates: u64,
+    pub ineffective: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    DealStart,
+    DealEnd,
+    ClauseStart(ClauseId),
+    ClauseEnd(ClauseId),
+    Deadline { norm: NormId, instance: usize, gen: u32 },
+    BucketDue { ledger: usize, bucket: usize },
+}
+
+/// The deal's own lifecycle.
+#[derive(Debug, Clone, Copy, Default)]
+struct DealState {
+    started: bool,
+    ended: bool,
+}
+
+pub struct Engine<'p> {
+    program: &'p Program,
+    now: Option<Instant>,
+    last: Option<(Moment, usize)>,
+    deal: DealState,
+    pub(crate) clauses: Vec<ClauseState>,
+    pub(crate) instances: Vec<Vec<Instance>>,
+    /// Instance indices by key, per norm.
+    by_key: Vec<HashMap<String, Vec<usize>>>,
+    /// Norms instantiated when an instance of the keyed norm lapses.
+    on_lapse: Vec<Vec<NormId>>,
+    timers: BinaryHeap<Reverse<(Instant, u64, Timer)>>,
+    seq: u64,
+    seen_ids: HashSet<String>,
+    pub(crate) ledger_keys: Vec<LedgerKey>,
+    pub(crate) ledgers: Vec<Ledger>,
+    ledger_index: HashMap<LedgerKey, usize>,
+    pub(crate) breaches: Vec<Breach>,
+    pub(crate) ineffective: Vec<Ineffective>,
+    pub(crate) counts: Counts,
+    /// The event being applied: its line and raw text, for breaches.
+    current: Option<(usize, Arc<str>)>,
+}
+
+impl<'p> Engine<'p> {
+    pub fn new(program: &'p Program) -> Engine<'p> {
+        let mut on_lapse = vec![Vec::new(); program.norms.len()];
+        for (id, n) in program.norms.iter().enumerate() {
+            if let Instancing::OnLapse { norm } = n.instancing {
+                on_lapse[norm].push(id);
+            }
+        }
+        let mut e = Engine {
+            program,
+            now: None,
+            last: None,
+            deal: DealState::default(),
+            clauses: vec![ClauseState::default(); program.clauses.len()],
+            instances: vec![Vec::new(); program.norms.len()],
+            by_key: vec![HashMap::new(); program.norms.len()],
+            on_lapse,
+            timers: BinaryHeap::new(),
+            seq: 0,
+            seen_ids: HashSet::new(),
+            ledger_keys: Vec::new(),
+            ledgers: Vec::new(),
+            ledger_index: HashMap::new(),
+            breaches: Vec::new(),
+            ineffective: Vec::new(),
+            counts: Counts::default(),
+            current: None,
+        };
+        match program.term.start {
+            Bound::At(t) => e.schedule(t, Timer::DealStart),
+            Bound::Unbounded => e.deal.started = true,
+            Bound::On(_) => {}
+        }
+        if let Bound::At(t) = program.term.end {
+            e.schedule(t, Timer::DealEnd);
+        }
+        for (id, c) in program.clauses.iter().enumerate() {
+            match c.lifetime.start {
+                Bound::At(t) => e.schedule(t, Timer::ClauseStart(id)),
+                Bound::Unbounded => e.clauses[id].started = true,
+                Bound::On(_) => {}
+            }
+            if let Bound::At(t) = c.lifetime.end {
+                e.schedule(t, Timer::ClauseEnd(id));
+            }
+        }
+        for id in 0..program.clauses.len() {
+            e.refresh(id, None);
+        }
+        e
+    }
+
+    pub fn program(&self) -> &'p Program {
+        self.program
+    }
+
+    pub fn now(&self) -> Option<Instant> {
+        self.now
+    }
+
+    pub fn last_event(&self) -> Option<Moment> {
+        self.last.map(|(m, _)| m)
+    }
+
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    pub fn breaches(&self) -> &[Breach] {
+        &self.breaches
+    }
+
+    fn schedule(&mut self, at: Instant, t: Timer) {
+        self.seq += 1;
+        self.timers.push(Reverse((at, self.seq, t)));
+    }
+
+    /// Applies one event. `raw` is its line, kept only if it breaches.
+    pub fn apply(&mut self, ev: &Event, raw: &str) -> Result<Applied, Rejection> {
+        if let Some((prev, prev_line)) = self.last {
+            if ev.at.instant < prev.instant {
+                return Err(Rejection::OutOfOrder {
+                    previous: prev,
+                    previous_line: prev_line,
+                });
+            }
+        }
+        if let Some(id) = &ev.id {
+            if self.seen_ids.contains(id) {
+                self.counts.duplicates += 1;
+                return Ok(Applied::Duplicate);
+            }
+        }
+        self.advance_to(ev.at.instant).map_err(Rejection::Eval)?;
+        self.last = Some((ev.at, ev.line));
+        if let Some(id) = &ev.id {
+            self.seen_ids.insert(id.clone());
+        }
+        self.current = Some((ev.line, raw.into()));
+        let result = self.dispatch(ev);
+        self.current = None;
+        result.map_err(Rejection::Eval)?;
+        self.counts.applied += 1;
+        Ok(Applied::Applied)
+    }
+
+    /// Moves time to `to`, inclusive, firing every deadline due by then.
+    pub fn advance_to(&mut self, to: Instant) -> Result<(), EvalError> {
+        while let Some(Reverse((at, _, _))) = self.timers.peek() {
+            if *at > to {
+                break;
+            }
+            let Some(Reverse((at, _, timer))) = self.timers.pop() else {
+                break;
+            };
+            self.now = Some(at);
+            self.fire(at, timer)?;
+        }
+        if self.now.is_none_or(|n| n < to) {
+            self.now = Some(to);
+        }
+        Ok(())
+    }
+
+    fn fire(&mut self, at: Instant, timer: Timer) -> Result<(), EvalError> {
+        match timer {
+            Timer::DealStart => {
+                self.deal.started = true;
+                self.refresh_all(Some(at));
+            }
+            Timer::DealEnd => {
+                self.deal.ended = true;
+                self.refresh_all(Some(at));
+            }
+            Timer::ClauseStart(c) => {
+                self.clauses[c].started = true;
+                self.refresh(c, Some(at));
+            }
+            Timer::ClauseEnd(c) => {
+                self.clauses[c].ended = true;
+                self.refresh(c, Some(at));
+            }
+            Timer::Deadline { norm, instance, gen } => self.deadline(norm, instance, gen, at)?,
+            Timer::BucketDue { ledger, bucket } => self.bucket_due(ledger, bucket),
+        }
+        Ok(())
+    }
+
+    fn dispatch(&mut self, ev: &Event) -> Result<(), EvalError> {
+        let at = ev.at.instant;
+        let program = self.program;
+        for listener in &program.listeners[ev.kind] {
+            match *listener {
+                Listener::Act(n) => self.act(n, ev)?,
+                Listener::Renounce(n) => self.renounce(n, ev)?,
+                Listener::Accrue(n) => self.accrue(n, ev)?,
+                Listener::Settle => self.settle(ev)?,
+                Listener::DealEnd => {
+                    if self.matches_bound(&program.term.end, ev)? {
+                        self.deal.ended = true;
+                        self.refresh_all(Some(at));
+                    }
+                }
+                Listener::DealStart => {
+                    if self.matches_bound(&program.term.start, ev)? {
+                        self.deal.started = true;
+                        self.refresh_all(Some(at));
+                    }
+                }
+                Listener::ClauseEnd(c) => {
+                    let spec = &program.clauses[c];
+                    let by_term = self.matches_bound(&spec.lifetime.end, ev)?;
+                    let mut discharged = false;
+                    for m in &spec.ended_on {
+                        if m.event == ev.kind && self.matches(m, ev)? {
+                            discharged = true;
+                        }
+                    }
+                    if by_term || discharged {
+                        let st = &mut self.clauses[c];
+                        if !st.ended {
+                            st.ended = true;
+                            st.discharged = discharged && !by_term;
+                            self.refresh(c, Some(at));
+                        }
+                    }
+                }
+                Listener::ClauseSuspend(c) => {
+                    let mut hit = false;
+                    for m in &program.clauses[c].suspended_on {
+                        if m.event == ev.kind && self.matches(m, ev)? {
+                            hit = true;
+                        }
+                    }
+                    if hit && !self.clauses[c].suspended {
+                        self.clauses[c].suspended = true;
+                        self.refresh(c, Some(at));
+                    }
+                }
+                Listener::ClauseStart(c) => {
+                    if self.matches_bound(&program.clauses[c].lifetime.start, ev)? && !self.clauses[c].started {
+                        self.clauses[c].started = true;
+                        self.refresh(c, Some(at));
+                    }
+                }
+                Listener::ClauseResume(c) => {
+                    let mut hit = false;
+                    for m in &program.clauses[c].resumed_on {
+                        if m.event == ev.kind && self.matches(m, ev)? {
+                            hit = true;
+                        }
+                    }
+                    if hit && self.clauses[c].suspended {
+                        self.clauses[c].suspended = false;
+                        self.refresh(c, Some(at));
+                    }
+                }
+                Listener::Trigger(n) => self.trigger(n, ev)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn ctx<'a>(&'a self, fields: &'a [Option<Value>], bound: &'a [Option<Value>]) -> Ctx<'a> {
+        Ctx {
+            terms: &self.program.terms,
+            fields,
+            bound,
+            open_as_zero: false,
+        }
+    }
+
+    fn matches(&self, m: &Match, ev: &Event) -> Result<bool, EvalError> {
+        match &m.condition {
+            None => Ok(true),
+            Some(c) => holds(c, &self.ctx(&ev.fields, &[])),
+        }
+    }
+
+    fn matches_bound(&self, b: &Bound, ev: &Event) -> Result<bool, EvalError> {
+        match b {
+            Bound::On(m) if m.event == ev.kind => self.matches(m, ev),
+            _ => Ok(false),
+        }
+    }
+
+    fn refresh_all(&mut self, at: Option<Instant>) {
+        for c in 0..self.clauses.len() {
+            self.refresh(c, at);
+        }
+    }
+
+    /// Recomputes a clause's status from its flags and the deal's, and moves
+    /// its norm instances along if it changed.
+    fn refresh(&mut self, c: ClauseId, at: Option<Instant>) {
+        let st = &self.clauses[c];
+        let status = if st.ended || self.deal.ended {
+            Status::Ended
+        } else if !st.started || !self.deal.started {
+            Status::Inactive
+        } else if st.suspended {
+            Status::Suspended
+        } else {
+            Status::Active
+        };
+        let old = st.status;
+        if old == status {
+            return;
+        }
+        let discharged = st.discharged;
+        let suspended_at = st.suspended_at;
+        let st = &mut self.clauses[c];
+        st.status = status;
+        st.since = at;
+        if status == Status::Suspended {
+            st.suspended_at = at;
+        }
+        let program = self.program;
+        for &n in &program.clauses[c].norms {
+            match (old, status) {
+                (Status::Inactive, Status::Active) => {
+                    if matches!(program.norms[n].instancing, Instancing::Single) {
+                        self.create(n, None, Arc::from(Vec::new()), at);
+                    }
+                }
+                (Status::Active, Status::Suspended) => {
+                    self.each_open(n, |i| {
+                        if i.state == NState::Active {
+                            i.state = NState::Suspended;
+                            i.since = at;
+                        }
+                    });
+                }
+                (Status::Suspended, Status::Active) => {
+                    let paused = match (suspended_at, at) {
+                        (Some(s), Some(a)) => a.seconds_since(s),
+                        _ => 0,
+                    };
+                    let mut retimed = Vec::new();
+                    for (idx, i) in self.instances[n].iter_mut().enumerate() {
+                        if i.state == NState::Suspended {
+                            i.state = NState::Active;
+                            i.since = at;
+                            // A suspension stops the clock: the deadline moves
+                            // by as long as the clause was suspended.
+                            if let Some(d) = i.due.as_mut() {
+                                if let Some(later) = d.late_from.plus_seconds(paused) {
+                                    d.late_from = later;
+                                    d.shown = if d.date_only {
+                                        later.just_before().map(|x| x.date().to_string()).unwrap_or_default()
+                                    } else {
+                                        later.to_string()
+                                    };
+                                    i.gen += 1;
+                                    retimed.push((idx, later, i.gen));
+                                }
+                            }
+                        }
+                    }
+                    for (idx, when, gen) in retimed {
+                        self.schedule(when, Timer::Deadline { norm: n, instance: idx, gen });
+                    }
+                }
+                (_, Status::Ended) => {
+                    let kind = program.norms[n].kind;
+                    self.each_open(n, |i| {
+                        i.state = match kind {
+                            NormKind::Obligation if discharged => NState::Discharged,
+                            NormKind::Obligation => NState::Expired,
+                            NormKind::Power => NState::Lapsed,
+                            _ => NState::Ended,
+                        };
+                        i.since = at;
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn each_open(&mut self, n: NormId, mut f: impl FnMut(&mut Instance)) {
+        for i in self.instances[n].iter_mut() {
+            if matches!(i.state, NState::Active | NState::Suspended) {
+                f(i);
+            }
+        }
+    }
+
+    fn clause_active(&self, n: NormId) -> bool {
+        self.clauses[self.program.norms[n].clause].status == Status::Active
+    }
+
+    /// Creates an instance of norm `n` and sets its deadline.
+    fn create(&mut self, n: NormId, key: Option<String>, payload: Arc<[Option<Value>]>, at: Option<Instant>) {
+        let spec = &self.program.norms[n];
+        let due_expr = match &spec.rule {
+            NormRule::Obligation { due } => Some(due),
+            _ => None,
+        };
+        let window = match &spec.rule {
+            NormRule::Permission { window, .. } | NormRule::Power { window, .. } => window.as_ref(),
+            _ => None,
+        };
+        let due = match (due_expr, window, at) {
+            (Some(DueRule::After(d)), _, Some(at)) | (None, Some(d), Some(at)) => {
+                self.due_after(d, at, &payload)
+            }
+            (Some(DueRule::By(d)), _, _) => self.due_by(d, &payload),
+            _ => None,
+        };
+        let idx = self.instances[n].len();
+        let line = self.current.as_ref().map(|(l, _)| *l);
+        self.instances[n].push(Instance {
+            key: key.clone(),
+            payload,
+            state: NState::Active,
+            since: at,
+            due: due.clone(),
+            line,
+            gen: 0,
+            note: None,
+        });
+        if let Some(k) = key {
+            self.by_key[n].entry(k).or_default().push(idx);
+        }
+        if let Some(d) = due {
+            self.schedule(d.late_from, Timer::Deadline { norm: n, instance: idx, gen: 0 });
+        }
+    }
+
+    fn due_after(&self, d: &CExpr, at: Instant, payload: &[Option<Value>]) -> Option<state::Due> {
+        let Ok(Some(Value::Duration(dur))) = eval(d, &self.ctx(&[], payload)) else {
+            return None;
+        };
+        if dur.is_calendar() {
+            // "within 30 days after" an event on day D: on or before D + 30.
+            let last = add_days(add_months(at.date(), dur.months)?, dur.days)?;
+            Some(state::Due {
+                late_from: Instant::end_of(last)?,
+                shown: last.to_string(),
+                date_only: true,
+            })
+        } else {
+            let secs = dur.exact_seconds()?;
+            let late_from = at.plus_seconds(secs)?;
+            Some(state::Due {
+                late_from,
+                shown: late_from.to_string(),
+                date_only: false,
+            })
+        }
+    }
+
+    fn due_by(&self, d: &CExpr, payload: &[Option<Value>]) -> Option<state::Due> {
+        let Ok(Some(Value::Date(m))) = eval(d, &self.ctx(&[], payload)) else {
+            return None;
+        };
+        if m.date_only {
+            Some(state::Due {
+                late_from: Instant::end_of(m.instant.date())?,
+                shown: m.to_string(),
+                date_only: true,
+            })
+        } else {
+            Some(state::Due {
+                late_from: m.instant,
+                shown: m.to_string(),
+                date_only: false,
+            })
+        }
+    }
+
+    fn key_of(ev: &Event, field: Option<FieldId>) -> Option<String> {
+        field.and_then(|f| ev.fields.get(f).cloned().flatten()).map(|v| v.key_text())
+    }
+
+    fn trigger(&mut self, n: NormId, ev: &Event) -> Result<(), EvalError> {
+        if !self.clause_active(n) {
+            return Ok(());
+        }
+        let Instancing::PerEvent { trigger, key } = &self.program.norms[n].instancing else {
+            return Ok(());
+        };
+        if !self.matches(trigger, ev)? {
+            return Ok(());
+        }
+        let key = Self::key_of(ev, *key);
+        self.create(n, key, Arc::from(ev.fields.clone()), Some(ev.at.instant));
+        Ok(())
+    }
+
+    /// Instances of `n` that an act could concern: by key when the act is
+    /// correlated, otherwise all of them.
+    fn candidates(&self, n: NormId, ev: &Event) -> Vec<usize> {
+        let spec = &self.program.norms[n];
+        match spec.action.key {
+            Some(_) => match Self::key_of(ev, spec.action.key) {
+                Some(k) => self.by_key[n].get(&k).cloned().unwrap_or_default(),
+                None => Vec::new(),
+            },
+            None => (0..self.instances[n].len()).collect(),
+        }
+    }
+
+    fn act_matches(&self, n: NormId, inst: &Instance, ev: &Event) -> Result<bool, EvalError> {
+        match &self.program.norms[n].action.condition {
+            None => Ok(true),
+            Some(c) => holds(c, &self.ctx(&ev.fields, &inst.payload)),
+        }
+    }
+
+    fn act(&mut self, n: NormId, ev: &Event) -> Result<(), EvalError> {
+        let spec = &self.program.norms[n];
+        match spec.kind {
+            NormKind::Obligation => {
+                if matches!(spec.rule, NormRule::Accrual { .. }) {
+                    return Ok(());
+                }
+                for idx in self.candidates(n, ev) {
+                    let inst = &self.instances[n][idx];
+                    if inst.state == NState::Active && self.act_matches(n, inst, ev)? {
+                        let i = &mut self.instances[n][idx];
+                        i.state = NState::Fulfilled;
+                        i.since = Some(ev.at.instant);
+                        return Ok(());
+                    }
+                }
+                for idx in self.candidates(n, ev) {
+                    let inst = &self.instances[n][idx];
+                    if inst.state == NState::Violated && inst.note.is_none() && self.act_matches(n, inst, ev)? {
+                        self.instances[n][idx].note = Some(format!("performed late, on {}", ev.at));
+                        return Ok(());
+                    }
+                }
+            }
+            NormKind::Prohibition => {
+                if !self.clause_active(n) {
+                    return Ok(());
+                }
+                for idx in self.candidates(n, ev) {
+                    let inst = &self.instances[n][idx];
+                    if inst.state != NState::Active || !self.act_matches(n, inst, ev)? {
+                        continue;
+                    }
+                    let NormRule::Prohibition { excepted_by } = &spec.rule else {
+                        continue;
+                    };
+                    let mut why_not = Vec::new();
+                    for &p in excepted_by {
+                        match self.excuse(p, ev)? {
+                            Ok(()) => return Ok(()),
+                            Err(reason) => why_not.push(reason),
+                        }
+                    }
+                    self.breach(n, ev, why_not);
+                    return Ok(());
+                }
+            }
+            NormKind::Power => {
+                for idx in self.candidates(n, ev) {
+                    let inst = &self.instances[n][idx];
+                    if inst.state == NState::Active && self.act_matches(n, inst, ev)? {
+                        let i = &mut self.instances[n][idx];
+                        i.state = NState::Exercised;
+                        i.since = Some(ev.at.instant);
+                        return Ok(());
+                    }
+                }
+                let reason = self.why_no_power(n, ev);
+                self.ineffective(n, ev, reason);
+            }
+            NormKind::Permission => {}
+        }
+        Ok(())
+    }
+
+    /// Whether an active instance of permission `p` covers the act, and if
+    /// not, why not, in words.
+    fn excuse(&self, p: NormId, ev: &Event) -> Result<Result<(), String>, EvalError> {
+        let spec = &self.program.norms[p];
+        let mut failed_terms = false;
+        for idx in self.candidates(p, ev) {
+            let inst = &self.instances[p][idx];
+            if inst.state != NState::Active || !self.act_matches(p, inst, ev)? {
+                continue;
+            }
+            let ok = match &spec.rule {
+                NormRule::Permission { only_if: Some(c), .. } => holds(c, &self.ctx(&ev.fields, &inst.payload))?,
+                _ => true,
+            };
+            if ok {
+                return Ok(Ok(()));
+            }
+            failed_terms = true;
+        }
+        let key = Self::key_of(ev, spec.action.key);
+        let key_words = key.as_deref().map(|k| format!(" `{k}`")).unwrap_or_default();
+        let program = self.program;
+        let reason = match &spec.instancing {
+            Instancing::OnLapse { norm: power } => {
+                let pw = &program.norms[*power];
+                let holder = &program.parties[pw.bearer];
+                let offer = match &pw.instancing {
+                    Instancing::PerEvent { trigger, .. } => program.events[trigger.event].name.as_str(),
+                    _ => "offer",
+                };
+                let answer = &program.events[pw.action.event].name;
+                let latest = key
+                    .as_ref()
+                    .and_then(|k| self.by_key[*power].get(k))
+                    .and_then(|v| v.last())
+                    .map(|&i| &self.instances[*power][i]);
+                match latest {
+                    _ if failed_terms => format!(
+                        "{holder} passed on{key_words}, but on terms that were better for the third party than those offered"
+                    ),
+                    None => format!("no {offer}{key_words} was made to {holder} first"),
+                    Some(i) if i.state == NState::Active => format!(
+                        "{holder}'s window to answer {offer}{key_words} is still open until {}",
+                        i.due.as_ref().map_or("its end".to_string(), |d| d.shown.clone())
+                    ),
+                    Some(i) if i.state == NState::Exercised => format!(
+                        "{holder} took up {offer}{key_words} by {answer} on {}",
+                        show(i.since)
+                    ),
+                    Some(i) if i.state == NState::Suspended => {
+                        format!("the first refusal on{key_words} is suspended")
+                    }
+                    Some(_) => format!("{holder}'s first refusal on{key_words} does not cover this act"),
+                }
+            }
+            Instancing::PerEvent { trigger, .. } => {
+                format!("no {}{key_words} came before it", program.events[trigger.event].name)
+            }
+            _ => format!("it is not covered by: {}", spec.summary),
+        };
+        Ok(Err(reason))
+    }
+
+    fn why_no_power(&self, n: NormId, ev: &Event) -> String {
+        let spec = &self.program.norms[n];
+        let key = Self::key_of(ev, spec.action.key);
+        let key_words = key.as_deref().map(|k| format!(" `{k}`")).unwrap_or_default();
+        let trigger = match &spec.instancing {
+            Instancing::PerEvent { trigger, .. } => self.program.events[trigger.event].name.clone(),
+            _ => "event".to_string(),
+        };
+        if !self.clause_active(n) {
+            return format!(
+                "clause `{}` is {}",
+                self.program.clauses[spec.clause].name,
+                self.clauses[spec.clause].status.name()
+            );
+        }
+        let latest = self.candidates(n, ev).last().map(|&i| &self.instances[n][i]);
+        match latest {
+            None => format!("there is no {trigger}{key_words} to answer"),
+            Some(i) => match i.state {
+                NState::Lapsed => match &i.note {
+                    Some(note) => format!("{trigger}{key_words} was already {note}"),
+                    None => format!(
+                        "the window to answer {trigger}{key_words} closed at the end of {}",
+                        i.due.as_ref().map_or("its term".to_string(), |d| d.shown.clone())
+                    ),
+                },
+                NState::Exercised => format!("{trigger}{key_words} was already taken up on {}", show(i.since)),
+                other => format!("the power is {}", other.name()),
+            },
+        }
+    }
+
+    fn renounce(&mut self, n: NormId, ev: &Event) -> Result<(), EvalError> {
+        let NormRule::Power { renounced_by: Some(r), .. } = &self.program.norms[n].rule else {
+            return Ok(());
+        };
+        let key = Self::key_of(ev, r.key);
+        let idxs: Vec<usize> = match (&key, r.key) {
+            (Some(k), Some(_)) => self.by_key[n].get(k).cloned().unwrap_or_default(),
+            (None, Some(_)) => Vec::new(),
+            (_, None) => (0..self.instances[n].len()).collect(),
+        };
+        for idx in idxs {
+            if self.instances[n][idx].state == NState::Active {
+                let at = ev.at.instant;
+                let name = &self.program.events[ev.kind].name;
+                let i = &mut self.instances[n][idx];
+                i.state = NState::Lapsed;
+                i.since = Some(at);
+                i.note = Some(format!("answered by {name} on {}", ev.at));
+                self.lapsed(n, idx, at);
+                return Ok(());
+            }
+        }
+        let reason = self.why_no_power(n, ev);
+        self.ineffective(n, ev, reason);
+        Ok(())
+    }
+
+    /// An instance of power `n` lapsed: the norms waiting on that arise.
+    fn lapsed(&mut self, n: NormId, idx: usize, at: Instant) {
+        let (key, payload) = {
+            let i = &self.instances[n][idx];
+            (i.key.clone(), i.payload.clone())
+        };
+        for m in self.on_lapse[n].clone() {
+            if self.clause_active(m) {
+                self.create(m, key.clone(), payload.clone(), Some(at));
+            }
+        }
+    }
+
+    fn deadline(&mut self, n: NormId, idx: usize, gen: u32, at: Instant) -> Result<(), EvalError> {
+        let Some(inst) = self.instances[n].get(idx) else {
+            return Ok(());
+        };
+        if inst.gen != gen || inst.state != NState::Active {
+            return Ok(());
+        }
+        match self.program.norms[n].kind {
+            NormKind::Obligation => {
+                let shown = inst.due.as_ref().map(|d| d.shown.clone()).unwrap_or_default();
+                let i = &mut self.instances[n][idx];
+                i.state = NState::Violated;
+                i.since = Some(at);
+                let spec = &self.program.norms[n];
+                let what = &self.program.events[spec.action.event].name;
+                self.breaches.push(Breach {
+                    clause: spec.clause,
+                    norm: n,
+                    party: spec.bearer,
+                    at: shown.clone(),
+                    instant: at,
+                    line: None,
+                    raw: None,
+                    event: None,
+                    reason: format!("no {what} came by {shown}"),
+                    allowed: Some(format!("{what} on or before {shown}")),
+                });
+            }
+            NormKind::Power => {
+                let i = &mut self.instances[n][idx];
+                i.state = NState::Lapsed;
+                i.since = Some(at);
+                self.lapsed(n, idx, at);
+            }
+            NormKind::Permission | NormKind::Prohibition => {
+                let i = &mut self.instances[n][idx];
+                i.state = NState::Ended;
+                i.since = Some(at);
+            }
+        }
+        Ok(())
+    }
+
+    fn breach(&mut self, n: NormId, ev: &Event, why_not: Vec<String>) {
+        let spec = &self.program.norms[n];
+        let program = self.program;
+        let mut reason = format!("{} {}", program.parties[spec.bearer], describe_act(program, ev));
+        if !why_not.is_empty() {
+            reason.push_str(", but ");
+            reason.push_str(&why_not.join("; and "));
+        }
+        let allowed = allowed_instead(program, n);
+        let (line, raw) = match &self.current {
+            Some((l, r)) => (Some(*l), Some(r.clone())),
+            None => (None, None),
+        };
+        self.breaches.push(Breach {
+            clause: spec.clause,
+            norm: n,
+            party: spec.bearer,
+            at: ev.at.to_string(),
+            instant: ev.at.instant,
+            line,
+            raw,
+            event: Some(ev.kind),
+            reason,
+            allowed,
+        });
+    }
+
+    fn ineffective(&mut self, n: NormId, ev: &Event, reason: String) {
+        self.counts.ineffective += 1;
+        self.ineffective.push(Ineffective {
+            clause: self.program.norms[n].clause,
+            line: ev.line,
+            at: ev.at.to_string(),
+            event: ev.kind,
+            reason,
+        });
+    }
+
+    // ------------------------------------------------------------ money
+
+    fn ledger_for(&mut self, key: LedgerKey) -> usize {
+        if let Some(&i) = self.ledger_index.get(&key) {
+            return i;
+        }
+        self.ledger_keys.push(key);
+        self.ledgers.push(Ledger::default());
+        self.ledger_index.insert(key, self.ledgers.len() - 1);
+        self.ledgers.len() - 1
+    }
+
+    fn accrue(&mut self, n: NormId, ev: &Event) -> Result<(), EvalError> {
+        if !self.clause_active(n) {
+            return Ok(());
+        }
+        let spec = &self.program.norms[n];
+        let NormRule::Accrual { amount, per, schedule, .. } = &spec.rule else {
+            return Ok(());
+        };
+        if !self.matches(per, ev)? {
+            return Ok(());
+        }
+        let value = eval(amount, &self.ctx(&ev.fields, &[]))?;
+        let (money, determined) = match value {
+            Some(Value::Money(m)) => (m, true),
+            _ => {
+                // The amount waits on an open term: learn its currency by
+                // reading the open terms as zero, and count it undetermined.
+                let probe = Ctx {
+                    open_as_zero: true,
+                    ..self.ctx(&ev.fields, &[])
+                };
+                match eval(amount, &probe)? {
+                    Some(Value::Money(m)) => (Money::new(Decimal::ZERO, m.currency), false),
+                    _ => return Ok(()),
+                }
+            }
+        };
+        let grace = match eval(&schedule.grace, &self.ctx(&[], &[]))? {
+            Some(Value::Duration(d)) => d,
+            _ => return Ok(()),
+        };
+        let date = ev.at.instant.date();
+        let (label, end) = match schedule.period {
+            Some(p) => match period_of(date, p) {
+                Some((_, last, label)) => (label, last),
+                None => return Err(EvalError::DateRange),
+            },
+            None => (format!("{} line {}", ev.at, ev.line), date),
+        };
+        let due_date = add_months(end, grace.months)
+            .and_then(|d| add_days(d, grace.days))
+            .ok_or(EvalError::DateRange)?;
+        let late_from = Instant::end_of(due_date)
+            .and_then(|i| i.plus_seconds(grace.seconds))
+            .ok_or(EvalError::DateRange)?;
+        let key = LedgerKey {
+            from: spec.bearer,
+            to: spec.counterparty.unwrap_or(spec.bearer),
+            currency: money.currency,
+        };
+        let l = self.ledger_for(key);
+        let now = ev.at.instant;
+        let (b, opened) = self.ledgers[l].bucket(n, &label, due_date, late_from, now);
+        let bucket = &mut self.ledgers[l].buckets[b];
+        if determined {
+            bucket.accrued = bucket.accrued.checked_add(money.amount).ok_or(EvalError::Overflow)?;
+        } else {
+            bucket.undetermined += 1;
+        }
+        bucket.settled_at = None;
+        if opened {
+            self.schedule(late_from, Timer::BucketDue { ledger: l, bucket: b });
+        }
+        Ok(())
+    }
+
+    fn settle(&mut self, ev: &Event) -> Result<(), EvalError> {
+        let program = self.program;
+        // All accrual norms settled by this event share one field layout.
+        let Some(settlement) = program.norms.iter().find_map(|n| match &n.rule {
+            NormRule::Accrual { settlement, .. } if settlement.event == ev.kind => Some(settlement),
+            _ => None,
+        }) else {
+            return Ok(());
+        };
+        let field = |f: FieldId| ev.fields.get(f).cloned().flatten();
+        let (Some(Value::Entity(from)), Some(Value::Entity(to)), Some(Value::Money(m))) =
+            (field(settlement.from), field(settlement.to), field(settlement.amount))
+        else {
+            return Ok(());
+        };
+        let (Some(from), Some(to)) = (program.party_id(&from), program.party_id(&to)) else {
+            return Ok(());
+        };
+        let key = LedgerKey {
+            from,
+            to,
+            currency: m.currency,
+        };
+        let l = self.ledger_for(key);
+        self.ledgers[l]
+            .settle(m.amount, ev.at.instant)
+            .ok_or(EvalError::Overflow)?;
+        Ok(())
+    }
+
+    fn bucket_due(&mut self, l: usize, b: usize) {
+        let key = self.ledger_keys[l];
+        let Some(bucket) = self.ledgers[l].buckets.get_mut(b) else {
+            return;
+        };
+        let outstanding = bucket.outstanding();
+        if outstanding <= Decimal::ZERO {
+            return;
+        }
+        bucket.violated = true;
+        let spec = &self.program.norms[bucket.norm];
+        let payee = &self.program.parties[key.to];
+        let payer = &self.program.parties[key.from];
+        self.breaches.push(Breach {
+            clause: spec.clause,
+            norm: bucket.norm,
+            party: key.from,
+            at: bucket.due_date.to_string(),
+            instant: bucket.late_from,
+            line: None,
+            raw: None,
+            event: None,
+            reason: format!(
+                "{outstanding} {} of what accrued for {} was still unpaid when it fell due on {}",
+                key.currency, bucket.label, bucket.due_date
+            ),
+            allowed: Some(format!(
+                "{payer} pays {payee} the {} amount by {}",
+                bucket.label, bucket.due_date
+            )),
+        });
+    }
+}
+
+fn show(at: Option<Instant>) -> String {
+    match at {
+        Some(i) if i.is_midnight() => i.date().to_string(),
+        Some(i) => i.to_string(),
+        None => "the start".to_string(),
+    }
+}
+
+/// "signed cloud_contract with provider Oracle, ref `stargate`"
+fn describe_act(program: &Program, ev: &Event) -> String {
+    let spec = &program.events[ev.kind];
+    let fields: Vec<String> = spec
+        .fields
+        .iter()
+        .zip(&ev.fields)
+        .filter_map(|(f, v)| v.as_ref().map(|v| format!("{} {v}", f.name)))
+        .collect();
+    if fields.is_empty() {
+        format!("did {}", spec.name)
+    } else {
+        format!("did {} ({})", spec.name, fields.join(", "))
+    }
+}
+
+/// What the prohibition would have allowed, read off its exceptions.
+fn allowed_instead(program: &Program, n: NormId) -> Option<String> {
+    let NormRule::Prohibition { excepted_by } = &program.norms[n].rule else {
+        return None;
+    };
+    let mut ways = Vec::new();
+    for &p in excepted_by {
+        let spec = &program.norms[p];
+        match &spec.instancing {
+            Instancing::OnLapse { norm } => {
+                let pw = &program.norms[*norm];
+                let holder = &program.parties[pw.bearer];
+                let offer = match &pw.instancing {
+                    Instancing::PerEvent { trigger, .. } => program.events[trigger.event].name.as_str(),
+                    _ => "an offer",
+                };
+                let window = match &pw.rule {
+                    NormRule::Power { window: Some(w), .. } => match eval(w, &Ctx::constant(&program.terms)) {
+                        Ok(Some(v)) => format!(" or {v}"),
+                        _ => String::new(),
+                    },
+                    _ => String::new(),
+                };
+                let renounce = match &pw.rule {
+                    NormRule::Power { renounced_by: Some(r), .. } => program.events[r.event].name.as_str(),
+                    _ => "a refusal",
+                };
+                let terms = match &spec.rule {
+                    NormRule::Permission { only_if: Some(_), .. } => ", then deal on terms no better than offered",
+                    _ => "",
+                };
+                ways.push(format!(
+                    "make a {offer} to {holder} first and wait for {renounce}{window}{terms}"
+                ));
+            }
+            Instancing::PerEvent { trigger, .. } => {
+                ways.push(format!("obtain a {} for this very act first", program.events[trigger.event].name));
+            }
+            _ => {}
+        }
+    }
+    if ways.is_empty() {
+        None
+    } else {
+        Some(ways.join(", or "))
+    }
+}

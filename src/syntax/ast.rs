@@ -1,0 +1,317 @@
+//! The abstract syntax of a `.deal` file: what was written, with a span on
+//! every node, before any name is resolved or any type is checked.
+
+use rust_decimal::Decimal;
+
+/// A byte range in the source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span { start, end }
+    }
+
+    pub fn len(&self) -> usize {
+        self.end.saturating_sub(self.start)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The smallest span covering both.
+    pub fn join(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+impl From<Span> for miette::SourceSpan {
+    fn from(s: Span) -> Self {
+        (s.start, s.len()).into()
+    }
+}
+
+/// A name as written, with where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Contract {
+    pub title: String,
+    pub title_span: Span,
+    pub parties: Vec<Ident>,
+    pub term: Option<InForce>,
+    pub terms: Vec<TermDef>,
+    pub events: Vec<EventDecl>,
+    pub clauses: Vec<Clause>,
+    /// Sections that may appear once but were written again.
+    pub repeated_sections: Vec<(&'static str, Span, Span)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct InForce {
+    pub from: Option<Boundary>,
+    pub until: Option<Boundary>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum Boundary {
+    Date { text: String, span: Span },
+    Event(EventMatch),
+}
+
+impl Boundary {
+    pub fn span(&self) -> Span {
+        match self {
+            Boundary::Date { span, .. } => *span,
+            Boundary::Event(m) => m.span,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TermDef {
+    pub name: Ident,
+    pub value: TermValue,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum TermValue {
+    Open { ty: Ident },
+    Expr(Expr),
+}
+
+#[derive(Debug, Clone)]
+pub struct EventDecl {
+    pub name: Ident,
+    pub fields: Vec<FieldDecl>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldDecl {
+    pub name: Ident,
+    pub ty: Ident,
+    pub optional: bool,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Clause {
+    pub name: Ident,
+    pub in_force: Vec<InForce>,
+    pub suspended_on: Vec<EventMatch>,
+    pub resumed_on: Vec<EventMatch>,
+    pub ended_on: Vec<EventMatch>,
+    pub norms: Vec<Norm>,
+    pub span: Span,
+}
+
+/// An event kind, optionally narrowed by a condition on its fields.
+#[derive(Debug, Clone)]
+pub struct EventMatch {
+    pub event: Ident,
+    pub condition: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Norm {
+    /// `after each E,`: one instance of the norm per occurrence of E.
+    pub trigger: Option<EventMatch>,
+    pub bearer: Ident,
+    pub body: NormBody,
+    pub span: Span,
+}
+
+/// An act: an event kind, optionally correlated with the triggering event by
+/// a shared field, and narrowed by a condition.
+#[derive(Debug, Clone)]
+pub struct Action {
+    pub event: Ident,
+    pub same_key: Option<Ident>,
+    pub condition: Option<Expr>,
+    pub span: Span,
+}
+
+/// `unless preceded by consent with the same ref`
+#[derive(Debug, Clone)]
+pub struct Exception {
+    pub event: Ident,
+    pub same_key: Option<Ident>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum Deadline {
+    Within {
+        duration: Expr,
+        after: Option<EventMatch>,
+        span: Span,
+    },
+    By {
+        date: Expr,
+        span: Span,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum NormBody {
+    Obligation {
+        action: Action,
+        payee: Option<Ident>,
+        deadline: Deadline,
+    },
+    Prohibition {
+        action: Action,
+        exception: Option<Exception>,
+    },
+    Permission {
+        action: Action,
+        window: Option<Expr>,
+    },
+    Power {
+        action: Action,
+        window: Option<Expr>,
+    },
+    Exclusive(Box<Exclusive>),
+    FirstRefusal(Box<FirstRefusal>),
+    Owes(Box<Owes>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Exclusive {
+    pub subject: Vec<Ident>,
+    pub grantor: Ident,
+    pub role_field: Ident,
+    pub event: Ident,
+    pub condition: Option<Expr>,
+    pub exception: Option<Exception>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FirstRefusal {
+    pub deal_event: Ident,
+    pub grantor: Ident,
+    pub condition: Option<Expr>,
+    pub offered_by: Option<Ident>,
+    pub accepted_by: Option<Ident>,
+    pub declined_by: Option<Ident>,
+    pub matched_on: Option<Ident>,
+    pub window: Option<Expr>,
+    pub only_if: Option<Expr>,
+    /// Parts written twice: (part, first span, second span).
+    pub repeated: Vec<(&'static str, Span, Span)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Month,
+    Quarter,
+    Year,
+}
+
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// Grace after the period ends, or after the accrual when there is no period.
+    pub grace: Expr,
+    pub period: Option<Period>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Owes {
+    pub payee: Ident,
+    pub amount: Expr,
+    pub per: EventMatch,
+    pub schedule: Schedule,
+    pub settled_by: Option<Ident>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Of,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    And,
+    Or,
+}
+
+impl BinOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Of => "of",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Eq => "is",
+            BinOp::Ne => "is not",
+            BinOp::And => "and",
+            BinOp::Or => "or",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnOp {
+    Neg,
+    Not,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Seconds,
+    Minutes,
+    Hours,
+    Days,
+    Weeks,
+    Months,
+    Years,
+}
+
+#[derive(Debug, Clone)]
+pub enum ExprKind {
+    Number(Decimal),
+    Percent(Decimal),
+    Money(Decimal, String),
+    Duration(Decimal, Unit),
+    Date(String),
+    DateTime(String),
+    Text(String),
+    Bool(bool),
+    /// A bare name: a field, a term, a party, or a binder.
+    Name(Ident),
+    /// `offer.price`
+    Field(Ident, Ident),
+    Call(Ident, Vec<Expr>),
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+}

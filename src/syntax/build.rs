@@ -1,0 +1,681 @@
+//! From pest pairs to the AST: one function per grammar rule.
+
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use rust_decimal::Decimal;
+
+use super::ast::*;
+use super::error::SyntaxError;
+use super::parser::Rule;
+
+type Result<T> = std::result::Result<T, SyntaxError>;
+
+fn span_of(pair: &Pair<'_, Rule>) -> Span {
+    let s = pair.as_span();
+    Span::new(s.start(), s.end())
+}
+
+/// The grammar guarantees the shape of every pair; if it ever disagrees with
+/// this file, say so as a syntax error rather than crash.
+fn shape_error(at: Span, wanted: &str) -> SyntaxError {
+    SyntaxError::Unexpected {
+        expected: wanted.to_string(),
+        found: "something the parser did not expect".to_string(),
+        span: at.into(),
+        help: "this is a defect in deal itself; please report it with the contract".to_string(),
+    }
+}
+
+/// Iterates the children of a pair, skipping punctuation and keywords.
+struct Children<'i> {
+    inner: Pairs<'i, Rule>,
+    span: Span,
+}
+
+impl<'i> Children<'i> {
+    fn of(pair: Pair<'i, Rule>) -> Self {
+        let span = span_of(&pair);
+        Children {
+            inner: pair.into_inner(),
+            span,
+        }
+    }
+
+    fn next(&mut self) -> Option<Pair<'i, Rule>> {
+        self.inner.by_ref().find(|p| !is_noise(p.as_rule()))
+    }
+
+    fn expect(&mut self, wanted: &str) -> Result<Pair<'i, Rule>> {
+        self.next().ok_or_else(|| shape_error(self.span, wanted))
+    }
+
+    fn peek_rule(&self) -> Option<Rule> {
+        self.inner
+            .clone()
+            .find(|p| !is_noise(p.as_rule()))
+            .map(|p| p.as_rule())
+    }
+}
+
+fn is_noise(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::equals
+            | Rule::comma
+            | Rule::colon
+            | Rule::lparen
+            | Rule::rparen
+            | Rule::dot
+            | Rule::EOI
+    ) || format!("{rule:?}").starts_with("kw_")
+}
+
+pub fn contract(pair: Pair<'_, Rule>) -> Result<Contract> {
+    let mut kids = Children::of(pair);
+    let header = kids.expect("the title")?;
+    let (title, title_span) = header_title(header)?;
+    let mut c = Contract {
+        title,
+        title_span,
+        parties: Vec::new(),
+        term: None,
+        terms: Vec::new(),
+        events: Vec::new(),
+        clauses: Vec::new(),
+        repeated_sections: Vec::new(),
+    };
+    let mut parties_span: Option<Span> = None;
+    while let Some(p) = kids.next() {
+        let here = span_of(&p);
+        match p.as_rule() {
+            Rule::parties => {
+                if let Some(first) = parties_span {
+                    c.repeated_sections.push(("parties", first, here));
+                }
+                parties_span = Some(here);
+                c.parties.extend(parties(p)?);
+            }
+            Rule::in_force => {
+                let t = in_force(p)?;
+                if let Some(first) = &c.term {
+                    c.repeated_sections.push(("in force", first.span, here));
+                } else {
+                    c.term = Some(t);
+                }
+            }
+            Rule::terms => c.terms.extend(terms(p)?),
+            Rule::events => c.events.extend(events(p)?),
+            Rule::clause => c.clauses.push(clause(p)?),
+            _ => {}
+        }
+    }
+    Ok(c)
+}
+
+fn header_title(pair: Pair<'_, Rule>) -> Result<(String, Span)> {
+    let mut kids = Children::of(pair);
+    let s = kids.expect("a title in quotes")?;
+    Ok((string(&s), span_of(&s)))
+}
+
+fn string(pair: &Pair<'_, Rule>) -> String {
+    let raw = pair.as_str();
+    let inner = raw
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .unwrap_or(raw);
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(ch) = chars.next() {
+        if ch == '\\' {
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+fn ident(pair: &Pair<'_, Rule>) -> Ident {
+    Ident {
+        name: pair.as_str().to_string(),
+        span: span_of(pair),
+    }
+}
+
+fn parties(pair: Pair<'_, Rule>) -> Result<Vec<Ident>> {
+    let mut out = Vec::new();
+    let mut kids = Children::of(pair);
+    while let Some(p) = kids.next() {
+        out.push(ident(&p));
+    }
+    Ok(out)
+}
+
+fn in_force(pair: Pair<'_, Rule>) -> Result<InForce> {
+    let span = span_of(&pair);
+    let mut from = None;
+    let mut until = None;
+    let mut kids = Children::of(pair);
+    while let Some(p) = kids.next() {
+        match p.as_rule() {
+            Rule::from_bound => from = Some(boundary(p)?),
+            Rule::until_bound => until = Some(boundary(p)?),
+            _ => return Err(shape_error(span_of(&p), "`from` or `until`")),
+        }
+    }
+    Ok(InForce { from, until, span })
+}
+
+fn boundary(pair: Pair<'_, Rule>) -> Result<Boundary> {
+    let mut kids = Children::of(pair);
+    let p = kids.expect("a date or an event")?;
+    match p.as_rule() {
+        Rule::date => Ok(Boundary::Date {
+            text: p.as_str().to_string(),
+            span: span_of(&p),
+        }),
+        _ => Ok(Boundary::Event(event_match(p)?)),
+    }
+}
+
+fn terms(pair: Pair<'_, Rule>) -> Result<Vec<TermDef>> {
+    let mut out = Vec::new();
+    let mut kids = Children::of(pair);
+    while let Some(p) = kids.next() {
+        out.push(term_def(p)?);
+    }
+    Ok(out)
+}
+
+fn term_def(pair: Pair<'_, Rule>) -> Result<TermDef> {
+    let span = span_of(&pair);
+    let mut kids = Children::of(pair);
+    let name = ident(&kids.expect("a term name")?);
+    let v = kids.expect("a value")?;
+    let value = match v.as_rule() {
+        Rule::open_term => {
+            let mut k = Children::of(v);
+            TermValue::Open {
+                ty: ident(&k.expect("a type")?),
+            }
+        }
+        _ => TermValue::Expr(expr(v)?),
+    };
+    Ok(TermDef { name, value, span })
+}
+
+fn events(pair: Pair<'_, Rule>) -> Result<Vec<EventDecl>> {
+    let mut out = Vec::new();
+    let mut kids = Children::of(pair);
+    while let Some(p) = kids.next() {
+        out.push(event_decl(p)?);
+    }
+    Ok(out)
+}
+
+fn event_decl(pair: Pair<'_, Rule>) -> Result<EventDecl> {
+    let span = span_of(&pair);
+    let mut kids = Children::of(pair);
+    let name = ident(&kids.expect("an event name")?);
+    let mut fields = Vec::new();
+    if let Some(list) = kids.next() {
+        let mut k = Children::of(list);
+        while let Some(f) = k.next() {
+            fields.push(field_decl(f)?);
+        }
+    }
+    Ok(EventDecl { name, fields, span })
+}
+
+fn field_decl(pair: Pair<'_, Rule>) -> Result<FieldDecl> {
+    let span = span_of(&pair);
+    let mut kids = Children::of(pair);
+    let name = ident(&kids.expect("a field name")?);
+    let mut optional = false;
+    let mut ty = kids.expect("a type")?;
+    if ty.as_rule() == Rule::optional {
+        optional = true;
+        ty = kids.expect("a type")?;
+    }
+    Ok(FieldDecl {
+        name,
+        ty: ident(&ty),
+        optional,
+        span,
+    })
+}
+
+fn clause(pair: Pair<'_, Rule>) -> Result<Clause> {
+    let span = span_of(&pair);
+    let mut kids = Children::of(pair);
+    let name = ident(&kids.expect("a clause name")?);
+    let mut c = Clause {
+        name,
+        in_force: Vec::new(),
+        suspended_on: Vec::new(),
+        resumed_on: Vec::new(),
+        ended_on: Vec::new(),
+        norms: Vec::new(),
+        span,
+    };
+    while let Some(p) = kids.next() {
+        match p.as_rule() {
+            Rule::in_force => c.in_force.push(in_force(p)?),
+            Rule::suspended_on => c.suspended_on.push(inner_event_match(p)?),
+            Rule::resumed_on => c.resumed_on.push(inner_event_match(p)?),
+            Rule::ended_on => c.ended_on.push(inner_event_match(p)?),
+            Rule::norm => c.norms.push(norm(p)?),
+            _ => return Err(shape_error(span_of(&p), "a clause item")),
+        }
+    }
+    Ok(c)
+}
+
+fn inner_event_match(pair: Pair<'_, Rule>) -> Result<EventMatch> {
+    let mut kids = Children::of(pair);
+    event_match(kids.expect("an event")?)
+}
+
+fn event_match(pair: Pair<'_, Rule>) -> Result<EventMatch> {
+    let span = span_of(&pair);
+    let mut kids = Children::of(pair);
+    let event = ident(&kids.expect("an event name")?);
+    let condition = kids.next().map(expr).transpose()?;
+    Ok(EventMatch {
+        event,
+        condition,
+        span,
+    })
+}
+
+fn norm(pair: Pair<'_, Rule>) -> Result<Norm> {
+    let span = span_of(&pair);
+    let mut kids = Children::of(pair);
+    let mut trigger = None;
+    if kids.peek_rule() == Some(Rule::trigger_prefix) {
+        let t = kids.expect("`after each`")?;
+        trigger = Some(inner_event_match(t)?);
+    }
+    let bearer = ident(&kids.expect("a party")?);
+    let tail = kids.expect("what the party must, may or may not do")?;
+    let body = match tail.as_rule() {
+        Rule::obligation => obligation(tail)?,
+        Rule::prohibition => prohibition(tail)?,
+        Rule::permission => {
+            let (action, window) = action_with_window(tail)?;
+            NormBody::Permission { action, window }
+        }
+        Rule::power => {
+            let (action, window) = action_with_window(tail)?;
+            NormBody::Power { action, window }
+        }
+        Rule::exclusive => NormBody::Exclusive(Box::new(exclusive(tail)?)),
+        Rule::first_refusal => NormBody::FirstRefusal(Box::new(first_refusal(tail)?)),
+        Rule::owes => NormBody::Owes(Box::new(owes(tail)?)),
+        _ => return Err(shape_error(span_of(&tail), "a norm")),
+    };
+    Ok(Norm {
+        trigger,
+        bearer,
+        body,
+        span,
+    })
+}
+
+fn action(pair: Pair<'_, Rule>) -> Result<Action> {
+    let span = span_of(&pair);
+    let mut kids = Children::of(pair);
+    let event = ident(&kids.expect("an event name")?);
+    let mut same_key = None;
+    let mut condition = None;
+    while let Some(p) = kids.next() {
+        match p.as_rule() {
+            Rule::same_key => same_key = Some(same_key_of(p)?),
+            _ => condition = Some(expr(p)?),
+        }
+    }
+    Ok(Action {
+        event,
+        same_key,
+        condition,
+        span,
+    })
+}
+
+fn same_key_of(pair: Pair<'_, Rule>) -> Result<Ident> {
+    let mut kids = Children::of(pair);
+    Ok(ident(&kids.expect("a field name")?))
+}
+
+fn exception(pair: Pair<'_, Rule>) -> Result<Exception> {
+    let span = span_of(&pair);
+    let mut kids = Children::of(pair);
+    let event = ident(&kids.expect("an event name")?);
+    let same_key = kids.next().map(same_key_of).transpose()?;
+    Ok(Exception {
+        event,
+        same_key,
+        span,
+    })
+}
+
+fn obligation(pair: Pair<'_, Rule>) -> Result<NormBody> {
+    let mut kids = Children::of(pair);
+    let action = action(kids.expect("an action")?)?;
+    let mut payee = None;
+    let mut p = kids.expect("a deadline")?;
+    if p.as_rule() == Rule::payee {
+        payee = Some(ident(&Children::of(p).expect("a party")?));
+        p = kids.expect("a deadline")?;
+    }
+    Ok(NormBody::Obligation {
+        action,
+        payee,
+        deadline: deadline(p)?,
+    })
+}
+
+fn deadline(pair: Pair<'_, Rule>) -> Result<Deadline> {
+    let mut kids = Children::of(pair);
+    let d = kids.expect("`within` or `by`")?;
+    let span = span_of(&d);
+    let rule = d.as_rule();
+    let mut k = Children::of(d);
+    match rule {
+        Rule::within_after => {
+            let duration = expr(k.expect("a duration")?)?;
+            let after = k.next().map(event_match).transpose()?;
+            Ok(Deadline::Within {
+                duration,
+                after,
+                span,
+            })
+        }
+        _ => Ok(Deadline::By {
+            date: expr(k.expect("a date")?)?,
+            span,
+        }),
+    }
+}
+
+fn prohibition(pair: Pair<'_, Rule>) -> Result<NormBody> {
+    let mut kids = Children::of(pair);
+    let action = action(kids.expect("an action")?)?;
+    let exception = kids.next().map(exception).transpose()?;
+    Ok(NormBody::Prohibition { action, exception })
+}
+
+fn action_with_window(pair: Pair<'_, Rule>) -> Result<(Action, Option<Expr>)> {
+    let mut kids = Children::of(pair);
+    let action = action(kids.expect("an action")?)?;
+    let window = match kids.next() {
+        Some(w) => Some(expr(Children::of(w).expect("a duration")?)?),
+        None => None,
+    };
+    Ok((action, window))
+}
+
+fn exclusive(pair: Pair<'_, Rule>) -> Result<Exclusive> {
+    let mut kids = Children::of(pair);
+    let subject_pair = kids.expect("what the exclusivity is over")?;
+    let subject = Children::of(subject_pair)
+        .inner
+        .map(|w| ident(&w))
+        .collect();
+    let grantor = ident(&kids.expect("a party")?);
+    let role_field = ident(&kids.expect("a field name")?);
+    let event = ident(&kids.expect("an event name")?);
+    let mut condition = None;
+    let mut exc = None;
+    while let Some(p) = kids.next() {
+        match p.as_rule() {
+            Rule::exception => exc = Some(exception(p)?),
+            _ => condition = Some(expr(p)?),
+        }
+    }
+    Ok(Exclusive {
+        subject,
+        grantor,
+        role_field,
+        event,
+        condition,
+        exception: exc,
+    })
+}
+
+fn first_refusal(pair: Pair<'_, Rule>) -> Result<FirstRefusal> {
+    let mut kids = Children::of(pair);
+    let deal_event = ident(&kids.expect("an event name")?);
+    let grantor = ident(&kids.expect("a party")?);
+    let mut r = FirstRefusal {
+        deal_event,
+        grantor,
+        condition: None,
+        offered_by: None,
+        accepted_by: None,
+        declined_by: None,
+        matched_on: None,
+        window: None,
+        only_if: None,
+        repeated: Vec::new(),
+    };
+    let mut seen: Vec<(Rule, Span)> = Vec::new();
+    while let Some(p) = kids.next() {
+        let rule = p.as_rule();
+        let here = span_of(&p);
+        if let Some((_, first)) = seen.iter().find(|(r, _)| *r == rule) {
+            r.repeated.push((refusal_part_name(rule), *first, here));
+            continue;
+        }
+        seen.push((rule, here));
+        let mut k = Children::of(p);
+        let inner = k.expect("a value")?;
+        match rule {
+            Rule::refusal_where => r.condition = Some(expr(inner)?),
+            Rule::offered_by => r.offered_by = Some(ident(&inner)),
+            Rule::accepted_by => r.accepted_by = Some(ident(&inner)),
+            Rule::declined_by => r.declined_by = Some(ident(&inner)),
+            Rule::matched_on => r.matched_on = Some(ident(&inner)),
+            Rule::open_for => r.window = Some(expr(inner)?),
+            Rule::only_if => r.only_if = Some(expr(inner)?),
+            _ => return Err(shape_error(here, "a part of the first refusal")),
+        }
+    }
+    Ok(r)
+}
+
+fn refusal_part_name(rule: Rule) -> &'static str {
+    match rule {
+        Rule::refusal_where => "where",
+        Rule::offered_by => "offered by",
+        Rule::accepted_by => "accepted by",
+        Rule::declined_by => "declined by",
+        Rule::matched_on => "matched on",
+        Rule::open_for => "open for",
+        _ => "only if",
+    }
+}
+
+fn owes(pair: Pair<'_, Rule>) -> Result<Owes> {
+    let mut kids = Children::of(pair);
+    let payee = ident(&kids.expect("a party")?);
+    let amount = expr(kids.expect("an amount")?)?;
+    let per = event_match(kids.expect("an event")?)?;
+    let schedule = schedule(kids.expect("`due`")?)?;
+    let settled_by = match kids.next() {
+        Some(s) => Some(ident(&Children::of(s).expect("an event name")?)),
+        None => None,
+    };
+    Ok(Owes {
+        payee,
+        amount,
+        per,
+        schedule,
+        settled_by,
+    })
+}
+
+fn schedule(pair: Pair<'_, Rule>) -> Result<Schedule> {
+    let span = span_of(&pair);
+    let mut kids = Children::of(pair);
+    let grace = expr(kids.expect("a duration")?)?;
+    let period = match kids.next() {
+        Some(p) => {
+            let inner = Children::of(p).inner.next();
+            Some(match inner.map(|i| i.as_rule()) {
+                Some(Rule::kw_month) => Period::Month,
+                Some(Rule::kw_year) => Period::Year,
+                _ => Period::Quarter,
+            })
+        }
+        None => None,
+    };
+    Ok(Schedule {
+        grace,
+        period,
+        span,
+    })
+}
+
+// ---------------------------------------------------------------- expressions
+
+fn pratt() -> PrattParser<Rule> {
+    PrattParser::new()
+        .op(Op::infix(Rule::op_or, Assoc::Left))
+        .op(Op::infix(Rule::op_and, Assoc::Left))
+        .op(Op::prefix(Rule::op_not))
+        .op(Op::infix(Rule::op_is, Assoc::Left)
+            | Op::infix(Rule::op_is_not, Assoc::Left)
+            | Op::infix(Rule::op_eq, Assoc::Left)
+            | Op::infix(Rule::op_ne, Assoc::Left)
+            | Op::infix(Rule::op_lt, Assoc::Left)
+            | Op::infix(Rule::op_le, Assoc::Left)
+            | Op::infix(Rule::op_gt, Assoc::Left)
+            | Op::infix(Rule::op_ge, Assoc::Left))
+        .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+        .op(Op::infix(Rule::op_mul, Assoc::Left)
+            | Op::infix(Rule::op_div, Assoc::Left)
+            | Op::infix(Rule::op_of, Assoc::Left))
+        .op(Op::prefix(Rule::op_neg))
+}
+
+pub fn expr(pair: Pair<'_, Rule>) -> Result<Expr> {
+    thread_local! {
+        static PRATT: PrattParser<Rule> = pratt();
+    }
+    PRATT.with(|p| {
+        p.map_primary(operand)
+            .map_prefix(|op, rhs| {
+                let rhs = rhs?;
+                let span = span_of(&op).join(rhs.span);
+                let un = if op.as_rule() == Rule::op_not {
+                    UnOp::Not
+                } else {
+                    UnOp::Neg
+                };
+                Ok(Expr {
+                    kind: ExprKind::Unary(un, Box::new(rhs)),
+                    span,
+                })
+            })
+            .map_infix(|lhs, op, rhs| {
+                let (lhs, rhs) = (lhs?, rhs?);
+                let span = lhs.span.join(rhs.span);
+                let bin = match op.as_rule() {
+                    Rule::op_add => BinOp::Add,
+                    Rule::op_sub => BinOp::Sub,
+                    Rule::op_mul => BinOp::Mul,
+                    Rule::op_div => BinOp::Div,
+                    Rule::op_of => BinOp::Of,
+                    Rule::op_lt => BinOp::Lt,
+                    Rule::op_le => BinOp::Le,
+                    Rule::op_gt => BinOp::Gt,
+                    Rule::op_ge => BinOp::Ge,
+                    Rule::op_eq | Rule::op_is => BinOp::Eq,
+                    Rule::op_ne | Rule::op_is_not => BinOp::Ne,
+                    Rule::op_and => BinOp::And,
+                    _ => BinOp::Or,
+                };
+                Ok(Expr {
+                    kind: ExprKind::Binary(bin, Box::new(lhs), Box::new(rhs)),
+                    span,
+                })
+            })
+            .parse(pair.into_inner())
+    })
+}
+
+fn operand(pair: Pair<'_, Rule>) -> Result<Expr> {
+    let span = span_of(&pair);
+    let kind = match pair.as_rule() {
+        Rule::paren => {
+            let inner = Children::of(pair).expect("an expression")?;
+            return expr(inner).map(|e| Expr { span, ..e });
+        }
+        Rule::quantity => return quantity(pair),
+        Rule::date => ExprKind::Date(pair.as_str().to_string()),
+        Rule::datetime => ExprKind::DateTime(pair.as_str().to_string()),
+        Rule::string => ExprKind::Text(string(&pair)),
+        Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
+        Rule::path_or_call => return path_or_call(pair),
+        _ => return Err(shape_error(span, "a value")),
+    };
+    Ok(Expr { kind, span })
+}
+
+fn quantity(pair: Pair<'_, Rule>) -> Result<Expr> {
+    let span = span_of(&pair);
+    let mut kids = pair.into_inner();
+    let num = kids.next().ok_or_else(|| shape_error(span, "a number"))?;
+    let text = num.as_str().replace('_', "");
+    let value = Decimal::from_str_exact(&text).map_err(|_| SyntaxError::BadNumber {
+        text: num.as_str().to_string(),
+        span: span_of(&num).into(),
+    })?;
+    let kind = match kids.next() {
+        None => ExprKind::Number(value),
+        Some(s) => match s.as_rule() {
+            Rule::percent_sign => ExprKind::Percent(value),
+            Rule::currency => ExprKind::Money(value, s.as_str().to_string()),
+            _ => ExprKind::Duration(value, unit(s.as_str())),
+        },
+    };
+    Ok(Expr { kind, span })
+}
+
+fn unit(text: &str) -> Unit {
+    match text.trim_end_matches('s') {
+        "second" => Unit::Seconds,
+        "minute" => Unit::Minutes,
+        "hour" => Unit::Hours,
+        "week" => Unit::Weeks,
+        "month" => Unit::Months,
+        "year" => Unit::Years,
+        _ => Unit::Days,
+    }
+}
+
+fn path_or_call(pair: Pair<'_, Rule>) -> Result<Expr> {
+    let span = span_of(&pair);
+    let mut kids = Children::of(pair);
+    let head = ident(&kids.expect("a name")?);
+    let kind = match kids.next() {
+        None => ExprKind::Name(head),
+        Some(p) if p.as_rule() == Rule::call_args => {
+            let mut args = Vec::new();
+            let mut k = Children::of(p);
+            while let Some(a) = k.next() {
+                args.push(expr(a)?);
+            }
+            ExprKind::Call(head, args)
+        }
+        Some(p) => ExprKind::Field(head, ident(&p)),
+    };
+    Ok(Expr { kind, span })
+}

@@ -1,0 +1,202 @@
+//! Syntax: text to AST. Size and nesting are guarded first, then pest parses,
+//! then `build` turns pairs into the AST.
+
+pub mod ast;
+mod build;
+pub mod error;
+pub mod limits;
+mod parser;
+
+pub use error::SyntaxError;
+pub use parser::Rule;
+
+use ast::{Contract, Span};
+use pest::Parser as _;
+
+/// Parses a whole `.deal` file.
+pub fn parse(source: &str) -> Result<Contract, SyntaxError> {
+    limits::check(source).map_err(|v| match v {
+        limits::Violation::Empty => SyntaxError::Empty {
+            span: (0, source.len()).into(),
+        },
+        limits::Violation::TooLarge { bytes } => SyntaxError::TooLarge {
+            bytes,
+            span: (0, 0).into(),
+        },
+        limits::Violation::TooDeep { span, .. } => SyntaxError::TooDeep { span: span.into() },
+        limits::Violation::Unbalanced { span } => SyntaxError::Unbalanced { span: span.into() },
+    })?;
+    let mut pairs = parser::DealParser::parse(Rule::file, source).map_err(|e| from_pest(source, e))?;
+    let file = pairs.next().ok_or_else(|| SyntaxError::Empty {
+        span: (0, source.len()).into(),
+    })?;
+    build::contract(file)
+}
+
+/// Parses a lone expression; used for `--set NAME=VALUE`.
+pub fn parse_expr(source: &str) -> Result<ast::Expr, SyntaxError> {
+    limits::check(&format!("x {source}")).map_err(|_| SyntaxError::TooDeep {
+        span: (0, source.len()).into(),
+    })?;
+    let mut pairs = parser::DealParser::parse(Rule::expr_only, source).map_err(|e| from_pest(source, e))?;
+    let whole = pairs.next().ok_or_else(|| SyntaxError::Empty {
+        span: (0, source.len()).into(),
+    })?;
+    let inner = whole
+        .into_inner()
+        .find(|p| p.as_rule() == Rule::expr)
+        .ok_or_else(|| SyntaxError::Empty {
+            span: (0, source.len()).into(),
+        })?;
+    build::expr(inner)
+}
+
+fn from_pest(source: &str, e: pest::error::Error<Rule>) -> SyntaxError {
+    let at = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let positives: Vec<Rule> = match &e.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => positives.clone(),
+        pest::error::ErrorVariant::CustomError { .. } => Vec::new(),
+    };
+    let mut words: Vec<&'static str> = Vec::new();
+    for r in &positives {
+        let w = describe(*r);
+        if !words.contains(&w) {
+            words.push(w);
+        }
+    }
+    let expected = match words.len() {
+        0 => "something else".to_string(),
+        1 => words[0].to_string(),
+        n => format!("{} or {}", words[..n - 1].join(", "), words[n - 1]),
+    };
+    let (found, span) = found_at(source, at);
+    SyntaxError::Unexpected {
+        expected,
+        found,
+        span: span.into(),
+        help: example(&positives).to_string(),
+    }
+}
+
+/// Names the token at `at` as a reader would see it.
+fn found_at(source: &str, at: usize) -> (String, Span) {
+    let rest = source.get(at..).unwrap_or("");
+    let Some(first) = rest.chars().next() else {
+        return ("the end of the file".to_string(), Span::new(at, at));
+    };
+    if first.is_alphanumeric() || first == '_' {
+        let len: usize = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-' || *c == '.')
+            .map(char::len_utf8)
+            .sum();
+        let word = &rest[..len];
+        (format!("`{word}`"), Span::new(at, at + len))
+    } else if first == '\n' || first == '\r' {
+        ("the end of the line".to_string(), Span::new(at, at + 1))
+    } else {
+        (format!("`{first}`"), Span::new(at, at + first.len_utf8()))
+    }
+}
+
+/// What a grammar rule is called in words.
+fn describe(rule: Rule) -> &'static str {
+    use Rule::*;
+    match rule {
+        header | kw_deal => "`deal` and the contract's title",
+        string | string_inner => "text in double quotes",
+        parties | kw_parties => "`parties`",
+        in_force | kw_in => "`in force`",
+        terms | kw_terms => "`terms`",
+        events | kw_events => "`events`",
+        clause | kw_clause => "`clause`",
+        ident | name | subject_word => "a name",
+        date => "a date like 2025-01-21",
+        datetime => "a date-time like 2025-01-21T09:30:00Z",
+        quantity | number => "a number, an amount like `100 USD`, a percentage like `25%` or a duration like `30 days`",
+        expr | paren | path_or_call | boolean => "a value",
+        field_list | lparen => "`(`",
+        rparen => "`)`",
+        comma => "`,`",
+        colon => "`:`",
+        equals => "`=`",
+        dot => "`.`",
+        field_decl => "a field like `amount: money`",
+        term_def => "a term like `rate = 25%`",
+        event_decl => "an event name",
+        norm | trigger_prefix => "a norm (a party and what it must, may or may not do)",
+        kw_must => "`must`",
+        kw_may => "`may`",
+        kw_has => "`has`",
+        kw_owes => "`owes`",
+        kw_is => "`is`",
+        kw_from | from_bound => "`from`",
+        kw_until | until_bound => "`until`",
+        kw_force => "`force`",
+        kw_within | within_after => "`within`",
+        kw_by | by_date => "`by`",
+        kw_after => "`after`",
+        kw_each => "`each`",
+        kw_due | schedule => "`due`",
+        kw_for => "`for`",
+        kw_of => "`of`",
+        kw_as => "`as`",
+        kw_the => "`the`",
+        kw_on => "`on`",
+        kw_where => "`where`",
+        kw_to | payee => "`to`",
+        kw_settled | settled_by => "`settled by`",
+        kw_unless | exception => "`unless preceded by`",
+        kw_with | same_key => "`with the same`",
+        period | kw_month | kw_quarter | kw_year => "`month`, `quarter` or `year`",
+        kw_power => "`power`",
+        kw_right => "`right`",
+        kw_refusal => "`refusal`",
+        kw_over => "`over`",
+        kw_exclusive => "`exclusive`",
+        kw_open | open_term => "`open`",
+        kw_optional | optional => "`optional`",
+        deadline => "a deadline (`within 30 days` or `by 2025-05-01`)",
+        EOI => "the end of the file or a new section",
+        op_add | op_sub | op_mul | op_div | op_of | op_le | op_ge | op_lt | op_gt | op_ne
+        | op_eq | op_is_not | op_is | op_and | op_or => "an operator",
+        op_neg | op_not => "a value",
+        _ => "something else",
+    }
+}
+
+/// A correct example of the construct that was being read.
+fn example(expected: &[Rule]) -> &'static str {
+    use Rule::*;
+    for r in expected {
+        let ex = match r {
+            header | kw_deal => "a contract starts with its title: `deal \"Supply agreement\"`",
+            date => "dates are written year-month-day: `in force from 2019-07-22 until 2030-12-31`",
+            field_decl | colon => "fields are written `name: type`, e.g. `cloud_offer (ref: text, price: money)`",
+            term_def | equals => "terms are written `name = value`, e.g. `revenue_rate = 25%` or `window = 30 days`",
+            deadline | kw_within | kw_by | within_after | by_date => {
+                "an obligation needs a deadline: `Seller must deliver within 30 days after order`"
+            }
+            kw_must | kw_may | kw_has | kw_owes | kw_is => {
+                "a norm reads `Party must act within 30 days`, `Party must not act`, `Party may act`, \
+                 `Party has the power to act`, `Party owes Other 25% of amount for each sale due 30 days after each quarter`"
+            }
+            kw_due | schedule => "say when the amount is due: `due 30 days after each quarter` or `due within 10 days`",
+            kw_force => "a term reads `in force from 2019-07-22 until 2030-12-31`",
+            rparen => "close the bracket with `)`",
+            kw_of | kw_as => "an exclusivity reads `Microsoft is the exclusive cloud provider of OpenAI as provider of cloud_contract`",
+            ident | name => "names are words of letters, digits and `_`, starting with a letter, e.g. `cloud_offer`",
+            quantity | expr | paren | path_or_call => {
+                "values are amounts (`100 USD`), percentages (`25%`), durations (`30 days`), dates (`2025-01-21`), \
+                 text (`\"oci\"`), `true`/`false`, or names of terms and fields"
+            }
+            EOI => "each section starts with `parties`, `in force`, `terms`, `events` or `clause`",
+            _ => continue,
+        };
+        return ex;
+    }
+    "see the language reference in the README for the form of each section"
+}
