@@ -193,7 +193,10 @@ pub enum EventError {
     NotUtf8 { line: usize },
 
     #[error("cannot read the events: {message}")]
-    #[diagnostic(code(deal::event::unreadable), help("check the path and the file's permissions"))]
+    #[diagnostic(
+        code(deal::event::unreadable),
+        help("check the path and the file's permissions")
+    )]
     Unreadable { message: String },
 
     #[error("this event cannot be applied: {reason}")]
@@ -319,7 +322,11 @@ impl<'p> EventReader<'p> {
                 return Err(Box::new(EventError::MissingKey {
                     line: line_no,
                     what: "event",
-                    span: if obj.contains_key("event") { value_span(text, "event") } else { whole },
+                    span: if obj.contains_key("event") {
+                        value_span(text, "event")
+                    } else {
+                        whole
+                    },
                     src,
                     help: "every event names its kind as a string: \"event\":\"payment\"".to_string(),
                 }))
@@ -357,7 +364,10 @@ impl<'p> EventReader<'p> {
             let mut help = suggest(key, spec.fields.iter().map(|f| f.name.as_str()));
             if help.is_empty() {
                 help = if spec.fields.is_empty() {
-                    format!("`{}` events carry no fields besides `at`, `event` and `id`", spec.name)
+                    format!(
+                        "`{}` events carry no fields besides `at`, `event` and `id`",
+                        spec.name
+                    )
                 } else {
                     let names: Vec<&str> = spec.fields.iter().map(|f| f.name.as_str()).collect();
                     format!("the fields of `{}` are: {}", spec.name, names.join(", "))
@@ -581,6 +591,9 @@ mod tests {
             Json::Number(n) => number_exact(&n.to_string()),
             _ => None,
         };
-        assert_eq!(d.map(|d| d.to_string()), Some("0.1000000000000000000000001".to_string()));
+        assert_eq!(
+            d.map(|d| d.to_string()),
+            Some("0.1000000000000000000000001".to_string())
+        );
     }
 }

@@ -139,10 +139,7 @@ pub enum Instancing {
     /// One instance, alive while its clause is in force.
     Single,
     /// One instance per occurrence of the trigger, keyed by one of its fields.
-    PerEvent {
-        trigger: Match,
-        key: Option<FieldId>,
-    },
+    PerEvent { trigger: Match, key: Option<FieldId> },
     /// One instance each time an instance of another norm lapses; it takes
     /// over that instance's key and trigger fields.
     OnLapse { norm: NormId },

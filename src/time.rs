@@ -59,10 +59,7 @@ impl Instant {
     /// The instant just before the next one: used for `--at DATE`, which
     /// includes all of that day.
     pub fn just_before(self) -> Option<Instant> {
-        self.0
-            .checked_sub(JSpan::new().nanoseconds(1))
-            .ok()
-            .map(Instant)
+        self.0.checked_sub(JSpan::new().nanoseconds(1)).ok().map(Instant)
     }
 
     pub fn is_midnight(self) -> bool {
@@ -146,11 +143,7 @@ pub fn period_of(date: Date, period: Period) -> Option<(Date, Date, String)> {
             let last = Date::new(year, q * 3 + 3, 1).ok()?.last_of_month();
             Some((first, last, format!("{year}-Q{}", q + 1)))
         }
-        Period::Year => Some((
-            date.first_of_year(),
-            date.last_of_year(),
-            format!("{year}"),
-        )),
+        Period::Year => Some((date.first_of_year(), date.last_of_year(), format!("{year}"))),
     }
 }
 
@@ -165,9 +158,15 @@ mod tests {
     #[test]
     fn quarters_are_calendar_quarters() {
         let (first, last, label) = period_of(d("2024-02-29"), Period::Quarter).unwrap();
-        assert_eq!((first, last, label.as_str()), (d("2024-01-01"), d("2024-03-31"), "2024-Q1"));
+        assert_eq!(
+            (first, last, label.as_str()),
+            (d("2024-01-01"), d("2024-03-31"), "2024-Q1")
+        );
         let (first, last, label) = period_of(d("2025-12-31"), Period::Quarter).unwrap();
-        assert_eq!((first, last, label.as_str()), (d("2025-10-01"), d("2025-12-31"), "2025-Q4"));
+        assert_eq!(
+            (first, last, label.as_str()),
+            (d("2025-10-01"), d("2025-12-31"), "2025-Q4")
+        );
         let (_, last, _) = period_of(d("2025-05-03"), Period::Quarter).unwrap();
         assert_eq!(last, d("2025-06-30"));
     }
@@ -175,9 +174,15 @@ mod tests {
     #[test]
     fn months_and_years() {
         let (first, last, label) = period_of(d("2024-02-10"), Period::Month).unwrap();
-        assert_eq!((first, last, label.as_str()), (d("2024-02-01"), d("2024-02-29"), "2024-02"));
+        assert_eq!(
+            (first, last, label.as_str()),
+            (d("2024-02-01"), d("2024-02-29"), "2024-02")
+        );
         let (first, last, label) = period_of(d("2024-02-10"), Period::Year).unwrap();
-        assert_eq!((first, last, label.as_str()), (d("2024-01-01"), d("2024-12-31"), "2024"));
+        assert_eq!(
+            (first, last, label.as_str()),
+            (d("2024-01-01"), d("2024-12-31"), "2024")
+        );
     }
 
     #[test]
@@ -200,6 +205,9 @@ mod tests {
     #[test]
     fn a_day_ends_at_the_next_midnight() {
         let end = Instant::end_of(d("2030-12-31"));
-        assert_eq!(end.map(|e| e.to_string()), Some("2031-01-01T00:00:00Z".to_string()));
+        assert_eq!(
+            end.map(|e| e.to_string()),
+            Some("2031-01-01T00:00:00Z".to_string())
+        );
     }
 }

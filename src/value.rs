@@ -307,7 +307,10 @@ mod tests {
     #[test]
     fn money_reads_exactly() {
         let m = Money::parse("100000000000.000000001 USD");
-        assert_eq!(m.map(|m| m.to_string()), Some("100000000000.000000001 USD".to_string()));
+        assert_eq!(
+            m.map(|m| m.to_string()),
+            Some("100000000000.000000001 USD".to_string())
+        );
         assert!(Money::parse("100 usd").is_none());
         assert!(Money::parse("1e3 USD").is_none());
         assert!(Money::parse("100").is_none());
@@ -319,6 +322,9 @@ mod tests {
         assert_eq!(parse_percent("99.7"), None);
         assert_eq!(Duration::parse("30 days"), Some(Duration::days(30)));
         assert_eq!(Duration::parse("1 week"), Some(Duration::days(7)));
-        assert_eq!(Duration::parse("36 hours").and_then(|d| d.exact_seconds()), Some(129_600));
+        assert_eq!(
+            Duration::parse("36 hours").and_then(|d| d.exact_seconds()),
+            Some(129_600)
+        );
     }
 }

@@ -21,7 +21,11 @@ const BREACHED: u8 = 1;
 const INVALID: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "deal", version, about = "Contracts as code: check a .deal contract and replay dated events against it")]
+#[command(
+    name = "deal",
+    version,
+    about = "Contracts as code: check a .deal contract and replay dated events against it"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,16 +80,25 @@ enum ErrorFormat {
 #[derive(Debug, Error, Diagnostic)]
 enum CliError {
     #[error("cannot read `{path}`: {reason}")]
-    #[diagnostic(code(deal::cli::unreadable), help("check the path and the file's permissions"))]
+    #[diagnostic(
+        code(deal::cli::unreadable),
+        help("check the path and the file's permissions")
+    )]
     Unreadable { path: String, reason: String },
     #[error("`{path}` is not valid UTF-8 text")]
-    #[diagnostic(code(deal::parse::not_utf8), help("save the contract as UTF-8 text; the first invalid byte is at offset {offset}"))]
+    #[diagnostic(
+        code(deal::parse::not_utf8),
+        help("save the contract as UTF-8 text; the first invalid byte is at offset {offset}")
+    )]
     NotUtf8 { path: String, offset: usize },
     #[error("`--set {text}` does not say NAME=VALUE")]
     #[diagnostic(code(deal::cli::bad_set), help("write it as `--set future_profit_rate=10%`"))]
     SetSyntax { text: String },
     #[error("cannot write `{path}`: {reason}")]
-    #[diagnostic(code(deal::cli::unwritable), help("check that the folder exists and can be written"))]
+    #[diagnostic(
+        code(deal::cli::unwritable),
+        help("check that the folder exists and can be written")
+    )]
     Unwritable { path: String, reason: String },
     #[error("{message}")]
     #[diagnostic(code(deal::cli::usage))]
@@ -126,14 +139,27 @@ fn main() -> ExitCode {
             format,
             sets,
             rejects,
-        } => run(&out, &contract, &events, at.as_deref(), format, &sets, rejects.as_deref()),
+        } => run(
+            &out,
+            &contract,
+            &events,
+            at.as_deref(),
+            format,
+            &sets,
+            rejects.as_deref(),
+        ),
     };
     ExitCode::from(code)
 }
 
 fn usage(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
         let _ = e.print();
         return ExitCode::from(EVALUATED);
     }
@@ -145,7 +171,11 @@ fn usage(e: clap::Error) -> ExitCode {
         .trim_start_matches("error: ")
         .to_string();
     let rest: Vec<&str> = lines.map(str::trim).collect();
-    let help = if rest.is_empty() { None } else { Some(rest.join("\n")) };
+    let help = if rest.is_empty() {
+        None
+    } else {
+        Some(rest.join("\n"))
+    };
     let color = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let out = Out {
         style: Style::Graphical { color, width: 100 },
@@ -180,12 +210,7 @@ fn read_source(out: &Out, path: &str) -> Option<SourceFile> {
 /// Loads a contract, printing its diagnostics; `None` if it has errors.
 fn load(out: &Out, source: &SourceFile) -> Option<driver::Loaded> {
     match driver::load(source) {
-        Ok(loaded) => {
-            for w in &loaded.warnings {
-                out.diag(miette::Report::new(w.clone()).with_source_code(source.clone()).as_ref());
-            }
-            Some(loaded)
-        }
+        Ok(loaded) => Some(loaded),
         Err(LoadError::Syntax(e)) => {
             let e: SyntaxError = *e;
             out.diag(miette::Report::new(e).with_source_code(source.clone()).as_ref());
@@ -200,6 +225,22 @@ fn load(out: &Out, source: &SourceFile) -> Option<driver::Loaded> {
     }
 }
 
+/// Prints warnings, leaving out open terms that `--set` filled.
+fn warn(out: &Out, source: &SourceFile, warnings: &[deal::check::CheckError], filled: &[&str]) {
+    for w in warnings {
+        if let deal::check::CheckError::OpenTerm { name, .. } = w {
+            if filled.contains(&name.as_str()) {
+                continue;
+            }
+        }
+        out.diag(
+            miette::Report::new(w.clone())
+                .with_source_code(source.clone())
+                .as_ref(),
+        );
+    }
+}
+
 fn check(out: &Out, files: &[String]) -> u8 {
     let mut code = EVALUATED;
     for path in files {
@@ -207,8 +248,9 @@ fn check(out: &Out, files: &[String]) -> u8 {
             code = INVALID;
             continue;
         };
-        if load(out, &source).is_none() {
-            code = INVALID;
+        match load(out, &source) {
+            Some(loaded) => warn(out, &source, &loaded.warnings, &[]),
+            None => code = INVALID,
         }
     }
     code
@@ -240,6 +282,7 @@ fn run(
         return INVALID;
     };
     let mut program = loaded.program;
+    let mut filled = Vec::new();
     for s in sets {
         let Some((name, value)) = s.split_once('=') else {
             out.diag(&CliError::SetSyntax { text: s.clone() });
@@ -249,7 +292,9 @@ fn run(
             out.diag(&e);
             return INVALID;
         }
+        filled.push(name.trim());
     }
+    warn(out, &source, &loaded.warnings, &filled);
     let input: Box<dyn io::BufRead> = if events == "-" {
         Box::new(BufReader::new(io::stdin()))
     } else {
@@ -280,15 +325,22 @@ fn run(
     };
     let reader = EventReader::new(&program, &source, events_name);
     let mut engine = Engine::new(&program);
-    let replay = driver::replay(&mut engine, &reader, events_name, input, rejects.is_some(), |err, line| {
-        out.diag(err);
-        if let Some(f) = rejects_file.as_mut() {
-            let reason = err.to_string().replace('\n', " ");
-            let code = err.code().map(|c| c.to_string()).unwrap_or_default();
-            let _ = writeln!(f, "# line {}: {code}: {reason}", err.line().unwrap_or(0));
-            let _ = writeln!(f, "{line}");
-        }
-    });
+    let replay = driver::replay(
+        &mut engine,
+        &reader,
+        events_name,
+        input,
+        rejects.is_some(),
+        |err, line| {
+            out.diag(err);
+            if let Some(f) = rejects_file.as_mut() {
+                let reason = err.to_string().replace('\n', " ");
+                let code = err.code().map(|c| c.to_string()).unwrap_or_default();
+                let _ = writeln!(f, "# line {}: {code}: {reason}", err.line().unwrap_or(0));
+                let _ = writeln!(f, "{line}");
+            }
+        },
+    );
     if let Some(mut f) = rejects_file {
         if let Err(e) = f.flush() {
             out.diag(&CliError::Unwritable {
@@ -308,7 +360,9 @@ fn run(
     };
     let report = Report::build(&engine, shown, replay.rejected.len() as u64);
     let rendered = match format {
-        Format::Json => serde_json::to_string_pretty(&report).map(|s| s + "\n").unwrap_or_default(),
+        Format::Json => serde_json::to_string_pretty(&report)
+            .map(|s| s + "\n")
+            .unwrap_or_default(),
         Format::Text => {
             let color = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             let style = match out.style {

@@ -112,7 +112,8 @@ impl Checker {
                         text: text.clone(),
                         what: "date",
                         span: e.span.into(),
-                        help: "dates are real calendar days written year-month-day, e.g. `2025-02-28`".to_string(),
+                        help: "dates are real calendar days written year-month-day, e.g. `2025-02-28`"
+                            .to_string(),
                     });
                     None
                 }
@@ -441,11 +442,18 @@ fn duration_literal(n: Decimal, unit: Unit) -> Option<Duration> {
 
 fn type_help(want: Type) -> String {
     match want {
-        Type::Money => "amounts are written with a currency, e.g. `100 USD`, or come from a money field".to_string(),
+        Type::Money => {
+            "amounts are written with a currency, e.g. `100 USD`, or come from a money field".to_string()
+        }
         Type::Percent => "percentages are written with `%`, e.g. `25%`".to_string(),
-        Type::Duration => "durations are written with a unit, e.g. `30 days`, `2 weeks`, `36 hours`".to_string(),
+        Type::Duration => {
+            "durations are written with a unit, e.g. `30 days`, `2 weeks`, `36 hours`".to_string()
+        }
         Type::Date => "dates are written year-month-day, e.g. `2025-01-21`".to_string(),
-        Type::Bool => "a condition compares values, e.g. `provider is not Microsoft` or `price >= offer.price`".to_string(),
+        Type::Bool => {
+            "a condition compares values, e.g. `provider is not Microsoft` or `price >= offer.price`"
+                .to_string()
+        }
         other => format!("a value of type {other} is needed here"),
     }
 }
@@ -454,19 +462,31 @@ fn operand_help(op: BinOp, l: Type, r: Type) -> String {
     use Type::*;
     match (op, l, r) {
         (BinOp::Add | BinOp::Sub, Money, Percent) | (BinOp::Add | BinOp::Sub, Percent, Money) => {
-            "a percentage is a share of something: write `25% of amount`, then add amounts to amounts".to_string()
+            "a percentage is a share of something: write `25% of amount`, then add amounts to amounts"
+                .to_string()
         }
         (BinOp::Add | BinOp::Sub, Money, Decimal) | (BinOp::Add | BinOp::Sub, Decimal, Money) => {
             "give the number a currency, e.g. `100 USD`".to_string()
         }
-        (BinOp::Add | BinOp::Sub, Date, Decimal) => "add a duration with its unit, e.g. `2025-01-21 + 30 days`".to_string(),
-        (BinOp::Mul, Money, Money) => "multiply an amount by a number or a percentage, not by another amount".to_string(),
-        (BinOp::Of, _, _) => "`of` takes a percentage of an amount or a number, e.g. `25% of amount`".to_string(),
-        (BinOp::And | BinOp::Or, _, _) => "`and` and `or` join conditions, e.g. `price > 0 USD and provider is not Microsoft`".to_string(),
+        (BinOp::Add | BinOp::Sub, Date, Decimal) => {
+            "add a duration with its unit, e.g. `2025-01-21 + 30 days`".to_string()
+        }
+        (BinOp::Mul, Money, Money) => {
+            "multiply an amount by a number or a percentage, not by another amount".to_string()
+        }
+        (BinOp::Of, _, _) => {
+            "`of` takes a percentage of an amount or a number, e.g. `25% of amount`".to_string()
+        }
+        (BinOp::And | BinOp::Or, _, _) => {
+            "`and` and `or` join conditions, e.g. `price > 0 USD and provider is not Microsoft`".to_string()
+        }
         (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, _, _) => {
             "compare values of one kind: amounts with amounts, dates with dates".to_string()
         }
-        (BinOp::Eq | BinOp::Ne, _, _) => "compare values of one kind, e.g. `provider is not Microsoft`".to_string(),
-        _ => "amounts combine with amounts of the same currency; numbers and percentages scale them".to_string(),
+        (BinOp::Eq | BinOp::Ne, _, _) => {
+            "compare values of one kind, e.g. `provider is not Microsoft`".to_string()
+        }
+        _ => "amounts combine with amounts of the same currency; numbers and percentages scale them"
+            .to_string(),
     }
 }

@@ -16,10 +16,7 @@ struct Common {
 impl Checker {
     pub(super) fn norm(&mut self, clause: ClauseId, n: &ast::Norm) {
         let bearer = self.party(&n.bearer);
-        let common = Common {
-            clause,
-            span: n.span,
-        };
+        let common = Common { clause, span: n.span };
         let Some(bearer) = bearer else {
             return;
         };
@@ -29,7 +26,14 @@ impl Checker {
                 action,
                 payee,
                 deadline,
-            } => self.obligation(&common, bearer, n.trigger.as_ref(), action, payee.as_ref(), deadline),
+            } => self.obligation(
+                &common,
+                bearer,
+                n.trigger.as_ref(),
+                action,
+                payee.as_ref(),
+                deadline,
+            ),
             ast::NormBody::Prohibition { action, exception } => {
                 let trigger = self.trigger(n.trigger.as_ref());
                 let Some((mut instancing, tev)) = trigger else {
@@ -46,7 +50,16 @@ impl Checker {
                     }
                 }
                 let summary = format!("{bearer_name} must not {}", action.event.name);
-                self.add(&common, NormKind::Prohibition, bearer, None, act, instancing, NormRule::Prohibition { excepted_by }, summary);
+                self.add(
+                    &common,
+                    NormKind::Prohibition,
+                    bearer,
+                    None,
+                    act,
+                    instancing,
+                    NormRule::Prohibition { excepted_by },
+                    summary,
+                );
             }
             ast::NormBody::Permission { action, window } | ast::NormBody::Power { action, window } => {
                 let power = matches!(n.body, ast::NormBody::Power { .. });
@@ -238,7 +251,16 @@ impl Checker {
             }
         };
         let summary = format!("{} must {}", self.parties[bearer].0, action.event.name);
-        self.add(common, NormKind::Obligation, bearer, counterparty, act, instancing, NormRule::Obligation { due }, summary);
+        self.add(
+            common,
+            NormKind::Obligation,
+            bearer,
+            counterparty,
+            act,
+            instancing,
+            NormRule::Obligation { due },
+            summary,
+        );
     }
 
     /// `unless preceded by consent with the same ref`: each consent is a
@@ -301,7 +323,10 @@ impl Checker {
                 expected: "a party or entity field".to_string(),
                 found: format!("a {role_ty} field"),
                 span: x.role_field.span.into(),
-                help: format!("the field after `as` names who acts with {}, e.g. `provider: entity`", x.grantor.name),
+                help: format!(
+                    "the field after `as` names who acts with {}, e.g. `provider: entity`",
+                    x.grantor.name
+                ),
             });
             return;
         }
@@ -342,14 +367,30 @@ impl Checker {
             x.event.name,
             subject.join(" ")
         );
-        self.add(common, NormKind::Prohibition, grantor, Some(holder), act, Instancing::Single, NormRule::Prohibition { excepted_by }, summary);
+        self.add(
+            common,
+            NormKind::Prohibition,
+            grantor,
+            Some(holder),
+            act,
+            Instancing::Single,
+            NormRule::Prohibition { excepted_by },
+            summary,
+        );
     }
 
     /// First refusal: the holder has, per offer, a power to accept within a
     /// window; when that power lapses (declined or unanswered), the grantor
     /// may deal with others on that offer, on terms no better for them; any
     /// other such deal is prohibited.
-    fn first_refusal(&mut self, common: &Common, holder: PartyId, holder_name: &str, r: &ast::FirstRefusal, span: Span) {
+    fn first_refusal(
+        &mut self,
+        common: &Common,
+        holder: PartyId,
+        holder_name: &str,
+        r: &ast::FirstRefusal,
+        span: Span,
+    ) {
         for (what, first, again) in &r.repeated {
             self.push(CheckError::Repeated {
                 what: format!("`{what}`"),
@@ -379,9 +420,14 @@ impl Checker {
         }
         let grantor = self.party(&r.grantor);
         let deal_ev = self.event(&r.deal_event);
-        let (Some(grantor), Some(deal_ev), Some(offered), Some(accepted), Some(key), Some(window)) =
-            (grantor, deal_ev, &r.offered_by, &r.accepted_by, &r.matched_on, &r.window)
-        else {
+        let (Some(grantor), Some(deal_ev), Some(offered), Some(accepted), Some(key), Some(window)) = (
+            grantor,
+            deal_ev,
+            &r.offered_by,
+            &r.accepted_by,
+            &r.matched_on,
+            &r.window,
+        ) else {
             return;
         };
         let offer_ev = self.event(offered);
@@ -460,7 +506,10 @@ impl Checker {
                     condition: None,
                 }),
             },
-            format!("{holder_name} may take up {grantor_name}'s {} first", offered.name),
+            format!(
+                "{holder_name} may take up {grantor_name}'s {} first",
+                offered.name
+            ),
         );
         let permission = self.add(
             common,
@@ -477,7 +526,10 @@ impl Checker {
                 window: None,
                 only_if,
             },
-            format!("{grantor_name} may {} with others once {holder_name} has passed", r.deal_event.name),
+            format!(
+                "{grantor_name} may {} with others once {holder_name} has passed",
+                r.deal_event.name
+            ),
         );
         self.add(
             common,

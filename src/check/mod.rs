@@ -338,7 +338,8 @@ impl Checker {
                     text: text.to_string(),
                     what: "date",
                     span: span.into(),
-                    help: "dates are real calendar days written year-month-day, e.g. `2025-02-28`".to_string(),
+                    help: "dates are real calendar days written year-month-day, e.g. `2025-02-28`"
+                        .to_string(),
                 });
                 None
             }
@@ -397,10 +398,7 @@ impl Checker {
                 Some(self.expr_of(e, &scope, Type::Bool)?)
             }
         };
-        Some(Match {
-            event: ev,
-            condition,
-        })
+        Some(Match { event: ev, condition })
     }
 
     fn clauses(&mut self, contract: &ast::Contract) {

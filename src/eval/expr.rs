@@ -134,7 +134,12 @@ fn unary(op: UnOp, v: Value) -> Result<Value> {
             days: d.days.checked_neg().ok_or(EvalError::Overflow)?,
             seconds: d.seconds.checked_neg().ok_or(EvalError::Overflow)?,
         }),
-        (_, v) => return Err(EvalError::Types(v.type_of().to_string(), "an operator".to_string())),
+        (_, v) => {
+            return Err(EvalError::Types(
+                v.type_of().to_string(),
+                "an operator".to_string(),
+            ))
+        }
     })
 }
 
@@ -162,7 +167,10 @@ fn same_currency(a: &Money, b: &Money) -> Result<()> {
     if a.currency == b.currency {
         Ok(())
     } else {
-        Err(EvalError::Currency(a.currency.to_string(), b.currency.to_string()))
+        Err(EvalError::Currency(
+            a.currency.to_string(),
+            b.currency.to_string(),
+        ))
     }
 }
 
@@ -213,7 +221,9 @@ fn binary(op: BinOp, a: Value, b: Value) -> Result<Value> {
             (V::Percent(p), V::Money(m)) | (V::Money(m), V::Percent(p)) => {
                 V::Money(Money::new(percent_of(*p, m.amount)?, m.currency))
             }
-            (V::Percent(p), V::Decimal(x)) | (V::Decimal(x), V::Percent(p)) => V::Decimal(percent_of(*p, *x)?),
+            (V::Percent(p), V::Decimal(x)) | (V::Decimal(x), V::Percent(p)) => {
+                V::Decimal(percent_of(*p, *x)?)
+            }
             (V::Percent(p), V::Percent(q)) => V::Percent(percent_of(*p, *q)?),
             (V::Decimal(x), V::Duration(d)) | (V::Duration(d), V::Decimal(x)) => {
                 let secs = d.exact_seconds().ok_or_else(|| type_err(&a, &b))?;
@@ -295,7 +305,10 @@ pub fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering> {
         (V::Duration(x), V::Duration(y)) => match (x.exact_seconds(), y.exact_seconds()) {
             (Some(p), Some(q)) => Ok(p.cmp(&q)),
             _ if x.seconds == 0 && y.seconds == 0 => Ok((x.months, x.days).cmp(&(y.months, y.days))),
-            _ => Err(EvalError::Types("a duration in months".to_string(), "one in seconds".to_string())),
+            _ => Err(EvalError::Types(
+                "a duration in months".to_string(),
+                "one in seconds".to_string(),
+            )),
         },
         _ => Err(EvalError::Types(a.type_of().to_string(), b.type_of().to_string())),
     }

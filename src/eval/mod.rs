@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-pub use state::{Breach, ClauseState, Instance, Ineffective, NState, Status};
+pub use state::{Breach, ClauseState, Ineffective, Instance, NState, Status};
 
 use crate::events::Event;
 use crate::model::*;
@@ -78,7 +78,9 @@ pub struct Engine<'p> {
     on_lapse: Vec<Vec<NormId>>,
     timers: BinaryHeap<Reverse<(Instant, u64, Timer)>>,
     seq: u64,
-    seen_ids: HashSet<String>,
+    /// 128-bit fingerprints of the ids applied: the one thing kept per
+    /// event, so that a stream delivered twice never counts twice.
+    seen_ids: HashSet<u128>,
     pub(crate) ledger_keys: Vec<LedgerKey>,
     pub(crate) ledgers: Vec<Ledger>,
     ledger_index: HashMap<LedgerKey, usize>,
@@ -168,6 +170,15 @@ impl<'p> Engine<'p> {
 
     /// Applies one event. `raw` is its line, kept only if it breaches.
     pub fn apply(&mut self, ev: &Event, raw: &str) -> Result<Applied, Rejection> {
+        // Duplicates first: a stream delivered again from its start repeats
+        // earlier ids with earlier dates, and must be ignored, not refused.
+        let fingerprint = ev.id.as_deref().map(fingerprint);
+        if let Some(f) = fingerprint {
+            if self.seen_ids.contains(&f) {
+                self.counts.duplicates += 1;
+                return Ok(Applied::Duplicate);
+            }
+        }
         if let Some((prev, prev_line)) = self.last {
             if ev.at.instant < prev.instant {
                 return Err(Rejection::OutOfOrder {
@@ -176,16 +187,10 @@ impl<'p> Engine<'p> {
                 });
             }
         }
-        if let Some(id) = &ev.id {
-            if self.seen_ids.contains(id) {
-                self.counts.duplicates += 1;
-                return Ok(Applied::Duplicate);
-            }
-        }
         self.advance_to(ev.at.instant).map_err(Rejection::Eval)?;
         self.last = Some((ev.at, ev.line));
-        if let Some(id) = &ev.id {
-            self.seen_ids.insert(id.clone());
+        if let Some(f) = fingerprint {
+            self.seen_ids.insert(f);
         }
         self.current = Some((ev.line, raw.into()));
         let result = self.dispatch(ev);
@@ -289,7 +294,8 @@ impl<'p> Engine<'p> {
                     }
                 }
                 Listener::ClauseStart(c) => {
-                    if self.matches_bound(&program.clauses[c].lifetime.start, ev)? && !self.clauses[c].started {
+                    if self.matches_bound(&program.clauses[c].lifetime.start, ev)? && !self.clauses[c].started
+                    {
                         self.clauses[c].started = true;
                         self.refresh(c, Some(at));
                     }
@@ -398,7 +404,10 @@ impl<'p> Engine<'p> {
                                 if let Some(later) = d.late_from.plus_seconds(paused) {
                                     d.late_from = later;
                                     d.shown = if d.date_only {
-                                        later.just_before().map(|x| x.date().to_string()).unwrap_or_default()
+                                        later
+                                            .just_before()
+                                            .map(|x| x.date().to_string())
+                                            .unwrap_or_default()
                                     } else {
                                         later.to_string()
                                     };
@@ -409,7 +418,14 @@ impl<'p> Engine<'p> {
                         }
                     }
                     for (idx, when, gen) in retimed {
-                        self.schedule(when, Timer::Deadline { norm: n, instance: idx, gen });
+                        self.schedule(
+                            when,
+                            Timer::Deadline {
+                                norm: n,
+                                instance: idx,
+                                gen,
+                            },
+                        );
                     }
                 }
                 (_, Status::Ended) => {
@@ -475,7 +491,14 @@ impl<'p> Engine<'p> {
             self.by_key[n].entry(k).or_default().push(idx);
         }
         if let Some(d) = due {
-            self.schedule(d.late_from, Timer::Deadline { norm: n, instance: idx, gen: 0 });
+            self.schedule(
+                d.late_from,
+                Timer::Deadline {
+                    norm: n,
+                    instance: idx,
+                    gen: 0,
+                },
+            );
         }
     }
 
@@ -522,7 +545,9 @@ impl<'p> Engine<'p> {
     }
 
     fn key_of(ev: &Event, field: Option<FieldId>) -> Option<String> {
-        field.and_then(|f| ev.fields.get(f).cloned().flatten()).map(|v| v.key_text())
+        field
+            .and_then(|f| ev.fields.get(f).cloned().flatten())
+            .map(|v| v.key_text())
     }
 
     fn trigger(&mut self, n: NormId, ev: &Event) -> Result<(), EvalError> {
@@ -578,7 +603,10 @@ impl<'p> Engine<'p> {
                 }
                 for idx in self.candidates(n, ev) {
                     let inst = &self.instances[n][idx];
-                    if inst.state == NState::Violated && inst.note.is_none() && self.act_matches(n, inst, ev)? {
+                    if inst.state == NState::Violated
+                        && inst.note.is_none()
+                        && self.act_matches(n, inst, ev)?
+                    {
                         self.instances[n][idx].note = Some(format!("performed late, on {}", ev.at));
                         return Ok(());
                     }
@@ -636,7 +664,9 @@ impl<'p> Engine<'p> {
                 continue;
             }
             let ok = match &spec.rule {
-                NormRule::Permission { only_if: Some(c), .. } => holds(c, &self.ctx(&ev.fields, &inst.payload))?,
+                NormRule::Permission { only_if: Some(c), .. } => {
+                    holds(c, &self.ctx(&ev.fields, &inst.payload))?
+                }
                 _ => true,
             };
             if ok {
@@ -663,7 +693,7 @@ impl<'p> Engine<'p> {
                     .map(|&i| &self.instances[*power][i]);
                 match latest {
                     _ if failed_terms => format!(
-                        "{holder} passed on{key_words}, but on terms that were better for the third party than those offered"
+                        "its terms are better for the third party than those {holder} passed on{key_words}"
                     ),
                     None => format!("no {offer}{key_words} was made to {holder} first"),
                     Some(i) if i.state == NState::Active => format!(
@@ -681,7 +711,10 @@ impl<'p> Engine<'p> {
                 }
             }
             Instancing::PerEvent { trigger, .. } => {
-                format!("no {}{key_words} came before it", program.events[trigger.event].name)
+                format!(
+                    "no {}{key_words} came before it",
+                    program.events[trigger.event].name
+                )
             }
             _ => format!("it is not covered by: {}", spec.summary),
         };
@@ -714,14 +747,20 @@ impl<'p> Engine<'p> {
                         i.due.as_ref().map_or("its term".to_string(), |d| d.shown.clone())
                     ),
                 },
-                NState::Exercised => format!("{trigger}{key_words} was already taken up on {}", show(i.since)),
+                NState::Exercised => {
+                    format!("{trigger}{key_words} was already taken up on {}", show(i.since))
+                }
                 other => format!("the power is {}", other.name()),
             },
         }
     }
 
     fn renounce(&mut self, n: NormId, ev: &Event) -> Result<(), EvalError> {
-        let NormRule::Power { renounced_by: Some(r), .. } = &self.program.norms[n].rule else {
+        let NormRule::Power {
+            renounced_by: Some(r),
+            ..
+        } = &self.program.norms[n].rule
+        else {
             return Ok(());
         };
         let key = Self::key_of(ev, r.key);
@@ -858,7 +897,13 @@ impl<'p> Engine<'p> {
             return Ok(());
         }
         let spec = &self.program.norms[n];
-        let NormRule::Accrual { amount, per, schedule, .. } = &spec.rule else {
+        let NormRule::Accrual {
+            amount,
+            per,
+            schedule,
+            ..
+        } = &spec.rule
+        else {
             return Ok(());
         };
         if !self.matches(per, ev)? {
@@ -908,7 +953,10 @@ impl<'p> Engine<'p> {
         let (b, opened) = self.ledgers[l].bucket(n, &label, due_date, late_from, now);
         let bucket = &mut self.ledgers[l].buckets[b];
         if determined {
-            bucket.accrued = bucket.accrued.checked_add(money.amount).ok_or(EvalError::Overflow)?;
+            bucket.accrued = bucket
+                .accrued
+                .checked_add(money.amount)
+                .ok_or(EvalError::Overflow)?;
         } else {
             bucket.undetermined += 1;
         }
@@ -929,9 +977,11 @@ impl<'p> Engine<'p> {
             return Ok(());
         };
         let field = |f: FieldId| ev.fields.get(f).cloned().flatten();
-        let (Some(Value::Entity(from)), Some(Value::Entity(to)), Some(Value::Money(m))) =
-            (field(settlement.from), field(settlement.to), field(settlement.amount))
-        else {
+        let (Some(Value::Entity(from)), Some(Value::Entity(to)), Some(Value::Money(m))) = (
+            field(settlement.from),
+            field(settlement.to),
+            field(settlement.amount),
+        ) else {
             return Ok(());
         };
         let (Some(from), Some(to)) = (program.party_id(&from), program.party_id(&to)) else {
@@ -983,6 +1033,19 @@ impl<'p> Engine<'p> {
     }
 }
 
+/// Two independent 64-bit SipHashes of the id. At 128 bits, two different
+/// ids colliding within any realistic stream is out of reach.
+fn fingerprint(id: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let half = |salt: u8| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        salt.hash(&mut h);
+        id.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(0)) << 64) | u128::from(half(1))
+}
+
 fn show(at: Option<Instant>) -> String {
     match at {
         Some(i) if i.is_midnight() => i.date().to_string(),
@@ -1024,18 +1087,25 @@ fn allowed_instead(program: &Program, n: NormId) -> Option<String> {
                     _ => "an offer",
                 };
                 let window = match &pw.rule {
-                    NormRule::Power { window: Some(w), .. } => match eval(w, &Ctx::constant(&program.terms)) {
-                        Ok(Some(v)) => format!(" or {v}"),
-                        _ => String::new(),
-                    },
+                    NormRule::Power { window: Some(w), .. } => {
+                        match eval(w, &Ctx::constant(&program.terms)) {
+                            Ok(Some(v)) => format!(" or {v}"),
+                            _ => String::new(),
+                        }
+                    }
                     _ => String::new(),
                 };
                 let renounce = match &pw.rule {
-                    NormRule::Power { renounced_by: Some(r), .. } => program.events[r.event].name.as_str(),
+                    NormRule::Power {
+                        renounced_by: Some(r),
+                        ..
+                    } => program.events[r.event].name.as_str(),
                     _ => "a refusal",
                 };
                 let terms = match &spec.rule {
-                    NormRule::Permission { only_if: Some(_), .. } => ", then deal on terms no better than offered",
+                    NormRule::Permission { only_if: Some(_), .. } => {
+                        ", then deal on terms no better than offered"
+                    }
                     _ => "",
                 };
                 ways.push(format!(
@@ -1043,7 +1113,10 @@ fn allowed_instead(program: &Program, n: NormId) -> Option<String> {
                 ));
             }
             Instancing::PerEvent { trigger, .. } => {
-                ways.push(format!("obtain a {} for this very act first", program.events[trigger.event].name));
+                ways.push(format!(
+                    "obtain a {} for this very act first",
+                    program.events[trigger.event].name
+                ));
             }
             _ => {}
         }

@@ -132,20 +132,21 @@ impl Report {
         let mut norms = Vec::new();
         for (id, spec) in p.norms.iter().enumerate() {
             let clause = &p.clauses[spec.clause].name;
-            let row = |state: &str, since: Option<String>, due: Option<String>, key: Option<String>| NormRow {
-                clause: clause.clone(),
-                kind: spec.kind.name().to_string(),
-                bearer: p.parties[spec.bearer].clone(),
-                counterparty: spec.counterparty.map(|c| p.parties[c].clone()),
-                action: p.events[spec.action.event].name.clone(),
-                state: state.to_string(),
-                since,
-                due,
-                key,
-                outstanding: None,
-                summary: spec.summary.clone(),
-                note: None,
-            };
+            let row =
+                |state: &str, since: Option<String>, due: Option<String>, key: Option<String>| NormRow {
+                    clause: clause.clone(),
+                    kind: spec.kind.name().to_string(),
+                    bearer: p.parties[spec.bearer].clone(),
+                    counterparty: spec.counterparty.map(|c| p.parties[c].clone()),
+                    action: p.events[spec.action.event].name.clone(),
+                    state: state.to_string(),
+                    since,
+                    due,
+                    key,
+                    outstanding: None,
+                    summary: spec.summary.clone(),
+                    note: None,
+                };
             if let NormRule::Accrual { .. } = spec.rule {
                 let mut any = false;
                 for (l, ledger) in engine.ledgers.iter().enumerate() {

@@ -58,7 +58,13 @@ pub struct EventLine {
 }
 
 /// Renders the report; breaches are drawn as diagnostics in `style`.
-pub fn render(report: &Report, engine: &Engine<'_>, contract: &SourceFile, events_name: &str, style: Style) -> String {
+pub fn render(
+    report: &Report,
+    engine: &Engine<'_>,
+    contract: &SourceFile,
+    events_name: &str,
+    style: Style,
+) -> String {
     let mut out = String::new();
     let p = engine.program();
     let as_of = report.as_of.as_deref().unwrap_or("the start (no events)");
@@ -84,7 +90,11 @@ pub fn render(report: &Report, engine: &Engine<'_>, contract: &SourceFile, event
     let _ = writeln!(out, "\nClauses");
     let width = report.clauses.iter().map(|c| c.name.len()).max().unwrap_or(0);
     for c in &report.clauses {
-        let since = c.since.as_deref().map(|s| format!(" since {s}")).unwrap_or_default();
+        let since = c
+            .since
+            .as_deref()
+            .map(|s| format!(" since {s}"))
+            .unwrap_or_default();
         let _ = writeln!(out, "  {:width$}  {}{since}", c.name, c.state);
     }
 
@@ -130,14 +140,22 @@ pub fn render(report: &Report, engine: &Engine<'_>, contract: &SourceFile, event
             );
         }
         if b.unapplied != "0.00" {
-            let _ = writeln!(out, "    {} {} paid beyond what was owed", b.unapplied, b.currency);
+            let _ = writeln!(
+                out,
+                "    {} {} paid beyond what was owed",
+                b.unapplied, b.currency
+            );
         }
     }
 
     if !report.ineffective.is_empty() {
         let _ = writeln!(out, "\nIneffective acts");
         for i in &report.ineffective {
-            let _ = writeln!(out, "  line {} ({}): {} changed nothing: {}", i.line, i.at, i.event, i.reason);
+            let _ = writeln!(
+                out,
+                "  line {} ({}): {} changed nothing: {}",
+                i.line, i.at, i.event, i.reason
+            );
         }
     }
 

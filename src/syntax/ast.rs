@@ -164,6 +164,9 @@ pub enum Deadline {
     },
 }
 
+// Norms are few and built once per contract; boxing the common variants
+// would only add noise to the builder.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum NormBody {
     Obligation {

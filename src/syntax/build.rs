@@ -10,9 +10,11 @@ use super::parser::Rule;
 
 type Result<T> = std::result::Result<T, SyntaxError>;
 
+/// The pair's span without the whitespace pest lets a rule swallow at its end.
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start(), s.end())
+    let trimmed = pair.as_str().trim_end().len();
+    Span::new(s.start(), s.start() + trimmed)
 }
 
 /// The grammar guarantees the shape of every pair; if it ever disagrees with
@@ -60,13 +62,7 @@ impl<'i> Children<'i> {
 fn is_noise(rule: Rule) -> bool {
     matches!(
         rule,
-        Rule::equals
-            | Rule::comma
-            | Rule::colon
-            | Rule::lparen
-            | Rule::rparen
-            | Rule::dot
-            | Rule::EOI
+        Rule::equals | Rule::comma | Rule::colon | Rule::lparen | Rule::rparen | Rule::dot | Rule::EOI
     ) || format!("{rule:?}").starts_with("kw_")
 }
 
@@ -424,10 +420,7 @@ fn action_with_window(pair: Pair<'_, Rule>) -> Result<(Action, Option<Expr>)> {
 fn exclusive(pair: Pair<'_, Rule>) -> Result<Exclusive> {
     let mut kids = Children::of(pair);
     let subject_pair = kids.expect("what the exclusivity is over")?;
-    let subject = Children::of(subject_pair)
-        .inner
-        .map(|w| ident(&w))
-        .collect();
+    let subject = Children::of(subject_pair).inner.map(|w| ident(&w)).collect();
     let grantor = ident(&kids.expect("a party")?);
     let role_field = ident(&kids.expect("a field name")?);
     let event = ident(&kids.expect("an event name")?);
@@ -536,11 +529,7 @@ fn schedule(pair: Pair<'_, Rule>) -> Result<Schedule> {
         }
         None => None,
     };
-    Ok(Schedule {
-        grace,
-        period,
-        span,
-    })
+    Ok(Schedule { grace, period, span })
 }
 
 // ---------------------------------------------------------------- expressions

@@ -25,9 +25,7 @@ pub fn check(source: &str) -> Result<(), Violation> {
         return Err(Violation::Empty);
     }
     if source.len() > MAX_SOURCE_BYTES {
-        return Err(Violation::TooLarge {
-            bytes: source.len(),
-        });
+        return Err(Violation::TooLarge { bytes: source.len() });
     }
     let bytes = source.as_bytes();
     let mut depth = 0usize;
@@ -111,7 +109,11 @@ mod tests {
 
     #[test]
     fn deep_brackets_are_refused_without_recursion() {
-        let text = format!("deal \"x\" terms a = {}1{}", "(".repeat(100_000), ")".repeat(100_000));
+        let text = format!(
+            "deal \"x\" terms a = {}1{}",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
         assert!(matches!(check(&text), Err(Violation::TooDeep { .. })));
     }
 

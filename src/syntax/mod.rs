@@ -116,7 +116,9 @@ fn describe(rule: Rule) -> &'static str {
         ident | name | subject_word => "a name",
         date => "a date like 2025-01-21",
         datetime => "a date-time like 2025-01-21T09:30:00Z",
-        quantity | number => "a number, an amount like `100 USD`, a percentage like `25%` or a duration like `30 days`",
+        quantity | number => {
+            "a number, an amount like `100 USD`, a percentage like `25%` or a duration like `30 days`"
+        }
         expr | paren | path_or_call | boolean => "a value",
         field_list | lparen => "`(`",
         rparen => "`)`",
@@ -161,8 +163,8 @@ fn describe(rule: Rule) -> &'static str {
         kw_optional | optional => "`optional`",
         deadline => "a deadline (`within 30 days` or `by 2025-05-01`)",
         EOI => "the end of the file or a new section",
-        op_add | op_sub | op_mul | op_div | op_of | op_le | op_ge | op_lt | op_gt | op_ne
-        | op_eq | op_is_not | op_is | op_and | op_or => "an operator",
+        op_add | op_sub | op_mul | op_div | op_of | op_le | op_ge | op_lt | op_gt | op_ne | op_eq
+        | op_is_not | op_is | op_and | op_or => "an operator",
         op_neg | op_not => "a value",
         _ => "something else",
     }

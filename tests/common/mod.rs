@@ -1,0 +1,106 @@
+//! Runs the real `deal` binary.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+pub const REFERENCE: &str = "contracts/microsoft_openai.deal";
+pub const REFERENCE_EVENTS: &str = "contracts/microsoft_openai.events.jsonl";
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `deal` with `args` from the crate root, feeding `stdin`.
+pub fn deal(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_deal"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("deal runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("stdin written");
+    let out = child.wait_with_output().expect("deal finishes");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Replays `events` (JSON Lines) against the reference contract.
+pub fn reference(events: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["run", REFERENCE, "--events", "-", "--format", "json"];
+    args.extend_from_slice(extra);
+    deal(&args, events)
+}
+
+pub fn clause_state(report: &serde_json::Value, name: &str) -> String {
+    report["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no clause {name}"))["state"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+pub fn breaches(report: &serde_json::Value) -> Vec<serde_json::Value> {
+    report["breaches"].as_array().unwrap().clone()
+}
+
+/// Norm rows of a clause, optionally of one kind.
+pub fn norms<'a>(report: &'a serde_json::Value, clause: &str, kind: &str) -> Vec<&'a serde_json::Value> {
+    report["norms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["clause"] == clause && n["kind"] == kind)
+        .collect()
+}
+
+pub fn balance(report: &serde_json::Value, field: &str) -> String {
+    let rows = report["balances"].as_array().unwrap();
+    let row = rows
+        .iter()
+        .find(|b| b["from"] == "OpenAI" && b["to"] == "Microsoft" && b["currency"] == "USD")
+        .unwrap_or_else(|| panic!("no OpenAI→Microsoft USD balance in {rows:?}"));
+    row[field].as_str().unwrap().to_string()
+}
+
+/// Compares two decimal strings exactly, ignoring trailing zeros.
+pub fn same_amount(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        let s = s.trim();
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    norm(a) == norm(b)
+}
