@@ -107,9 +107,11 @@ pub fn replay<R: BufRead>(
             Ok(0) => break,
             Ok(_) => {}
             Err(e) => {
-                out.rejected.push(EventError::Unreadable {
+                let err = EventError::Unreadable {
                     message: e.to_string(),
-                });
+                };
+                on_reject(&err, "");
+                out.rejected.push(err);
                 out.stopped = true;
                 break;
             }

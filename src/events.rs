@@ -84,7 +84,7 @@ pub enum EventError {
         span: SourceSpan,
     },
 
-    #[error("this event is dated {at}, before the event before it ({previous})")]
+    #[error("this event is dated {at}, earlier than line {previous_line} ({previous})")]
     #[diagnostic(
         code(deal::event::out_of_order),
         help("events must come in order of `at`; move this line up, or correct its date")
@@ -94,7 +94,7 @@ pub enum EventError {
         previous: String,
         #[source_code]
         src: LineSource,
-        #[label("earlier than line {previous_line}")]
+        #[label("earlier than the event before it")]
         span: SourceSpan,
         previous_line: usize,
     },

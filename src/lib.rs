@@ -7,6 +7,7 @@
 //! the command line.
 
 pub mod check;
+pub mod codes;
 pub mod driver;
 pub mod eval;
 pub mod events;

@@ -208,7 +208,32 @@ pub struct NormSpec {
     pub rule: NormRule,
     /// What the norm says, in words, for reports.
     pub summary: String,
+    /// The written form it was lowered from, for the contract analyses.
+    pub form: Form,
     pub span: Span,
+}
+
+/// The written form a core norm came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Form {
+    /// Written as a core norm.
+    Core,
+    /// An exclusivity: `holder` is the exclusive `subject` of the bearer.
+    Exclusive { subject: String, holder: PartyId },
+    /// A share: `rate` of the field `base` of each `per` event, when the
+    /// amount is written that way.
+    Share {
+        per: EventId,
+        base: Option<FieldId>,
+        rate: Option<TermOrRate>,
+    },
+}
+
+/// A share's rate: a literal percentage or a term.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TermOrRate {
+    Rate(rust_decimal::Decimal),
+    Term(TermId),
 }
 
 /// Who reacts to an event kind, and how.

@@ -9,6 +9,8 @@ pub enum Style {
     Graphical { color: bool, width: usize },
     /// Plain sentences, one fact a line.
     Narrated,
+    /// One JSON object a line, for editors and CI.
+    Json,
 }
 
 impl Style {
@@ -34,6 +36,11 @@ pub fn render(diag: &dyn Diagnostic, style: Style) -> String {
                 .render_report(&mut out, diag)
         }
         Style::Narrated => NarratableReportHandler::new().render_report(&mut out, diag),
+        Style::Json => {
+            let mut line = to_json(diag).to_string();
+            line.push('\n');
+            return line;
+        }
     };
     if result.is_err() {
         // Rendering only fails if a span is out of bounds; the message alone
@@ -41,4 +48,67 @@ pub fn render(diag: &dyn Diagnostic, style: Style) -> String {
         out = format!("{diag}\n");
     }
     out
+}
+
+/// A diagnostic as data: code, severity, message, where (file, 1-based line
+/// and column, byte span), help, every label, and related diagnostics.
+pub fn to_json(diag: &dyn Diagnostic) -> serde_json::Value {
+    use serde_json::json;
+    let severity = match diag.severity().unwrap_or(miette::Severity::Error) {
+        miette::Severity::Error => "error",
+        miette::Severity::Warning => "warning",
+        miette::Severity::Advice => "advice",
+    };
+    let source = diag.source_code();
+    let labels: Vec<serde_json::Value> = diag
+        .labels()
+        .map(|ls| {
+            ls.map(|l| {
+                let (file, line, column) = locate(source, l.inner());
+                json!({
+                    "label": l.label(),
+                    "file": file,
+                    "line": line,
+                    "column": column,
+                    "offset": l.offset(),
+                    "length": l.len(),
+                })
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    let first = labels.first().cloned().unwrap_or(serde_json::Value::Null);
+    let related: Vec<serde_json::Value> = diag
+        .related()
+        .map(|r| r.map(to_json).collect())
+        .unwrap_or_default();
+    json!({
+        "code": diag.code().map(|c| c.to_string()),
+        "severity": severity,
+        "message": diag.to_string(),
+        "file": first.get("file").cloned().unwrap_or(serde_json::Value::Null),
+        "line": first.get("line").cloned().unwrap_or(serde_json::Value::Null),
+        "column": first.get("column").cloned().unwrap_or(serde_json::Value::Null),
+        "span": if first.is_null() { serde_json::Value::Null } else { json!({"offset": first["offset"], "length": first["length"]}) },
+        "help": diag.help().map(|h| h.to_string()),
+        "labels": labels,
+        "related": related,
+    })
+}
+
+fn locate(
+    source: Option<&dyn miette::SourceCode>,
+    span: &miette::SourceSpan,
+) -> (Option<String>, Option<usize>, Option<usize>) {
+    let Some(src) = source else {
+        return (None, None, None);
+    };
+    match src.read_span(span, 0, 0) {
+        Ok(c) => (
+            c.name().map(str::to_string),
+            Some(c.line() + 1),
+            Some(c.column() + 1),
+        ),
+        Err(_) => (None, None, None),
+    }
 }

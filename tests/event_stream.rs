@@ -290,7 +290,7 @@ fn setting_a_term_to_a_value_of_the_wrong_type_is_refused() {
         "",
     );
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("deal::cli::bad_set"), "{}", out.stderr);
+    assert!(out.stderr.contains("deal::cli::set_syntax"), "{}", out.stderr);
 }
 
 #[test]

@@ -29,7 +29,8 @@ const INVALID: u8 = 2;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// How diagnostics are drawn: `human` (graphical) or `narrated` (plain sentences, for screen readers).
+    /// How diagnostics are written: `human` (graphical), `json` (one object a line, for editors and CI)
+    /// or `narrated` (plain sentences, for screen readers).
     #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human)]
     error_format: ErrorFormat,
 }
@@ -63,6 +64,11 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         rejects: Option<String>,
     },
+    /// Explain a diagnostic code, e.g. `deal explain deal::check::unknown_name`.
+    Explain {
+        /// The code, with or without the `deal::` prefix.
+        code: String,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -74,6 +80,7 @@ enum Format {
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum ErrorFormat {
     Human,
+    Json,
     Narrated,
 }
 
@@ -92,7 +99,10 @@ enum CliError {
     )]
     NotUtf8 { path: String, offset: usize },
     #[error("`--set {text}` does not say NAME=VALUE")]
-    #[diagnostic(code(deal::cli::bad_set), help("write it as `--set future_profit_rate=10%`"))]
+    #[diagnostic(
+        code(deal::cli::set_syntax),
+        help("write it as `--set future_profit_rate=10%`")
+    )]
     SetSyntax { text: String },
     #[error("cannot write `{path}`: {reason}")]
     #[diagnostic(
@@ -100,6 +110,13 @@ enum CliError {
         help("check that the folder exists and can be written")
     )]
     Unwritable { path: String, reason: String },
+    #[error("there is no diagnostic `{code}`")]
+    #[diagnostic(code(deal::cli::unknown_code))]
+    UnknownCode {
+        code: String,
+        #[help]
+        help: String,
+    },
     #[error("{message}")]
     #[diagnostic(code(deal::cli::usage))]
     Usage {
@@ -126,7 +143,8 @@ fn main() -> ExitCode {
     };
     let color = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let style = match cli.error_format {
-        ErrorFormat::Human => Style::Graphical { color, width: 100 },
+        ErrorFormat::Human => Style::Graphical { color, width: 80 },
+        ErrorFormat::Json => Style::Json,
         ErrorFormat::Narrated => Style::Narrated,
     };
     let out = Out { style };
@@ -148,6 +166,7 @@ fn main() -> ExitCode {
             &sets,
             rejects.as_deref(),
         ),
+        Command::Explain { code } => explain(&out, &code),
     };
     ExitCode::from(code)
 }
@@ -164,12 +183,23 @@ fn usage(e: clap::Error) -> ExitCode {
         return ExitCode::from(EVALUATED);
     }
     let rendered = e.render().to_string();
-    let mut lines = rendered.lines().filter(|l| !l.trim().is_empty());
-    let message = lines
+    let mut lines = rendered.lines().filter(|l| !l.trim().is_empty()).peekable();
+    let mut message = lines
         .next()
         .unwrap_or("invalid arguments")
         .trim_start_matches("error: ")
         .to_string();
+    // "the following required arguments were not provided:" names them on
+    // the lines below; the message should say which.
+    while message.ends_with(':') || lines.peek().is_some_and(|l| l.starts_with("  ")) {
+        match lines.next() {
+            Some(more) if more.starts_with("  ") => {
+                let sep = if message.ends_with(':') { " " } else { ", " };
+                message = format!("{message}{sep}{}", more.trim());
+            }
+            Some(_) | None => break,
+        }
+    }
     let rest: Vec<&str> = lines.map(str::trim).collect();
     let help = if rest.is_empty() {
         None
@@ -178,7 +208,7 @@ fn usage(e: clap::Error) -> ExitCode {
     };
     let color = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let out = Out {
-        style: Style::Graphical { color, width: 100 },
+        style: Style::Graphical { color, width: 80 },
     };
     out.diag(&CliError::Usage { message, help });
     ExitCode::from(INVALID)
@@ -238,6 +268,27 @@ fn warn(out: &Out, source: &SourceFile, warnings: &[deal::check::CheckError], fi
                 .with_source_code(source.clone())
                 .as_ref(),
         );
+    }
+}
+
+fn explain(out: &Out, code: &str) -> u8 {
+    match deal::codes::explain(code) {
+        Some(text) => {
+            println!("{text}");
+            EVALUATED
+        }
+        None => {
+            let all = deal::codes::all();
+            let mut help = deal::check::suggest(code, all.iter().copied());
+            if help.is_empty() {
+                help = "the codes are listed in docs/diagnostics.md".to_string();
+            }
+            out.diag(&CliError::UnknownCode {
+                code: code.to_string(),
+                help,
+            });
+            INVALID
+        }
     }
 }
 
@@ -366,8 +417,8 @@ fn run(
         Format::Text => {
             let color = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             let style = match out.style {
-                Style::Narrated => Style::Narrated,
                 Style::Graphical { width, .. } => Style::Graphical { color, width },
+                other => other,
             };
             text::render(&report, &engine, &source, events_name, style)
         }

@@ -1,6 +1,6 @@
 //! What the checker finds wrong with a contract that parsed.
 
-use miette::{Diagnostic, SourceSpan};
+use miette::{Diagnostic, LabeledSpan, SourceSpan};
 use thiserror::Error;
 
 #[derive(Debug, Clone, Error, Diagnostic)]
@@ -120,10 +120,10 @@ pub enum CheckError {
         first: SourceSpan,
     },
 
-    #[error("the value of term `{name}` must be known before any event")]
+    #[error("`{name}` is a field of an event, unknown until events arrive")]
     #[diagnostic(
         code(deal::check::not_constant),
-        help("a term's value may use literals and terms declared above it, not event fields")
+        help("a term's value may use literals and terms declared above it, not event fields; compute with the field in the clause that reads the event")
     )]
     NotConstant {
         name: String,
@@ -175,6 +175,86 @@ pub enum CheckError {
         help: String,
     },
 
+    #[error(
+        "{first_holder} and {second_holder} are both the exclusive {subject} of {grantor} at the same time"
+    )]
+    #[diagnostic(
+        code(deal::check::exclusivity_conflict),
+        help("only one party can be exclusive at a time: end one exclusivity before the other starts, or name different subjects")
+    )]
+    ExclusivityConflict {
+        subject: String,
+        grantor: String,
+        first_holder: String,
+        second_holder: String,
+        #[label("{second_holder} is exclusive here")]
+        span: SourceSpan,
+        #[label("{first_holder} is exclusive here")]
+        other: SourceSpan,
+    },
+
+    #[error("{party} may be obliged to {act} and forbidden to at the same time")]
+    #[diagnostic(
+        code(deal::check::conflicting_norms),
+        severity(Warning),
+        help("narrow one of them with `where` or give the clauses periods that do not overlap")
+    )]
+    ConflictingNorms {
+        party: String,
+        act: String,
+        #[label("forbidden here")]
+        span: SourceSpan,
+        #[label("obliged here")]
+        other: SourceSpan,
+    },
+
+    #[error("shares of each `{base}` add up to {total}%, more than all of it")]
+    #[diagnostic(
+        code(deal::check::over_shared),
+        help("the shares of one amount cannot exceed 100%; lower a rate or narrow a share with `where`")
+    )]
+    OverShared {
+        base: String,
+        total: String,
+        #[label(collection)]
+        shares: Vec<LabeledSpan>,
+    },
+
+    #[error("this deadline can never be met")]
+    #[diagnostic(code(deal::check::impossible_deadline))]
+    ImpossibleDeadline {
+        #[label("{why}")]
+        span: SourceSpan,
+        why: String,
+        #[help]
+        help: String,
+    },
+
+    #[error("clause `{name}` can never be in force")]
+    #[diagnostic(
+        code(deal::check::never_active),
+        severity(Warning),
+        help("give the clause a period inside the deal's term, {term}")
+    )]
+    NeverActive {
+        name: String,
+        term: String,
+        #[label("{why}")]
+        span: SourceSpan,
+        why: String,
+    },
+
+    #[error("{what} `{name}` is declared but never used")]
+    #[diagnostic(code(deal::check::unused), severity(Warning))]
+    Unused {
+        what: &'static str,
+        name: String,
+        #[label("declared here")]
+        span: SourceSpan,
+        #[help]
+        help: String,
+    },
+
     #[error("the deal has no parties")]
     #[diagnostic(
         code(deal::check::no_parties),
@@ -188,6 +268,12 @@ pub enum CheckError {
 
 impl CheckError {
     pub fn is_warning(&self) -> bool {
-        matches!(self, CheckError::OpenTerm { .. })
+        matches!(
+            self,
+            CheckError::OpenTerm { .. }
+                | CheckError::ConflictingNorms { .. }
+                | CheckError::NeverActive { .. }
+                | CheckError::Unused { .. }
+        )
     }
 }

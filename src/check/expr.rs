@@ -31,11 +31,17 @@ impl Sty {
 
 pub fn article(ty: Type) -> String {
     match ty {
-        Type::Money => "money".to_string(),
-        Type::Entity | Type::Decimal | Type::Percent => format!("a {ty}"),
-        Type::Party => "a party".to_string(),
-        other => format!("a {other}"),
+        Type::Money => "money",
+        Type::Entity => "an entity",
+        Type::Party => "a party",
+        Type::Decimal => "a number",
+        Type::Percent => "a percentage",
+        Type::Date => "a date",
+        Type::Duration => "a duration",
+        Type::Text => "text",
+        Type::Bool => "a yes/no value",
     }
+    .to_string()
 }
 
 /// What names an expression can see.
@@ -172,6 +178,7 @@ impl Checker {
             }
         }
         if let Some(tid) = self.terms.iter().position(|t| t.name == name) {
+            self.used_terms.insert(tid);
             let slot = &self.terms[tid];
             let currency = match &slot.value {
                 Some(Value::Money(m)) => Some(m.currency),

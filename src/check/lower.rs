@@ -17,7 +17,10 @@ impl Checker {
     pub(super) fn norm(&mut self, clause: ClauseId, n: &ast::Norm) {
         let bearer = self.party(&n.bearer);
         let common = Common { clause, span: n.span };
-        let Some(bearer) = bearer else {
+        // An unknown bearer is reported; the rest of the norm is still
+        // checked against a stand-in so that its other mistakes show too.
+        // No program is built once an error was found, so the stand-in never runs.
+        let Some(bearer) = bearer.or(if self.parties.is_empty() { None } else { Some(0) }) else {
             return;
         };
         let bearer_name = n.bearer.name.as_str();
@@ -105,6 +108,33 @@ impl Checker {
     }
 
     #[allow(clippy::too_many_arguments)]
+    fn add_form(
+        &mut self,
+        common: &Common,
+        kind: NormKind,
+        bearer: PartyId,
+        counterparty: Option<PartyId>,
+        action: ActionSpec,
+        instancing: Instancing,
+        rule: NormRule,
+        summary: String,
+        form: Form,
+    ) -> NormId {
+        let id = self.add(
+            common,
+            kind,
+            bearer,
+            counterparty,
+            action,
+            instancing,
+            rule,
+            summary,
+        );
+        self.norms[id].form = form;
+        id
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn add(
         &mut self,
         common: &Common,
@@ -125,6 +155,7 @@ impl Checker {
             instancing,
             rule,
             summary,
+            form: Form::Core,
             span: common.span,
         });
         self.norms.len() - 1
@@ -367,7 +398,11 @@ impl Checker {
             x.event.name,
             subject.join(" ")
         );
-        self.add(
+        let form = Form::Exclusive {
+            subject: subject.join(" "),
+            holder,
+        };
+        self.add_form(
             common,
             NormKind::Prohibition,
             grantor,
@@ -376,6 +411,7 @@ impl Checker {
             Instancing::Single,
             NormRule::Prohibition { excepted_by },
             summary,
+            form,
         );
     }
 
@@ -570,11 +606,16 @@ impl Checker {
         let (Some(amount), Some(grace), Some(settlement)) = (amount, grace, settlement) else {
             return;
         };
+        let form = Form::Share {
+            per: per.event,
+            base: share_base(&amount),
+            rate: share_rate(&amount),
+        };
         let summary = format!(
             "{payer_name} must pay {} what accrues on each {}",
             o.payee.name, o.per.event.name
         );
-        self.add(
+        self.add_form(
             common,
             NormKind::Obligation,
             payer,
@@ -595,6 +636,7 @@ impl Checker {
                 settlement,
             },
             summary,
+            form,
         );
     }
 
@@ -602,7 +644,10 @@ impl Checker {
         let (ev, at) = match settled_by {
             Some(id) => (self.event(id)?, id.span),
             None => match self.events.iter().position(|e| e.name == "payment") {
-                Some(ev) => (ev, span),
+                Some(ev) => {
+                    self.used_events.insert(ev);
+                    (ev, span)
+                }
                 None => {
                     self.push(CheckError::MissingPart {
                         what: "nothing settles the amounts owed".to_string(),
@@ -637,5 +682,31 @@ impl Checker {
                 None
             }
         }
+    }
+}
+
+/// The field a share is taken of, when its amount reads `rate of field`.
+fn share_base(amount: &CExpr) -> Option<FieldId> {
+    match amount {
+        CExpr::Binary(BinOp::Of | BinOp::Mul, a, b) => match (a.as_ref(), b.as_ref()) {
+            (CExpr::Field(f), _) | (_, CExpr::Field(f)) => Some(*f),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The rate of a share, when its amount reads `rate of field`.
+fn share_rate(amount: &CExpr) -> Option<TermOrRate> {
+    match amount {
+        CExpr::Binary(BinOp::Of | BinOp::Mul, a, b) => match (a.as_ref(), b.as_ref()) {
+            (CExpr::Term(t), CExpr::Field(_)) | (CExpr::Field(_), CExpr::Term(t)) => {
+                Some(TermOrRate::Term(*t))
+            }
+            (CExpr::Const(Value::Percent(p)), CExpr::Field(_))
+            | (CExpr::Field(_), CExpr::Const(Value::Percent(p))) => Some(TermOrRate::Rate(*p)),
+            _ => None,
+        },
+        _ => None,
     }
 }

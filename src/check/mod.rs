@@ -5,11 +5,12 @@
 //! lowered here and only here, in `lower`; the interpreter knows nothing of
 //! them.
 
+mod analysis;
 pub mod error;
 mod expr;
 mod lower;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub use error::CheckError;
 pub use expr::{article, Scope};
@@ -42,6 +43,8 @@ pub fn check(contract: &ast::Contract) -> Checked {
         events: Vec::new(),
         clauses: Vec::new(),
         norms: Vec::new(),
+        used_terms: HashSet::new(),
+        used_events: HashSet::new(),
     };
     c.parties(contract);
     c.events(contract);
@@ -57,14 +60,22 @@ pub fn check(contract: &ast::Contract) -> Checked {
             parties: c.parties.iter().map(|(n, _)| n.clone()).collect(),
             term,
             term_span: contract.term.as_ref().map(|t| t.span),
-            terms: c.terms,
-            events: c.events,
-            clauses: c.clauses,
-            norms: c.norms,
+            terms: std::mem::take(&mut c.terms),
+            events: std::mem::take(&mut c.events),
+            clauses: std::mem::take(&mut c.clauses),
+            norms: std::mem::take(&mut c.norms),
             listeners: Vec::new(),
         };
         p.listeners = listeners(&p);
-        Some(p)
+        let mut found = analysis::analyse(&p);
+        found.extend(analysis::unused(&p, &c.used_terms, &c.used_events));
+        let fatal = found.iter().any(|e| !e.is_warning());
+        c.errors.extend(found);
+        if fatal {
+            None
+        } else {
+            Some(p)
+        }
     };
     Checked {
         program,
@@ -79,6 +90,8 @@ pub(crate) struct Checker {
     events: Vec<EventSpec>,
     clauses: Vec<ClauseSpec>,
     norms: Vec<NormSpec>,
+    used_terms: HashSet<TermId>,
+    used_events: HashSet<EventId>,
 }
 
 /// "did you mean `x`?" for the closest of `candidates`, or nothing.
@@ -238,6 +251,7 @@ impl Checker {
 
     pub(crate) fn event(&mut self, id: &ast::Ident) -> Option<EventId> {
         if let Some(i) = self.events.iter().position(|e| e.name == id.name) {
+            self.used_events.insert(i);
             return Some(i);
         }
         let mut help = suggest(&id.name, self.events.iter().map(|e| e.name.as_str()));
@@ -555,6 +569,8 @@ pub fn set_term(program: &mut Program, name: &str, text: &str) -> Result<(), Set
         events: Vec::new(),
         clauses: Vec::new(),
         norms: Vec::new(),
+        used_terms: HashSet::new(),
+        used_events: HashSet::new(),
     };
     let scope = Scope {
         constant: true,

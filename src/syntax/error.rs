@@ -33,11 +33,7 @@ pub enum SyntaxError {
         code(deal::parse::too_large),
         help("split the agreement into several contracts, or check that this is the right file")
     )]
-    TooLarge {
-        bytes: usize,
-        #[label("the text starts here")]
-        span: SourceSpan,
-    },
+    TooLarge { bytes: usize },
 
     #[error("brackets or prefix operators are nested more than {MAX_DEPTH} deep")]
     #[diagnostic(
@@ -58,13 +54,6 @@ pub enum SyntaxError {
         #[label("unmatched bracket")]
         span: SourceSpan,
     },
-
-    #[error("the file is not valid UTF-8 text")]
-    #[diagnostic(
-        code(deal::parse::not_utf8),
-        help("save the contract as UTF-8 text; the first invalid byte is at offset {offset}")
-    )]
-    NotUtf8 { offset: usize },
 
     #[error("`{text}` is not a number that can be held exactly")]
     #[diagnostic(

@@ -19,10 +19,7 @@ pub fn parse(source: &str) -> Result<Contract, SyntaxError> {
         limits::Violation::Empty => SyntaxError::Empty {
             span: (0, source.len()).into(),
         },
-        limits::Violation::TooLarge { bytes } => SyntaxError::TooLarge {
-            bytes,
-            span: (0, 0).into(),
-        },
+        limits::Violation::TooLarge { bytes } => SyntaxError::TooLarge { bytes },
         limits::Violation::TooDeep { span, .. } => SyntaxError::TooDeep { span: span.into() },
         limits::Violation::Unbalanced { span } => SyntaxError::Unbalanced { span: span.into() },
     })?;
@@ -67,19 +64,59 @@ fn from_pest(source: &str, e: pest::error::Error<Rule>) -> SyntaxError {
             words.push(w);
         }
     }
+    // After a complete value, pest lists every way the expression could go
+    // on; a reader wants the next clause word, and "an operator" once.
+    if words.contains(&OPERATOR) {
+        words.retain(|w| !matches!(*w, "`(`" | "`.`" | "`is`" | "`of`"));
+    }
+    if words.len() > 1 {
+        words.retain(|w| *w != "something else");
+    }
+    words.sort_by_key(|w| matches!(*w, OPERATOR | VALUE));
     let expected = match words.len() {
         0 => "something else".to_string(),
         1 => words[0].to_string(),
         n => format!("{} or {}", words[..n - 1].join(", "), words[n - 1]),
     };
-    let (found, span) = found_at(source, at);
+    let (found, mut span) = found_at(source, at);
+    // When the error is at a line break or the end of the file, point just
+    // after the last word written, where the missing part belongs.
+    let before = source.get(..at).unwrap_or("");
+    let gap = &before[before.trim_end().len()..];
+    if found == "the end of the file"
+        || gap.contains('\n')
+        || source.get(at..).is_some_and(|r| r.starts_with('\n'))
+    {
+        let end = before.trim_end().len();
+        span = Span::new(end, end);
+    }
     SyntaxError::Unexpected {
         expected,
         found,
         span: span.into(),
-        help: example(&positives).to_string(),
+        help: match reserved_word(source, at, &positives) {
+            Some(word) => format!("`{word}` is a word of the language and cannot be a name here; choose another, e.g. `{word}_1`"),
+            None => example(source, at, &positives).to_string(),
+        },
     }
 }
+
+/// The reserved word at `at`, when a name was expected there.
+fn reserved_word<'s>(source: &'s str, at: usize, expected: &[Rule]) -> Option<&'s str> {
+    if !expected.iter().any(|r| matches!(r, Rule::ident | Rule::name)) {
+        return None;
+    }
+    let rest = source.get(at..)?;
+    let len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let word = &rest[..len];
+    let reserved = parser::DealParser::parse(Rule::keyword, word).is_ok_and(|p| p.as_str() == word);
+    (!word.is_empty() && reserved).then_some(word)
+}
+
+const OPERATOR: &str = "an operator";
+const VALUE: &str = "a value";
 
 /// Names the token at `at` as a reader would see it.
 fn found_at(source: &str, at: usize) -> (String, Span) {
@@ -95,6 +132,8 @@ fn found_at(source: &str, at: usize) -> (String, Span) {
             .sum();
         let word = &rest[..len];
         (format!("`{word}`"), Span::new(at, at + len))
+    } else if first == '"' && !rest[1..].lines().next().unwrap_or("").contains('"') {
+        ("text that is never closed".to_string(), Span::new(at, at + 1))
     } else if first == '\n' || first == '\r' {
         ("the end of the line".to_string(), Span::new(at, at + 1))
     } else {
@@ -113,13 +152,13 @@ fn describe(rule: Rule) -> &'static str {
         terms | kw_terms => "`terms`",
         events | kw_events => "`events`",
         clause | kw_clause => "`clause`",
-        ident | name | subject_word => "a name",
+        ident | name | subject_word | operand_name => "a name",
         date => "a date like 2025-01-21",
         datetime => "a date-time like 2025-01-21T09:30:00Z",
         quantity | number => {
             "a number, an amount like `100 USD`, a percentage like `25%` or a duration like `30 days`"
         }
-        expr | paren | path_or_call | boolean => "a value",
+        expr | paren | path_or_call | boolean => VALUE,
         field_list | lparen => "`(`",
         rparen => "`)`",
         comma => "`,`",
@@ -148,7 +187,6 @@ fn describe(rule: Rule) -> &'static str {
         kw_as => "`as`",
         kw_the => "`the`",
         kw_on => "`on`",
-        kw_where => "`where`",
         kw_to | payee => "`to`",
         kw_settled | settled_by => "`settled by`",
         kw_unless | exception => "`unless preceded by`",
@@ -162,7 +200,7 @@ fn describe(rule: Rule) -> &'static str {
         kw_open | open_term => "`open`",
         kw_optional | optional => "`optional`",
         deadline => "a deadline (`within 30 days` or `by 2025-05-01`)",
-        EOI => "the end of the file or a new section",
+        EOI => "the end of the file",
         op_add | op_sub | op_mul | op_div | op_of | op_le | op_ge | op_lt | op_gt | op_ne | op_eq
         | op_is_not | op_is | op_and | op_or => "an operator",
         op_neg | op_not => "a value",
@@ -170,9 +208,33 @@ fn describe(rule: Rule) -> &'static str {
     }
 }
 
-/// A correct example of the construct that was being read.
-fn example(expected: &[Rule]) -> &'static str {
+/// A correct example of the construct that was being read: judged first by
+/// the words just before the error, then by what was expected.
+fn example(source: &str, at: usize, expected: &[Rule]) -> &'static str {
     use Rule::*;
+    let before = source.get(..at).unwrap_or("");
+    if expected.contains(&string) && source.get(at..).is_some_and(|r| r.starts_with('"')) {
+        return "text in quotes must be closed on the same line: `deal \"Supply agreement\"`";
+    }
+    let statement = before.rsplit("\n\n").next().unwrap_or(before);
+    let last_word = |w: &str| statement.rfind(w);
+    let context = [
+        ("due ", "say when the amount is due: `due 30 days after each quarter`, `due within 10 days`"),
+        ("within ", "a deadline reads `within 30 days` or `within 30 days after order`"),
+        ("first refusal", "a first refusal reads: `Microsoft has a right of first refusal over cloud_contract by OpenAI`, then `offered by …`, `accepted by …`, `declined by …`, `matched on ref`, `open for 30 days`"),
+        ("exclusive", "an exclusivity reads `Microsoft is the exclusive cloud provider of OpenAI as provider of cloud_contract`"),
+        ("in force", "a term reads `in force from 2019-07-22 until 2030-12-31`; either end may be an event"),
+    ];
+    if let Some((_, help)) = context
+        .iter()
+        .filter_map(|(w, h)| last_word(w).map(|i| (i, h)))
+        .max_by_key(|(i, _)| *i)
+    {
+        let opens = |word: &str| statement.trim_start().starts_with(word);
+        if !opens("events") && !opens("terms") {
+            return help;
+        }
+    }
     for r in expected {
         let ex = match r {
             header | kw_deal => "a contract starts with its title: `deal \"Supply agreement\"`",

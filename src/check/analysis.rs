@@ -1,0 +1,271 @@
+//! Analyses of a whole contract once every name and type is right: norms
+//! that contradict each other, shares that over-commit one amount, deadlines
+//! and clauses that cannot come to anything, declarations nothing uses.
+
+use std::collections::{BTreeMap, HashSet};
+
+use miette::LabeledSpan;
+use rust_decimal::Decimal;
+
+use super::error::CheckError;
+use crate::model::*;
+use crate::time::Instant;
+use crate::value::Value;
+
+/// A period known from dates alone: `None` ends are unbounded.
+type Period = (Option<Instant>, Option<Instant>);
+
+fn bound(b: &Bound) -> Option<Option<Instant>> {
+    match b {
+        Bound::Unbounded => Some(None),
+        Bound::At(t) => Some(Some(*t)),
+        Bound::On(_) => None,
+    }
+}
+
+/// When a clause can be in force, if dates alone decide it.
+fn period(p: &Program, c: ClauseId) -> Option<Period> {
+    let clause = &p.clauses[c].lifetime;
+    let start = match (bound(&p.term.start)?, bound(&clause.start)?) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    let end = match (bound(&p.term.end)?, bound(&clause.end)?) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    Some((start, end))
+}
+
+fn empty((start, end): Period) -> bool {
+    matches!((start, end), (Some(s), Some(e)) if e <= s)
+}
+
+/// Whether two clauses may be in force at once: when dates do not decide,
+/// they may.
+fn may_overlap(p: &Program, a: ClauseId, b: ClauseId) -> bool {
+    match (period(p, a), period(p, b)) {
+        (Some((s1, e1)), Some((s2, e2))) => {
+            let start = match (s1, s2) {
+                (Some(x), Some(y)) => Some(x.max(y)),
+                (x, y) => x.or(y),
+            };
+            let end = match (e1, e2) {
+                (Some(x), Some(y)) => Some(x.min(y)),
+                (x, y) => x.or(y),
+            };
+            !empty((start, end))
+        }
+        _ => true,
+    }
+}
+
+/// Whether two clauses are certainly in force at once, by their dates.
+fn surely_overlap(p: &Program, a: ClauseId, b: ClauseId) -> bool {
+    period(p, a).is_some() && period(p, b).is_some() && may_overlap(p, a, b)
+}
+
+pub fn analyse(p: &Program) -> Vec<CheckError> {
+    let mut out = Vec::new();
+    exclusivities(p, &mut out);
+    conflicts(p, &mut out);
+    shares(p, &mut out);
+    deadlines(p, &mut out);
+    never_active(p, &mut out);
+    out
+}
+
+fn exclusivities(p: &Program, out: &mut Vec<CheckError>) {
+    let excl: Vec<(NormId, &str, PartyId)> = p
+        .norms
+        .iter()
+        .enumerate()
+        .filter_map(|(i, n)| match &n.form {
+            Form::Exclusive { subject, holder } => Some((i, subject.as_str(), *holder)),
+            _ => None,
+        })
+        .collect();
+    for (i, (a, subject_a, holder_a)) in excl.iter().enumerate() {
+        for (b, subject_b, holder_b) in &excl[i + 1..] {
+            let (na, nb) = (&p.norms[*a], &p.norms[*b]);
+            if subject_a == subject_b
+                && holder_a != holder_b
+                && na.bearer == nb.bearer
+                && surely_overlap(p, na.clause, nb.clause)
+            {
+                out.push(CheckError::ExclusivityConflict {
+                    subject: subject_a.to_string(),
+                    grantor: p.parties[na.bearer].clone(),
+                    first_holder: p.parties[*holder_a].clone(),
+                    second_holder: p.parties[*holder_b].clone(),
+                    span: nb.span.into(),
+                    other: na.span.into(),
+                });
+            }
+        }
+    }
+}
+
+fn conflicts(p: &Program, out: &mut Vec<CheckError>) {
+    for ob in p
+        .norms
+        .iter()
+        .filter(|n| matches!(n.rule, NormRule::Obligation { .. }))
+    {
+        for pr in p.norms.iter().filter(|n| n.kind == NormKind::Prohibition) {
+            if ob.bearer == pr.bearer
+                && ob.action.event == pr.action.event
+                && may_overlap(p, ob.clause, pr.clause)
+            {
+                out.push(CheckError::ConflictingNorms {
+                    party: p.parties[ob.bearer].clone(),
+                    act: p.events[ob.action.event].name.clone(),
+                    span: pr.span.into(),
+                    other: ob.span.into(),
+                });
+            }
+        }
+    }
+}
+
+fn shares(p: &Program, out: &mut Vec<CheckError>) {
+    let mut groups: BTreeMap<(EventId, FieldId), Vec<(NormId, Decimal)>> = BTreeMap::new();
+    for (id, n) in p.norms.iter().enumerate() {
+        let (
+            Form::Share {
+                per,
+                base: Some(base),
+                rate: Some(rate),
+            },
+            NormRule::Accrual { per: m, .. },
+        ) = (&n.form, &n.rule)
+        else {
+            continue;
+        };
+        // A condition may keep shares apart (tiers, territories): only
+        // unconditional shares are added up.
+        if m.condition.is_some() {
+            continue;
+        }
+        let r = match rate {
+            TermOrRate::Rate(r) => Some(*r),
+            TermOrRate::Term(t) => match &p.terms[*t].value {
+                Some(Value::Percent(r)) => Some(*r),
+                _ => None,
+            },
+        };
+        if let Some(r) = r {
+            groups.entry((*per, *base)).or_default().push((id, r));
+        }
+    }
+    for ((per, base), list) in groups {
+        let total = list
+            .iter()
+            .try_fold(Decimal::ZERO, |acc, (_, r)| acc.checked_add(*r));
+        let Some(total) = total else { continue };
+        if total > Decimal::ONE_HUNDRED {
+            let shares = list
+                .iter()
+                .map(|(id, r)| {
+                    let n = &p.norms[*id];
+                    LabeledSpan::new_with_span(
+                        Some(format!(
+                            "{r}% to {}",
+                            n.counterparty.map_or("", |c| p.parties[c].as_str())
+                        )),
+                        n.span,
+                    )
+                })
+                .collect();
+            out.push(CheckError::OverShared {
+                base: format!("{}.{}", p.events[per].name, p.events[per].fields[base].name),
+                total: total.normalize().to_string(),
+                shares,
+            });
+        }
+    }
+}
+
+fn deadlines(p: &Program, out: &mut Vec<CheckError>) {
+    for n in &p.norms {
+        let NormRule::Obligation { due } = &n.rule else {
+            continue;
+        };
+        match due {
+            DueRule::By(CExpr::Const(Value::Date(m))) => {
+                let late_from = if m.date_only {
+                    Instant::end_of(m.instant.date())
+                } else {
+                    Some(m.instant)
+                };
+                let start = period(p, n.clause).and_then(|(s, _)| s);
+                if let (Some(late), Some(start)) = (late_from, start) {
+                    if late <= start {
+                        out.push(CheckError::ImpossibleDeadline {
+                            span: n.span.into(),
+                            why: format!("due by {m}, before the clause is in force on {}", start.date()),
+                            help: "move the date after the start of the clause's term, or count it from an event with `within … after`".to_string(),
+                        });
+                    }
+                }
+            }
+            DueRule::After(CExpr::Const(Value::Duration(d)))
+                if d.months < 0 || d.days < 0 || d.seconds < 0 =>
+            {
+                out.push(CheckError::ImpossibleDeadline {
+                    span: n.span.into(),
+                    why: format!("a window of {d} ends before it begins"),
+                    help: "give a window of zero or more, e.g. `within 30 days`".to_string(),
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+fn never_active(p: &Program, out: &mut Vec<CheckError>) {
+    let term = match (bound(&p.term.start), bound(&p.term.end)) {
+        (Some(Some(s)), Some(Some(e))) => format!(
+            "from {} until {}",
+            s.date(),
+            e.date().yesterday().map(|d| d.to_string()).unwrap_or_default()
+        ),
+        _ => "as the deal's `in force` says".to_string(),
+    };
+    for (id, c) in p.clauses.iter().enumerate() {
+        let Some(per) = period(p, id) else { continue };
+        if empty(per) {
+            out.push(CheckError::NeverActive {
+                name: c.name.clone(),
+                term: term.clone(),
+                span: c.span.into(),
+                why: "its term lies outside the deal's".to_string(),
+            });
+        }
+    }
+}
+
+pub fn unused(p: &Program, terms: &HashSet<TermId>, events: &HashSet<EventId>) -> Vec<CheckError> {
+    let mut out = Vec::new();
+    for (id, t) in p.terms.iter().enumerate() {
+        if !terms.contains(&id) {
+            out.push(CheckError::Unused {
+                what: "term",
+                name: t.name.clone(),
+                span: t.span.into(),
+                help: "use it in a clause, or remove it".to_string(),
+            });
+        }
+    }
+    for (id, e) in p.events.iter().enumerate() {
+        if !events.contains(&id) {
+            out.push(CheckError::Unused {
+                what: "event",
+                name: e.name.clone(),
+                span: e.span.into(),
+                help: "no clause reacts to it: events of this kind will be accepted and change nothing; use it in a clause, or remove it".to_string(),
+            });
+        }
+    }
+    out
+}

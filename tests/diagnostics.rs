@@ -1,0 +1,336 @@
+//! Every diagnostic `deal` can give, rendered colourless at 80 columns and
+//! held in snapshots; plus the law that every code is unique, documented, and
+//! shown by at least one case here.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{deal, root, REFERENCE};
+use deal::driver::{self, replay, LoadError};
+use deal::eval::Engine;
+use deal::events::EventReader;
+use deal::render::{render, Style};
+use deal::source::SourceFile;
+
+fn render_contract(name: &str, text: &str) -> String {
+    let source = SourceFile::new(name, text);
+    let diags: Vec<String> = match driver::load(&source) {
+        Ok(loaded) => loaded
+            .warnings
+            .into_iter()
+            .map(|w| {
+                render(
+                    miette::Report::new(w).with_source_code(source.clone()).as_ref(),
+                    Style::PLAIN,
+                )
+            })
+            .collect(),
+        Err(LoadError::Syntax(e)) => {
+            vec![render(
+                miette::Report::new(*e).with_source_code(source.clone()).as_ref(),
+                Style::PLAIN,
+            )]
+        }
+        Err(LoadError::Check(es)) => es
+            .into_iter()
+            .map(|e| {
+                render(
+                    miette::Report::new(e).with_source_code(source.clone()).as_ref(),
+                    Style::PLAIN,
+                )
+            })
+            .collect(),
+    };
+    diags.join("\n")
+}
+
+fn render_events(name: &str, text: &[u8]) -> String {
+    let contract = std::fs::read_to_string(root().join(REFERENCE)).unwrap();
+    let source = SourceFile::new(REFERENCE, contract);
+    let loaded = driver::load(&source).map_err(|_| ()).unwrap();
+    let reader = EventReader::new(&loaded.program, &source, name);
+    let mut engine = Engine::new(&loaded.program);
+    let out = replay(&mut engine, &reader, name, text, false, |_, _| {});
+    out.rejected
+        .iter()
+        .map(|e| render(e, Style::PLAIN))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn files(dir: &str, ext: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(root().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .map(|p| {
+            let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+            let rel = format!("{dir}/{}", p.file_name().unwrap().to_string_lossy());
+            (stem, rel)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Every case: (snapshot name, rendered diagnostics).
+fn corpus() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (stem, rel) in files("tests/fixtures/bad_contracts", "deal") {
+        let text = std::fs::read_to_string(root().join(&rel)).unwrap();
+        out.push((format!("contract_{stem}"), render_contract(&rel, &text)));
+    }
+    for (stem, rel) in files("tests/fixtures/bad_events", "jsonl") {
+        let text = std::fs::read(root().join(&rel)).unwrap();
+        out.push((format!("events_{stem}"), render_events(&rel, &text)));
+    }
+
+    // Hostile inputs, made here rather than kept as files.
+    let huge = format!("deal \"x\"\n# {}\n", "x".repeat(1 << 20));
+    out.push(("contract_too_large".into(), render_contract("huge.deal", &huge)));
+    let line = format!(
+        "{{\"at\":\"2025-04-01\",\"event\":\"cloud_offer\",\"ref\":\"{}\",\"price\":\"1 USD\"}}\n",
+        "r".repeat(5 << 20)
+    );
+    out.push((
+        "events_five_megabyte_line".into(),
+        render_events("long.jsonl", line.as_bytes()),
+    ));
+    out.push((
+        "events_not_utf8".into(),
+        render_events(
+            "latin1.jsonl",
+            b"{\"at\":\"2025-04-01\",\"event\":\"ip_use\",\"product\":\"Caf\xe9\"}\n",
+        ),
+    ));
+
+    // Breaches in the text report: one by an act, one by time passing.
+    let events = "{\"at\":\"2025-01-21\",\"event\":\"cloud_terms_amended\"}\n\
+                  {\"at\":\"2025-03-01\",\"event\":\"cloud_contract\",\"provider\":\"Google\",\"ref\":\"gcp\"}\n\
+                  {\"at\":\"2025-03-31\",\"event\":\"revenue\",\"amount\":\"1000.00 USD\"}\n";
+    let run = deal(&["run", REFERENCE, "--events", "-", "--at", "2025-05-15"], events);
+    let report = run
+        .stdout
+        .split("\nBreaches\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    out.push(("report_breaches".into(), report));
+
+    // The command line.
+    let cli: &[(&str, &[&str])] = &[
+        ("cli_usage", &["run", REFERENCE]),
+        ("cli_unreadable", &["check", "no/such/contract.deal"]),
+        (
+            "cli_events_unreadable",
+            &["run", REFERENCE, "--events", "no/such/events.jsonl"],
+        ),
+        (
+            "cli_events_directory",
+            &["run", REFERENCE, "--events", "tests/fixtures"],
+        ),
+        (
+            "cli_bad_at",
+            &["run", REFERENCE, "--events", "-", "--at", "2026-02-30"],
+        ),
+        (
+            "cli_set_syntax",
+            &["run", REFERENCE, "--events", "-", "--set", "future_profit_rate"],
+        ),
+        (
+            "cli_bad_set",
+            &[
+                "run",
+                REFERENCE,
+                "--events",
+                "-",
+                "--set",
+                "future_profit_rate=ten",
+            ],
+        ),
+        (
+            "cli_unknown_term",
+            &["run", REFERENCE, "--events", "-", "--set", "profit_rate=10%"],
+        ),
+        (
+            "cli_unwritable",
+            &[
+                "run",
+                REFERENCE,
+                "--events",
+                "-",
+                "--rejects",
+                "no/such/dir/rejects.txt",
+            ],
+        ),
+        ("cli_unknown_code", &["explain", "deal::check::unknown"]),
+    ];
+    for (name, args) in cli {
+        let out_ = deal(args, "");
+        out.push((name.to_string(), out_.stderr));
+    }
+    let not_utf8 = std::env::temp_dir().join(format!("deal-latin1-{}.deal", std::process::id()));
+    std::fs::write(&not_utf8, b"deal \"Caf\xe9\"\n").unwrap();
+    let r = deal(&["check", not_utf8.to_str().unwrap()], "");
+    let _ = std::fs::remove_file(&not_utf8);
+    out.push((
+        "cli_contract_not_utf8".into(),
+        r.stderr.replace(not_utf8.to_str().unwrap(), "latin1.deal"),
+    ));
+    out
+}
+
+#[test]
+fn every_diagnostic_renders_as_its_snapshot() {
+    let cases = corpus();
+    assert!(cases.iter().filter(|(n, _)| n.starts_with("contract_")).count() >= 40);
+    assert!(cases.iter().filter(|(n, _)| n.starts_with("events_")).count() >= 15);
+    for (name, text) in cases {
+        assert!(!text.trim().is_empty(), "{name} gave no diagnostic");
+        insta::assert_snapshot!(name, text);
+    }
+}
+
+/// `code(deal::…)` in the sources, by the variant that declares it.
+fn declared_codes() -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root().join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let mut rest = text.as_str();
+                while let Some(i) = rest.find("code(deal::") {
+                    let tail = &rest[i + 5..];
+                    let end = tail.find(')').unwrap();
+                    out.push(tail[..end].to_string());
+                    rest = &tail[end..];
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn documented_codes() -> Vec<String> {
+    let docs = std::fs::read_to_string(root().join("docs/diagnostics.md")).unwrap();
+    let mut out: Vec<String> = docs
+        .lines()
+        .filter_map(|l| l.strip_prefix("## `"))
+        .map(|l| l.trim_end_matches('`').to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn every_code_is_unique_documented_and_shown() {
+    let declared = declared_codes();
+    let unique: BTreeSet<&String> = declared.iter().collect();
+    assert_eq!(
+        declared.len(),
+        unique.len(),
+        "a code is used by two diagnostics: {declared:?}"
+    );
+
+    let documented = documented_codes();
+    let documented_set: BTreeSet<&String> = documented.iter().collect();
+    assert_eq!(
+        documented.len(),
+        documented_set.len(),
+        "a code is documented twice"
+    );
+    let undocumented: Vec<_> = unique.difference(&documented_set).collect();
+    assert!(undocumented.is_empty(), "undocumented codes: {undocumented:?}");
+    let stale: Vec<_> = documented_set.difference(&unique).collect();
+    assert!(
+        stale.is_empty(),
+        "documented codes that no longer exist: {stale:?}"
+    );
+
+    let shown: BTreeSet<String> = corpus()
+        .iter()
+        .flat_map(|(_, text)| {
+            text.split(|c: char| c.is_whitespace() || c == '"')
+                .filter(|w| w.starts_with("deal::"))
+                .map(|w| {
+                    w.trim_end_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                        .to_string()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let unshown: Vec<_> = unique.iter().filter(|c| !shown.contains(c.as_str())).collect();
+    assert!(unshown.is_empty(), "codes no snapshot shows: {unshown:?}");
+}
+
+#[test]
+fn explain_prints_each_documented_code() {
+    for code in documented_codes() {
+        let out = deal(&["explain", &code], "");
+        assert_eq!(out.code, 0, "{code}: {}", out.stderr);
+        assert!(out.stdout.contains(&code), "{code}:\n{}", out.stdout);
+        assert!(out.stdout.lines().count() > 3, "{code} has no explanation");
+    }
+}
+
+#[test]
+fn important_errors_carry_the_right_code_label_and_span() {
+    let text =
+        std::fs::read_to_string(root().join("tests/fixtures/bad_contracts/unknown_event.deal")).unwrap();
+    let source = SourceFile::new("unknown_event.deal", text.clone());
+    let Err(LoadError::Check(errors)) = driver::load(&source) else {
+        panic!("expected check errors")
+    };
+    let errors: Vec<_> = errors.into_iter().filter(|e| !e.is_warning()).collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let e = &errors[0];
+    let json = deal::render::to_json(
+        miette::Report::new(e.clone())
+            .with_source_code(source.clone())
+            .as_ref(),
+    );
+    assert_eq!(json["code"], "deal::check::unknown_name");
+    assert_eq!(json["help"], "did you mean `order`?");
+    assert_eq!(json["labels"][0]["label"], "not a declared event");
+    let offset = json["span"]["offset"].as_u64().unwrap() as usize;
+    let length = json["span"]["length"].as_u64().unwrap() as usize;
+    assert_eq!(&text[offset..offset + length], "odrer");
+    assert_eq!(json["line"], 14);
+
+    // An event error points at the field in the line and at its declaration.
+    let out = deal(
+        &["run", REFERENCE, "--events", "-", "--error-format", "json"],
+        "{\"at\":\"2025-04-01\",\"event\":\"revenue\",\"amount\":\"12\"}\n",
+    );
+    let last = out.stderr.lines().last().unwrap();
+    let json: serde_json::Value = serde_json::from_str(last).unwrap();
+    assert_eq!(json["code"], "deal::event::bad_field");
+    assert_eq!(json["file"], "<stdin>");
+    assert_eq!(json["line"], 1);
+    assert_eq!(json["column"], 47);
+    assert_eq!(json["related"][0]["file"], REFERENCE);
+    assert_eq!(json["related"][0]["labels"][0]["label"], "money, required");
+}
+
+#[test]
+fn a_hundred_thousand_nested_brackets_are_refused_without_overflow() {
+    let text = format!(
+        "deal \"x\"\nparties A\nterms\n  t = {}1{}\n",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    let rendered = render_contract("deep.deal", &text);
+    assert!(rendered.contains("deal::parse::too_deep"), "{rendered}");
+    let nots = format!(
+        "deal \"x\"\nparties A\nterms\n  t = {} true\n",
+        "not ".repeat(100_000)
+    );
+    assert!(render_contract("nots.deal", &nots).contains("deal::parse::too_deep"));
+}
