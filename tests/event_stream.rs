@@ -321,3 +321,77 @@ fn a_stream_delivered_twice_counts_once() {
     assert_eq!(r["events"]["duplicates"], 2);
     assert!(same_amount(&balance(&r, "accrued"), "252.5"));
 }
+
+#[test]
+fn check_reports_every_file_it_is_given() {
+    let out = deal(
+        &[
+            "check",
+            "tests/fixtures/bad_contracts/unknown_type.deal",
+            REFERENCE,
+            "tests/fixtures/bad_contracts/two_currencies.deal",
+        ],
+        "",
+    );
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("unknown_type.deal:"), "{}", out.stderr);
+    assert!(out.stderr.contains("two_currencies.deal:"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("deal::check::open_term"),
+        "the clean file's warning too"
+    );
+}
+
+#[test]
+fn diagnostics_can_be_narrated_for_screen_readers() {
+    let out = deal(
+        &[
+            "check",
+            "--error-format",
+            "narrated",
+            "tests/fixtures/bad_contracts/unknown_event.deal",
+        ],
+        "",
+    );
+    assert_eq!(out.code, 2);
+    assert!(!out.stderr.contains('╭'), "no box drawing:\n{}", out.stderr);
+    assert!(out.stderr.contains("unknown event `odrer`"), "{}", out.stderr);
+    assert!(out.stderr.contains("did you mean `order`?"), "{}", out.stderr);
+    assert!(out.stderr.contains("deal::check::unknown_name"), "{}", out.stderr);
+}
+
+#[test]
+fn diagnostics_can_be_json_lines() {
+    let out = deal(
+        &[
+            "check",
+            "--error-format",
+            "json",
+            "tests/fixtures/bad_contracts/many_errors_at_once.deal",
+        ],
+        "",
+    );
+    assert_eq!(out.code, 2);
+    let lines: Vec<serde_json::Value> = out
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() >= 4, "{}", out.stderr);
+    for d in &lines {
+        assert!(d["code"].as_str().unwrap().starts_with("deal::"));
+        assert!(d["line"].as_u64().unwrap() > 0);
+        assert!(d["help"].is_string());
+    }
+}
+
+#[test]
+fn explain_prints_a_code_s_entry() {
+    let out = deal(&["explain", "deal::event::out_of_order"], "");
+    assert_eq!(out.code, 0);
+    assert!(
+        out.stdout.contains("non-decreasing order of `at`"),
+        "{}",
+        out.stdout
+    );
+}

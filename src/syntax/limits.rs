@@ -48,6 +48,10 @@ pub fn check(source: &str) -> Result<(), Violation> {
                     }
                     i += 1;
                 }
+                // An escape at the very end leaves `i` past the text.
+                if i >= bytes.len() {
+                    break;
+                }
             }
             b'(' => {
                 depth += 1;
@@ -137,6 +141,12 @@ mod tests {
                 span: Span::new(19, 20)
             })
         );
+    }
+
+    #[test]
+    fn an_escape_at_the_end_of_the_text_is_safe() {
+        assert!(check("deal \"x\\").is_ok());
+        assert!(check("\"\\").is_ok());
     }
 
     #[test]
