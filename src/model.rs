@@ -23,8 +23,21 @@ pub struct Program {
     pub events: Vec<EventSpec>,
     pub clauses: Vec<ClauseSpec>,
     pub norms: Vec<NormSpec>,
+    /// Running counts and sums over events, read by expressions.
+    pub trackers: Vec<Tracker>,
     /// For each event kind, who reacts to it.
     pub listeners: Vec<Vec<Listener>>,
+}
+
+/// `count(E where C since F)` or `sum(E.field where C since F)`.
+#[derive(Debug, Clone)]
+pub struct Tracker {
+    pub event: EventId,
+    pub condition: Option<CExpr>,
+    /// Starts again from zero at each of these events.
+    pub since: Option<EventId>,
+    /// The field summed; a count when `None`.
+    pub field: Option<FieldId>,
 }
 
 impl Program {
@@ -45,9 +58,33 @@ impl Program {
 pub struct TermSlot {
     pub name: String,
     pub ty: Type,
-    /// `None` while the term is `open` and not set on the command line.
+    /// `None` while the term is `open` and not set on the command line,
+    /// and for tables.
     pub value: Option<Value>,
+    pub table: Option<TableSpec>,
     pub span: Span,
+}
+
+impl TermSlot {
+    pub fn is_open(&self) -> bool {
+        self.value.is_none() && self.table.is_none()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TableSpec {
+    pub tiered: bool,
+    pub rows: Vec<RowSpec>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RowSpec {
+    pub above: Option<CExpr>,
+    pub from: Option<CExpr>,
+    pub up_to: Option<CExpr>,
+    pub below: Option<CExpr>,
+    pub otherwise: bool,
+    pub value: CExpr,
 }
 
 #[derive(Debug, Clone)]
@@ -147,6 +184,13 @@ pub enum Instancing {
     PerAccrual,
 }
 
+/// `from 16 days after, unless delivered first`.
+#[derive(Debug, Clone)]
+pub struct ActivationSpec {
+    pub delay: CExpr,
+    pub unless: Option<EventId>,
+}
+
 #[derive(Debug, Clone)]
 pub enum DueRule {
     /// Counted from the instance's creation.
@@ -155,27 +199,46 @@ pub enum DueRule {
     By(CExpr),
 }
 
-#[derive(Debug, Clone)]
-pub struct Schedule {
-    pub grace: CExpr,
-    pub period: Option<Period>,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    Accrual,
+    EachPeriod(Period),
+    ItsPeriod(Period),
+    Event(EventId),
 }
 
-/// The event that pays amounts owed: which fields say who pays whom how much.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    pub grace: CExpr,
+    pub anchor: Anchor,
+}
+
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub timing: Timing,
+    pub alternative: Option<(CExpr, Timing)>,
+}
+
+/// An event that pays amounts owed: which fields say who pays whom how
+/// much. Without `from` and `to`, the clause's own parties are meant.
 #[derive(Debug, Clone)]
 pub struct Settlement {
     pub event: EventId,
-    pub from: FieldId,
-    pub to: FieldId,
+    pub condition: Option<CExpr>,
+    pub from: Option<FieldId>,
+    pub to: Option<FieldId>,
     pub amount: FieldId,
+    /// How much of the payment counts.
+    pub applying: Option<CExpr>,
 }
 
 #[derive(Debug, Clone)]
 pub enum NormRule {
     Obligation {
-        due: DueRule,
+        due: Option<DueRule>,
     },
     Permission {
+        activation: Option<ActivationSpec>,
         window: Option<CExpr>,
         /// Further condition on the act, which may read the instance's
         /// trigger fields (`price >= offer.price`).
@@ -187,13 +250,21 @@ pub enum NormRule {
     },
     Power {
         window: Option<CExpr>,
-        renounced_by: Option<ActionSpec>,
+        /// Acts that close the power unused: a refusal, or the act of an
+        /// alternative power.
+        renounced_by: Vec<ActionSpec>,
+        /// Whether a renouncing act is an act of its own, ineffective when
+        /// there is nothing to renounce (a refusal is; an alternative's act
+        /// is judged by its own power).
+        renounce_is_an_act: bool,
     },
     Accrual {
         amount: CExpr,
         per: Match,
-        schedule: Schedule,
-        settlement: Settlement,
+        /// Re-evaluated as time passes, until the first of these events.
+        growing_until: Option<EventId>,
+        schedule: Option<Schedule>,
+        settlements: Vec<Settlement>,
     },
 }
 
@@ -248,6 +319,12 @@ pub enum Listener {
     Trigger(NormId),
     Act(NormId),
     Renounce(NormId),
+    /// `unless F first`: F cancels a pending activation.
+    Cancel(NormId),
+    /// `growing until F`: F stops a growing amount.
+    Stop(NormId),
+    /// F fixes the due date of amounts waiting for it.
+    DueOn(NormId),
     Accrue(NormId),
     /// Settles amounts owed; one listener per settlement event, whatever the
     /// number of clauses paid by it, so that a payment is applied once.
@@ -266,14 +343,62 @@ pub enum CExpr {
     Unary(UnOp, Box<CExpr>),
     Binary(BinOp, Box<CExpr>, Box<CExpr>),
     Call(Func, Vec<CExpr>),
+    If(Box<CExpr>, Box<CExpr>, Box<CExpr>),
+    /// A table term applied to a value.
+    Table(TermId, Box<CExpr>),
+    Round(Box<CExpr>, Box<CExpr>, RoundMode),
+    /// A field of the latest event of a kind; its time when `None`.
+    Latest(EventId, Option<FieldId>),
+    /// The time of the event being matched.
+    At,
+    /// The time of the event that created the norm instance.
+    BoundAt,
+    /// The moment of evaluation.
+    Now,
+    /// Time run so far by a growing amount.
+    Elapsed,
+    /// What the bearer still owes the counterparty.
+    Outstanding,
+    Tracker(usize),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Func {
     Min,
     Max,
+    /// The whole part, rounded down.
+    Floor,
+    /// Whole days in a duration.
+    Days,
+    /// The currency of an amount, as text.
+    Currency,
 }
 
 impl Func {
-    pub const ALL: [(&'static str, Func); 2] = [("min", Func::Min), ("max", Func::Max)];
+    pub const ALL: [(&'static str, Func); 5] = [
+        ("min", Func::Min),
+        ("max", Func::Max),
+        ("floor", Func::Floor),
+        ("days", Func::Days),
+        ("currency", Func::Currency),
+    ];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoundMode {
+    HalfUp,
+    HalfEven,
+    HalfDown,
+    Up,
+    Down,
+}
+
+impl RoundMode {
+    pub const ALL: [(&'static str, RoundMode); 5] = [
+        ("half_up", RoundMode::HalfUp),
+        ("half_even", RoundMode::HalfEven),
+        ("half_down", RoundMode::HalfDown),
+        ("up", RoundMode::Up),
+        ("down", RoundMode::Down),
+    ];
 }

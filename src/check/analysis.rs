@@ -192,7 +192,7 @@ fn deadlines(p: &Program, out: &mut Vec<CheckError>) {
             continue;
         };
         match due {
-            DueRule::By(CExpr::Const(Value::Date(m))) => {
+            Some(DueRule::By(CExpr::Const(Value::Date(m)))) => {
                 let late_from = if m.date_only {
                     Instant::end_of(m.instant.date())
                 } else {
@@ -209,7 +209,7 @@ fn deadlines(p: &Program, out: &mut Vec<CheckError>) {
                     }
                 }
             }
-            DueRule::After(CExpr::Const(Value::Duration(d)))
+            Some(DueRule::After(CExpr::Const(Value::Duration(d))))
                 if d.months < 0 || d.days < 0 || d.seconds < 0 =>
             {
                 out.push(CheckError::ImpossibleDeadline {

@@ -4,8 +4,8 @@ use rust_decimal::Decimal;
 
 use super::error::CheckError;
 use super::{suggest, Checker};
-use crate::model::{CExpr, EventId, Func};
-use crate::syntax::ast::{BinOp, Expr, ExprKind, UnOp, Unit};
+use crate::model::{CExpr, EventId, Func, RoundMode, TermId, Tracker};
+use crate::syntax::ast::{Aggregate, BinOp, Expr, ExprKind, UnOp, Unit};
 use crate::time::Moment;
 use crate::value::{Currency, Duration, Money, Type, Value};
 
@@ -21,7 +21,7 @@ impl Sty {
         Sty { ty, currency: None }
     }
 
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match (self.ty, self.currency) {
             (Type::Money, Some(c)) => format!("money in {c}"),
             (ty, _) => article(ty),
@@ -54,6 +54,10 @@ pub struct Scope {
     pub bound: Option<(EventId, Vec<String>)>,
     /// Only literals and terms: for the values of terms.
     pub constant: bool,
+    /// In an amount that is `growing until` an event: `elapsed` is known.
+    pub growing: bool,
+    /// In an amount owed: `outstanding` is known.
+    pub owes: bool,
 }
 
 impl Checker {
@@ -129,6 +133,29 @@ impl Checker {
             ExprKind::Name(id) => self.name(&id.name, e, scope),
             ExprKind::Field(head, field) => self.dotted(&head.name, &field.name, e, scope),
             ExprKind::Call(f, args) => self.call(&f.name, args, e, scope),
+            ExprKind::If(c, a, b) => {
+                let cond = self.expr_of(c, scope, Type::Bool);
+                let then = self.expr(a, scope);
+                let other = self.expr(b, scope);
+                let (cond, (ac, at), (bc, bt)) = (cond?, then?, other?);
+                let fits = at.ty == bt.ty || (at.ty.fits(bt.ty) || bt.ty.fits(at.ty));
+                if !fits {
+                    self.push(CheckError::TypeMismatch {
+                        expected: at.describe(),
+                        found: bt.describe(),
+                        span: b.span.into(),
+                        help: "both branches of `if … then … else …` must give the same kind of value".to_string(),
+                    });
+                    return None;
+                }
+                self.same_currency(at, bt, e)?;
+                let ty = Sty {
+                    ty: at.ty,
+                    currency: at.currency.or(bt.currency),
+                };
+                Some((CExpr::If(Box::new(cond), Box::new(ac), Box::new(bc)), ty))
+            }
+            ExprKind::Aggregate(agg) => self.aggregate(agg, e, scope),
             ExprKind::Unary(op, inner) => {
                 let (c, sty) = self.expr(inner, scope)?;
                 let ok = match op {
@@ -195,6 +222,29 @@ impl Checker {
         if self.parties.iter().any(|(p, _)| p == name) {
             return Some((CExpr::Const(Value::Entity(name.into())), Sty::of(Type::Party)));
         }
+        if !scope.constant {
+            match name {
+                "now" => return Some((CExpr::Now, Sty::of(Type::Date))),
+                "at" if scope.event.is_some() => return Some((CExpr::At, Sty::of(Type::Date))),
+                "elapsed" if scope.growing => return Some((CExpr::Elapsed, Sty::of(Type::Duration))),
+                "outstanding" if scope.owes => return Some((CExpr::Outstanding, Sty::of(Type::Money))),
+                "elapsed" | "outstanding" => {
+                    let help = if name == "elapsed" {
+                        "`elapsed` is the time run by an amount that is `growing until` an event"
+                    } else {
+                        "`outstanding` is known in what a party owes: `… owes … for each …`"
+                    };
+                    self.push(CheckError::Unknown {
+                        what: "name",
+                        name: name.to_string(),
+                        span: e.span.into(),
+                        help: help.to_string(),
+                    });
+                    return None;
+                }
+                _ => {}
+            }
+        }
         if scope.constant && self.events.iter().any(|ev| ev.field(name).is_some()) {
             self.push(CheckError::NotConstant {
                 name: name.to_string(),
@@ -227,25 +277,36 @@ impl Checker {
     }
 
     fn dotted(&mut self, head: &str, field: &str, e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {
+        enum Target {
+            Bound(EventId),
+            Current(EventId),
+            Latest(EventId),
+        }
         let target = match (&scope.bound, scope.event) {
-            (Some((ev, binders)), _) if binders.iter().any(|b| b == head) => Some((*ev, true)),
-            (_, Some(ev)) if self.events[ev].name == head => Some((ev, false)),
+            (Some((ev, binders)), _) if binders.iter().any(|b| b == head) => Some(Target::Bound(*ev)),
+            (_, Some(ev)) if self.events[ev].name == head => Some(Target::Current(ev)),
+            _ if !scope.constant => self
+                .events
+                .iter()
+                .position(|ev| ev.name == head)
+                .map(|ev| {
+                    self.used_events.insert(ev);
+                    Target::Latest(ev)
+                }),
             _ => None,
         };
-        let Some((ev, bound)) = target else {
+        let Some(target) = target else {
             let mut names: Vec<String> = Vec::new();
             if let Some((_, binders)) = &scope.bound {
                 names.extend(binders.iter().cloned());
             }
-            if let Some(ev) = scope.event {
-                names.push(self.events[ev].name.clone());
-            }
-            let help = if names.is_empty() {
-                "no event is in scope here, so `name.field` cannot be used".to_string()
+            names.extend(self.events.iter().map(|ev| ev.name.clone()));
+            let help = if scope.constant {
+                "a term's value cannot read events".to_string()
             } else {
                 let s = suggest(head, names.iter().map(String::as_str));
                 if s.is_empty() {
-                    format!("here `name.field` can name: {}", names.join(", "))
+                    "`name.field` reads a field of an event: the one being matched, the one that created the norm, or the latest of its kind".to_string()
                 } else {
                     s
                 }
@@ -258,6 +319,17 @@ impl Checker {
             });
             return None;
         };
+        let ev = match target {
+            Target::Bound(ev) | Target::Current(ev) | Target::Latest(ev) => ev,
+        };
+        if field == "at" {
+            let c = match target {
+                Target::Bound(_) => CExpr::BoundAt,
+                Target::Current(_) => CExpr::At,
+                Target::Latest(ev) => CExpr::Latest(ev, None),
+            };
+            return Some((c, Sty::of(Type::Date)));
+        }
         let Some(fid) = self.events[ev].field(field) else {
             let help = self.field_help(ev, field);
             self.push(CheckError::Unknown {
@@ -269,15 +341,114 @@ impl Checker {
             return None;
         };
         let ty = self.events[ev].fields[fid].ty;
-        let c = if bound {
-            CExpr::Bound(fid)
-        } else {
-            CExpr::Field(fid)
+        let c = match target {
+            Target::Bound(_) => CExpr::Bound(fid),
+            Target::Current(_) => CExpr::Field(fid),
+            Target::Latest(ev) => CExpr::Latest(ev, Some(fid)),
         };
         Some((c, Sty::of(ty)))
     }
 
+    fn aggregate(&mut self, agg: &Aggregate, e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {
+        if scope.constant {
+            self.push(CheckError::NotConstant {
+                name: agg.event.name.clone(),
+                span: e.span.into(),
+            });
+            return None;
+        }
+        let ev = self.event(&agg.event)?;
+        let field = match &agg.field {
+            Some(f) => Some(self.field(ev, f)?),
+            None => None,
+        };
+        if agg.sum && field.is_none() {
+            self.push(CheckError::MissingPart {
+                what: "`sum` needs a field to add up".to_string(),
+                span: e.span.into(),
+                help: format!("e.g. `sum({}.amount since …)`", agg.event.name),
+            });
+            return None;
+        }
+        let ty = match field {
+            Some(f) => self.events[ev].fields[f].ty,
+            None => Type::Decimal,
+        };
+        if agg.sum && !matches!(ty, Type::Money | Type::Decimal | Type::Percent) {
+            self.push(CheckError::TypeMismatch {
+                expected: "money, a number or a percentage".to_string(),
+                found: article(ty),
+                span: e.span.into(),
+                help: "`sum` adds up amounts or numbers".to_string(),
+            });
+            return None;
+        }
+        let inner = Scope {
+            event: Some(ev),
+            ..Scope::default()
+        };
+        let condition = match &agg.condition {
+            Some(c) => Some(self.expr_of(c, &inner, Type::Bool)?),
+            None => None,
+        };
+        let since = match &agg.since {
+            Some(s) => Some(self.event(s)?),
+            None => None,
+        };
+        self.trackers.push(Tracker {
+            event: ev,
+            condition,
+            since,
+            field: if agg.sum { field } else { None },
+        });
+        Some((CExpr::Tracker(self.trackers.len() - 1), Sty::of(ty)))
+    }
+
     fn call(&mut self, name: &str, args: &[Expr], e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {
+        if let Some(tid) = self.terms.iter().position(|t| t.name == name && t.table.is_some()) {
+            self.used_terms.insert(tid);
+            return self.table_call(tid, args, e, scope);
+        }
+        if name == "round" {
+            return self.round(args, e, scope);
+        }
+        if let Some(func @ (Func::Floor | Func::Days | Func::Currency)) =
+            Func::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+        {
+            let [arg] = args else {
+                self.push(CheckError::BadCall {
+                    name: name.to_string(),
+                    expected: "one value".to_string(),
+                    span: e.span.into(),
+                    help: format!("e.g. `{name}(x)`"),
+                });
+                return None;
+            };
+            let (c, sty) = self.expr(arg, scope)?;
+            let (ok, out) = match func {
+                Func::Floor => (
+                    matches!(sty.ty, Type::Decimal | Type::Money | Type::Percent),
+                    sty,
+                ),
+                Func::Days => (sty.ty == Type::Duration, Sty::of(Type::Decimal)),
+                _ => (sty.ty == Type::Money, Sty::of(Type::Text)),
+            };
+            if !ok {
+                let want = match func {
+                    Func::Floor => "a number, an amount or a percentage",
+                    Func::Days => "a duration",
+                    _ => "money",
+                };
+                self.push(CheckError::TypeMismatch {
+                    expected: want.to_string(),
+                    found: sty.describe(),
+                    span: arg.span.into(),
+                    help: format!("`{name}` takes {want}"),
+                });
+                return None;
+            }
+            return Some((CExpr::Call(func, vec![c]), out));
+        }
         let Some(func) = Func::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f) else {
             let help = suggest(name, Func::ALL.iter().map(|(n, _)| *n));
             self.push(CheckError::Unknown {
@@ -285,7 +456,7 @@ impl Checker {
                 name: name.to_string(),
                 span: e.span.into(),
                 help: if help.is_empty() {
-                    "the functions are `min(a, b, …)` and `max(a, b, …)`".to_string()
+                    "the functions are `min`, `max`, `round`, `floor`, `days` and `currency`, and the tables declared under `terms`".to_string()
                 } else {
                     help
                 },
@@ -338,6 +509,81 @@ impl Checker {
         Some((CExpr::Call(func, out), sty))
     }
 
+    fn round(&mut self, args: &[Expr], e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {
+        let modes: Vec<&str> = RoundMode::ALL.iter().map(|(n, _)| *n).collect();
+        let bad = |c: &mut Self, help: String| {
+            c.push(CheckError::BadCall {
+                name: "round".to_string(),
+                expected: "a value, a step and a mode".to_string(),
+                span: e.span.into(),
+                help,
+            });
+        };
+        let [value, step, mode] = args else {
+            bad(self, format!("e.g. `round(credit, 0.01, half_up)`; the modes are {}", modes.join(", ")));
+            return None;
+        };
+        let (vc, vt) = self.expr(value, scope)?;
+        if !matches!(vt.ty, Type::Decimal | Type::Money | Type::Percent) {
+            self.push(CheckError::TypeMismatch {
+                expected: "a number, an amount or a percentage".to_string(),
+                found: vt.describe(),
+                span: value.span.into(),
+                help: "`round` rounds numbers and amounts".to_string(),
+            });
+            return None;
+        }
+        let sc = self.expr_of(step, &Scope::default(), Type::Decimal)?;
+        let mode_name = match &mode.kind {
+            ExprKind::Name(id) => id.name.as_str(),
+            _ => "",
+        };
+        let Some(m) = RoundMode::ALL.iter().find(|(n, _)| *n == mode_name).map(|(_, m)| *m) else {
+            let s = suggest(mode_name, modes.iter().copied());
+            self.push(CheckError::Unknown {
+                what: "rounding mode",
+                name: mode_name.to_string(),
+                span: mode.span.into(),
+                help: if s.is_empty() {
+                    format!("the modes are {}", modes.join(", "))
+                } else {
+                    s
+                },
+            });
+            return None;
+        };
+        Some((CExpr::Round(Box::new(vc), Box::new(sc), m), vt))
+    }
+
+    fn table_call(&mut self, tid: TermId, args: &[Expr], e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {
+        let name = self.terms[tid].name.clone();
+        let [arg] = args else {
+            self.push(CheckError::BadCall {
+                name,
+                expected: "one value to look up".to_string(),
+                span: e.span.into(),
+                help: "a table is applied to one value, e.g. `discount_rate(volume)`".to_string(),
+            });
+            return None;
+        };
+        let (c, sty) = self.expr(arg, scope)?;
+        let (key, value, tiered) = self.table_types.get(&tid).copied()?;
+        if let Some(key) = key {
+            if key.ty != sty.ty {
+                self.push(CheckError::TypeMismatch {
+                    expected: key.describe(),
+                    found: sty.describe(),
+                    span: arg.span.into(),
+                    help: format!("the rows of `{name}` are bounded by {}", key.describe()),
+                });
+                return None;
+            }
+            self.same_currency(key, sty, e)?;
+        }
+        let out = if tiered { self.binary_type(BinOp::Mul, value, sty, e)? } else { value };
+        Some((CExpr::Table(tid, Box::new(c)), out))
+    }
+
     fn same_currency(&mut self, a: Sty, b: Sty, e: &Expr) -> Option<()> {
         if let (Some(x), Some(y)) = (a.currency, b.currency) {
             if x != y {
@@ -352,7 +598,7 @@ impl Checker {
         Some(())
     }
 
-    fn binary_type(&mut self, op: BinOp, l: Sty, r: Sty, e: &Expr) -> Option<Sty> {
+    pub(super) fn binary_type(&mut self, op: BinOp, l: Sty, r: Sty, e: &Expr) -> Option<Sty> {
         use Type::*;
         let money = |c: Option<Currency>| Sty {
             ty: Money,

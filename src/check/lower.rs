@@ -35,7 +35,7 @@ impl Checker {
                 n.trigger.as_ref(),
                 action,
                 payee.as_ref(),
-                deadline,
+                deadline.as_ref(),
             ),
             ast::NormBody::Prohibition { action, exception } => {
                 let trigger = self.trigger(n.trigger.as_ref());
@@ -64,8 +64,11 @@ impl Checker {
                     summary,
                 );
             }
-            ast::NormBody::Permission { action, window } | ast::NormBody::Power { action, window } => {
-                let power = matches!(n.body, ast::NormBody::Power { .. });
+            ast::NormBody::Permission {
+                action,
+                activation,
+                window,
+            } => {
                 let Some((mut instancing, tev)) = self.trigger(n.trigger.as_ref()) else {
                     return;
                 };
@@ -80,30 +83,45 @@ impl Checker {
                     },
                     None => None,
                 };
-                let (kind, rule, summary) = if power {
-                    (
-                        NormKind::Power,
-                        NormRule::Power {
-                            window,
-                            renounced_by: None,
-                        },
-                        format!("{bearer_name} has the power to {}", action.event.name),
-                    )
-                } else {
-                    (
-                        NormKind::Permission,
-                        NormRule::Permission {
-                            window,
-                            only_if: None,
-                        },
-                        format!("{bearer_name} may {}", action.event.name),
-                    )
+                let activation = match activation {
+                    None => None,
+                    Some(a) => {
+                        if tev.is_none() {
+                            self.push(CheckError::MissingPart {
+                                what: "`from … after` needs an event to count from".to_string(),
+                                span: a.span.into(),
+                                help: format!(
+                                    "start the norm with that event, e.g. `after each delivery_due, {bearer_name} may {} from 16 days after`",
+                                    action.event.name
+                                ),
+                            });
+                            return;
+                        }
+                        let delay = self.duration(&a.delay, tev);
+                        let unless = match &a.unless {
+                            Some(u) => self.event(u).map(Some),
+                            None => Some(None),
+                        };
+                        let (Some(delay), Some(unless)) = (delay, unless) else {
+                            return;
+                        };
+                        Some(ActivationSpec { delay, unless })
+                    }
                 };
-                self.add(&common, kind, bearer, None, act, instancing, rule, summary);
+                let summary = format!("{bearer_name} may {}", action.event.name);
+                let rule = NormRule::Permission {
+                    activation,
+                    window,
+                    only_if: None,
+                };
+                self.add(&common, NormKind::Permission, bearer, None, act, instancing, rule, summary);
+            }
+            ast::NormBody::Power { actions, window } => {
+                self.powers(&common, bearer, bearer_name, n.trigger.as_ref(), actions, window.as_ref());
             }
             ast::NormBody::Exclusive(x) => self.exclusive(&common, bearer, bearer_name, x),
             ast::NormBody::FirstRefusal(r) => self.first_refusal(&common, bearer, bearer_name, r, n.span),
-            ast::NormBody::Owes(o) => self.owes(&common, bearer, bearer_name, o, n.span),
+            ast::NormBody::Owes(o) => self.owes(&common, bearer, bearer_name, n.trigger.as_ref(), o, n.span),
         }
     }
 
@@ -202,7 +220,7 @@ impl Checker {
                 let scope = Scope {
                     event: Some(ev),
                     bound: trigger.map(|t| (t, vec![self.events[t].name.clone()])),
-                    constant: false,
+                    ..Scope::default()
                 };
                 Some(self.expr_of(e, &scope, Type::Bool)?)
             }
@@ -218,7 +236,7 @@ impl Checker {
         let scope = Scope {
             event: None,
             bound: trigger.map(|t| (t, vec![self.events[t].name.clone()])),
-            constant: false,
+            ..Scope::default()
         };
         self.expr_of(e, &scope, Type::Duration)
     }
@@ -230,6 +248,52 @@ impl Checker {
         }
     }
 
+    /// Powers written together are alternatives: using one closes the others.
+    fn powers(
+        &mut self,
+        common: &Common,
+        bearer: PartyId,
+        bearer_name: &str,
+        trigger: Option<&ast::EventMatch>,
+        actions: &[ast::Action],
+        window: Option<&ast::Expr>,
+    ) {
+        let Some((instancing, tev)) = self.trigger(trigger) else {
+            return;
+        };
+        let window = match window {
+            Some(w) => match self.duration(w, tev) {
+                Some(c) => Some(c),
+                None => return,
+            },
+            None => None,
+        };
+        let mut acts = Vec::new();
+        for a in actions {
+            let Some(act) = self.action(a, tev) else {
+                return;
+            };
+            let mut inst = instancing.clone();
+            self.trigger_key(&mut inst, a);
+            acts.push((act, inst, a.event.name.clone()));
+        }
+        for (i, (act, inst, name)) in acts.iter().enumerate() {
+            let renounced_by = acts
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, (a, _, _))| a.clone())
+                .collect();
+            let rule = NormRule::Power {
+                window: window.clone(),
+                renounced_by,
+                renounce_is_an_act: false,
+            };
+            let summary = format!("{bearer_name} has the power to {name}");
+            self.add(common, NormKind::Power, bearer, None, act.clone(), inst.clone(), rule, summary);
+        }
+    }
+
     fn obligation(
         &mut self,
         common: &Common,
@@ -237,11 +301,11 @@ impl Checker {
         trigger: Option<&ast::EventMatch>,
         action: &ast::Action,
         payee: Option<&ast::Ident>,
-        deadline: &ast::Deadline,
+        deadline: Option<&ast::Deadline>,
     ) {
         let after = match deadline {
-            ast::Deadline::Within { after, .. } => after.as_ref(),
-            ast::Deadline::By { .. } => None,
+            Some(ast::Deadline::Within { after, .. }) => after.as_ref(),
+            _ => None,
         };
         if let (Some(t), Some(a)) = (trigger, after) {
             self.push(CheckError::Repeated {
@@ -266,17 +330,18 @@ impl Checker {
         };
         self.trigger_key(&mut instancing, action);
         let due = match deadline {
-            ast::Deadline::Within { duration, .. } => match self.duration(duration, tev) {
-                Some(d) => DueRule::After(d),
+            None => None,
+            Some(ast::Deadline::Within { duration, .. }) => match self.duration(duration, tev) {
+                Some(d) => Some(DueRule::After(d)),
                 None => return,
             },
-            ast::Deadline::By { date, .. } => {
+            Some(ast::Deadline::By { date, .. }) => {
                 let scope = Scope {
                     bound: tev.map(|t| (t, vec![self.events[t].name.clone()])),
                     ..Scope::default()
                 };
                 match self.expr_of(date, &scope, Type::Date) {
-                    Some(d) => DueRule::By(d),
+                    Some(d) => Some(DueRule::By(d)),
                     None => return,
                 }
             }
@@ -330,6 +395,7 @@ impl Checker {
                 key: trigger_key,
             },
             NormRule::Permission {
+                activation: None,
                 window: None,
                 only_if: None,
             },
@@ -499,7 +565,7 @@ impl Checker {
                 let scope = Scope {
                     event: Some(deal_ev),
                     bound: Some((offer_ev, vec!["offer".to_string(), offered.name.clone()])),
-                    constant: false,
+                    ..Scope::default()
                 };
                 let c = self.expr_of(e, &scope, Type::Bool);
                 if c.is_none() {
@@ -536,11 +602,15 @@ impl Checker {
             },
             NormRule::Power {
                 window: Some(window),
-                renounced_by: decline_ev.map(|d| ActionSpec {
-                    event: d,
-                    key: decline_key,
-                    condition: None,
-                }),
+                renounced_by: decline_ev
+                    .map(|d| ActionSpec {
+                        event: d,
+                        key: decline_key,
+                        condition: None,
+                    })
+                    .into_iter()
+                    .collect(),
+                renounce_is_an_act: true,
             },
             format!(
                 "{holder_name} may take up {grantor_name}'s {} first",
@@ -559,6 +629,7 @@ impl Checker {
             },
             Instancing::OnLapse { norm: power },
             NormRule::Permission {
+                activation: None,
                 window: None,
                 only_if,
             },
@@ -590,20 +661,61 @@ impl Checker {
 
     /// A share: each qualifying event accrues an amount owed by the bearer to
     /// the payee, due on a schedule and settled by payments.
-    fn owes(&mut self, common: &Common, payer: PartyId, payer_name: &str, o: &ast::Owes, span: Span) {
+    fn owes(
+        &mut self,
+        common: &Common,
+        payer: PartyId,
+        payer_name: &str,
+        trigger: Option<&ast::EventMatch>,
+        o: &ast::Owes,
+        span: Span,
+    ) {
         let payee = self.party(&o.payee);
-        let per = self.event_match(&o.per);
+        let per = match (&o.per, trigger) {
+            (Some(p), None) | (None, Some(p)) => self.event_match(p),
+            (Some(p), Some(t)) => {
+                self.push(CheckError::Repeated {
+                    what: "the event the amount is owed for".to_string(),
+                    span: p.span.into(),
+                    first: t.span.into(),
+                });
+                None
+            }
+            (None, None) => {
+                self.push(CheckError::MissingPart {
+                    what: "the amount is not owed for any event".to_string(),
+                    span: span.into(),
+                    help: format!(
+                        "say when it arises: `{payer_name} owes {} … for each sale`, or start the norm with `after each sale,`",
+                        o.payee.name
+                    ),
+                });
+                None
+            }
+        };
         let (Some(payee), Some(per)) = (payee, per) else {
             return;
         };
+        let growing_until = match &o.growing_until {
+            Some(g) => match self.event(g) {
+                Some(ev) => Some(ev),
+                None => return,
+            },
+            None => None,
+        };
         let scope = Scope {
             event: Some(per.event),
+            growing: growing_until.is_some(),
+            owes: true,
             ..Scope::default()
         };
         let amount = self.expr_of(&o.amount, &scope, Type::Money);
-        let grace = self.expr_of(&o.schedule.grace, &Scope::default(), Type::Duration);
-        let settlement = self.settlement(o.settled_by.as_ref(), span);
-        let (Some(amount), Some(grace), Some(settlement)) = (amount, grace, settlement) else {
+        let schedule = match &o.schedule {
+            None => Some(None),
+            Some(sch) => self.schedule(sch, per.event).map(Some),
+        };
+        let settlements = self.settlements(&o.settled_by, span);
+        let (Some(amount), Some(schedule), Some(settlements)) = (amount, schedule, settlements) else {
             return;
         };
         let form = Form::Share {
@@ -611,17 +723,16 @@ impl Checker {
             base: share_base(&amount),
             rate: share_rate(&amount),
         };
-        let summary = format!(
-            "{payer_name} must pay {} what accrues on each {}",
-            o.payee.name, o.per.event.name
-        );
+        let per_name = self.events[per.event].name.clone();
+        let summary = format!("{payer_name} must pay {} what accrues on each {per_name}", o.payee.name);
+        let settle_event = settlements.first().map_or(per.event, |s| s.event);
         self.add_form(
             common,
             NormKind::Obligation,
             payer,
             Some(payee),
             ActionSpec {
-                event: settlement.event,
+                event: settle_event,
                 key: None,
                 condition: None,
             },
@@ -629,46 +740,107 @@ impl Checker {
             NormRule::Accrual {
                 amount,
                 per,
-                schedule: Schedule {
-                    grace,
-                    period: o.schedule.period,
-                },
-                settlement,
+                growing_until,
+                schedule,
+                settlements,
             },
             summary,
             form,
         );
     }
 
-    fn settlement(&mut self, settled_by: Option<&ast::Ident>, span: Span) -> Option<Settlement> {
-        let (ev, at) = match settled_by {
-            Some(id) => (self.event(id)?, id.span),
-            None => match self.events.iter().position(|e| e.name == "payment") {
-                Some(ev) => {
-                    self.used_events.insert(ev);
-                    (ev, span)
+    fn schedule(&mut self, s: &ast::Schedule, per: EventId) -> Option<Schedule> {
+        let timing = self.timing(&s.timing);
+        let alternative = match &s.alternative {
+            None => Some(None),
+            Some((cond, t)) => {
+                let scope = Scope {
+                    event: Some(per),
+                    ..Scope::default()
+                };
+                let c = self.expr_of(cond, &scope, Type::Bool);
+                let t = self.timing(t);
+                match (c, t) {
+                    (Some(c), Some(t)) => Some(Some((c, t))),
+                    _ => None,
                 }
-                None => {
-                    self.push(CheckError::MissingPart {
-                        what: "nothing settles the amounts owed".to_string(),
-                        span: span.into(),
-                        help: "declare `payment (from: party, to: party, amount: money)` under `events`, or add `settled by EVENT` with such an event".to_string(),
-                    });
-                    return None;
-                }
-            },
+            }
         };
+        Some(Schedule {
+            timing: timing?,
+            alternative: alternative?,
+        })
+    }
+
+    fn timing(&mut self, t: &ast::Timing) -> Option<Timing> {
+        let grace = self.expr_of(&t.grace, &Scope::default(), Type::Duration)?;
+        let anchor = match &t.anchor {
+            ast::Anchor::Accrual => Anchor::Accrual,
+            ast::Anchor::EachPeriod(p) => Anchor::EachPeriod(*p),
+            ast::Anchor::ItsPeriod(p) => Anchor::ItsPeriod(*p),
+            ast::Anchor::Event(e) => Anchor::Event(self.event(e)?),
+        };
+        Some(Timing { grace, anchor })
+    }
+
+    fn settlements(&mut self, settled_by: &[ast::SettledBy], span: Span) -> Option<Vec<Settlement>> {
+        if settled_by.is_empty() {
+            let Some(ev) = self.events.iter().position(|e| e.name == "payment") else {
+                self.push(CheckError::MissingPart {
+                    what: "nothing settles the amounts owed".to_string(),
+                    span: span.into(),
+                    help: "declare `payment (from: party, to: party, amount: money)` under `events`, or add `settled by EVENT` with such an event".to_string(),
+                });
+                return None;
+            };
+            self.used_events.insert(ev);
+            return self.settlement_of(ev, None, None, span).map(|s| vec![s]);
+        }
+        let mut out = Vec::new();
+        for sb in settled_by {
+            let ev = self.event(&sb.event.event)?;
+            let scope = Scope {
+                event: Some(ev),
+                ..Scope::default()
+            };
+            let condition = match &sb.event.condition {
+                Some(c) => Some(self.expr_of(c, &scope, Type::Bool)?),
+                None => None,
+            };
+            let applying = match &sb.applying {
+                Some(a) => Some(self.expr_of(a, &scope, Type::Money)?),
+                None => None,
+            };
+            out.push(self.settlement_of(ev, condition, applying, sb.event.event.span)?);
+        }
+        Some(out)
+    }
+
+    /// A settling event has an `amount: money`, and either both `from` and
+    /// `to` (party fields) or neither, when the clause's parties are meant.
+    fn settlement_of(
+        &mut self,
+        ev: EventId,
+        condition: Option<CExpr>,
+        applying: Option<CExpr>,
+        at: Span,
+    ) -> Option<Settlement> {
         let spec = &self.events[ev];
         let find = |name: &str, ok: &[Type]| spec.field(name).filter(|f| ok.contains(&spec.fields[*f].ty));
         let from = find("from", &[Type::Party, Type::Entity]);
         let to = find("to", &[Type::Party, Type::Entity]);
         let amount = find("amount", &[Type::Money]);
-        match (from, to, amount) {
-            (Some(from), Some(to), Some(amount)) => Some(Settlement {
+        let parties_ok = from.is_some() == to.is_some()
+            && spec.field("from").is_some() == from.is_some()
+            && spec.field("to").is_some() == to.is_some();
+        match amount {
+            Some(amount) if parties_ok => Some(Settlement {
                 event: ev,
+                condition,
                 from,
                 to,
                 amount,
+                applying,
             }),
             _ => {
                 let decl = Some(spec.span.into());
@@ -677,7 +849,7 @@ impl Checker {
                     event: event.clone(),
                     span: at.into(),
                     decl,
-                    help: format!("a settling event needs the fields `from: party`, `to: party` and `amount: money`, e.g. `{event} (from: party, to: party, amount: money)`"),
+                    help: format!("a settling event needs `amount: money`, and `from: party` with `to: party` unless the clause's parties are meant, e.g. `{event} (from: party, to: party, amount: money)`"),
                 });
                 None
             }

@@ -45,6 +45,8 @@ pub fn check(contract: &ast::Contract) -> Checked {
         norms: Vec::new(),
         used_terms: HashSet::new(),
         used_events: HashSet::new(),
+        trackers: Vec::new(),
+        table_types: HashMap::new(),
     };
     c.parties(contract);
     c.events(contract);
@@ -64,6 +66,7 @@ pub fn check(contract: &ast::Contract) -> Checked {
             events: std::mem::take(&mut c.events),
             clauses: std::mem::take(&mut c.clauses),
             norms: std::mem::take(&mut c.norms),
+            trackers: std::mem::take(&mut c.trackers),
             listeners: Vec::new(),
         };
         p.listeners = listeners(&p);
@@ -92,6 +95,9 @@ pub(crate) struct Checker {
     norms: Vec<NormSpec>,
     used_terms: HashSet<TermId>,
     used_events: HashSet<EventId>,
+    trackers: Vec<Tracker>,
+    /// Per table term: the type of its bounds, of its values, and whether it is tiered.
+    table_types: HashMap<TermId, (Option<expr::Sty>, expr::Sty, bool)>,
 }
 
 /// "did you mean `x`?" for the closest of `candidates`, or nothing.
@@ -307,6 +313,20 @@ impl Checker {
                         name: def.name.name.clone(),
                         ty,
                         value: None,
+                        table: None,
+                        span: def.name.span,
+                    }
+                }
+                ast::TermValue::Table(t) => {
+                    let Some((spec, key, value)) = self.table(t) else {
+                        continue;
+                    };
+                    self.table_types.insert(self.terms.len(), (key, value, t.tiered));
+                    TermSlot {
+                        name: def.name.name.clone(),
+                        ty: value.ty,
+                        value: None,
+                        table: Some(spec),
                         span: def.name.span,
                     }
                 }
@@ -335,12 +355,95 @@ impl Checker {
                         name: def.name.name.clone(),
                         ty: sty.ty,
                         value,
+                        table: None,
                         span: def.name.span,
                     }
                 }
             };
             self.terms.push(slot);
         }
+    }
+
+    /// A table's rows, with the type of its bounds and of its values.
+    fn table(&mut self, t: &ast::Table) -> Option<(TableSpec, Option<expr::Sty>, expr::Sty)> {
+        let scope = Scope {
+            constant: true,
+            ..Scope::default()
+        };
+        let mut key: Option<expr::Sty> = None;
+        let mut value: Option<expr::Sty> = None;
+        let mut rows = Vec::new();
+        let mut ok = true;
+        for row in &t.rows {
+            let mut bound = |c: &mut Self, b: &Option<ast::Expr>| -> Option<Option<CExpr>> {
+                let Some(e) = b else { return Some(None) };
+                let (ce, sty) = c.expr(e, &scope)?;
+                match key {
+                    None => key = Some(sty),
+                    Some(k) if k.ty != sty.ty => {
+                        c.push(CheckError::TypeMismatch {
+                            expected: k.describe(),
+                            found: sty.describe(),
+                            span: e.span.into(),
+                            help: "every bound of a table is of one kind".to_string(),
+                        });
+                        return None;
+                    }
+                    Some(_) => {}
+                }
+                Some(Some(ce))
+            };
+            let above = bound(self, &row.above);
+            let from = bound(self, &row.from);
+            let up_to = bound(self, &row.up_to);
+            let below = bound(self, &row.below);
+            let v = self.expr(&row.value, &scope);
+            let (Some(above), Some(from), Some(up_to), Some(below), Some((vc, vt))) = (above, from, up_to, below, v) else {
+                ok = false;
+                continue;
+            };
+            match value {
+                None => value = Some(vt),
+                Some(v) if v.ty != vt.ty => {
+                    self.push(CheckError::TypeMismatch {
+                        expected: v.describe(),
+                        found: vt.describe(),
+                        span: row.value.span.into(),
+                        help: "every row of a table gives a value of one kind".to_string(),
+                    });
+                    ok = false;
+                    continue;
+                }
+                Some(_) => {}
+            }
+            if t.tiered && row.otherwise {
+                self.push(CheckError::MissingPart {
+                    what: "a tiered table has no `otherwise` row".to_string(),
+                    span: row.span.into(),
+                    help: "each band of a tiered table says where it starts and ends, e.g. `above 1000000 USD up to 5000000 USD: 8%`".to_string(),
+                });
+                ok = false;
+            }
+            rows.push(RowSpec {
+                above,
+                from,
+                up_to,
+                below,
+                otherwise: row.otherwise,
+                value: vc,
+            });
+        }
+        let value = value?;
+        if t.tiered && !matches!(value.ty, Type::Percent | Type::Decimal) {
+            self.push(CheckError::TypeMismatch {
+                expected: "a percentage or a number".to_string(),
+                found: value.describe(),
+                span: t.span.into(),
+                help: "a tiered table gives the rate of each band".to_string(),
+            });
+            return None;
+        }
+        ok.then_some((TableSpec { tiered: t.tiered, rows }, key, value))
     }
 
     fn date_of(&mut self, text: &str, span: Span) -> Option<Instant> {
@@ -472,27 +575,58 @@ impl Checker {
 }
 
 /// Which clauses and norms react to each event kind, in the order they must
-/// react: acts are judged under the state before the event, then clauses
-/// end, are suspended, start or resume, and only then do new instances arise.
+/// react: acts are judged under the state before the event; then amounts
+/// accrue, then payments settle them, then due dates waiting on the event
+/// are fixed; then clauses end, are suspended, start or resume; and only
+/// then do new instances arise.
 fn listeners(p: &Program) -> Vec<Vec<Listener>> {
-    let mut out: Vec<Vec<Listener>> = vec![Vec::new(); p.events.len()];
+    const PHASES: usize = 6;
+    let mut phases: Vec<Vec<Vec<Listener>>> = vec![vec![Vec::new(); PHASES]; p.events.len()];
     let mut settle_events: Vec<EventId> = Vec::new();
     for (id, n) in p.norms.iter().enumerate() {
         match &n.rule {
-            NormRule::Accrual { per, settlement, .. } => {
-                out[per.event].push(Listener::Accrue(id));
-                if !settle_events.contains(&settlement.event) {
-                    settle_events.push(settlement.event);
-                    out[settlement.event].push(Listener::Settle);
+            NormRule::Accrual {
+                per,
+                settlements,
+                growing_until,
+                schedule,
+                ..
+            } => {
+                if let Some(stop) = growing_until {
+                    phases[*stop][0].push(Listener::Stop(id));
+                }
+                phases[per.event][1].push(Listener::Accrue(id));
+                for s in settlements {
+                    if !settle_events.contains(&s.event) {
+                        settle_events.push(s.event);
+                        phases[s.event][2].push(Listener::Settle);
+                    }
+                }
+                let anchors = schedule
+                    .iter()
+                    .flat_map(|s| std::iter::once(&s.timing).chain(s.alternative.as_ref().map(|(_, t)| t)));
+                for t in anchors {
+                    if let Anchor::Event(ev) = t.anchor {
+                        if !phases[ev][3].contains(&Listener::DueOn(id)) {
+                            phases[ev][3].push(Listener::DueOn(id));
+                        }
+                    }
                 }
             }
             NormRule::Power { renounced_by, .. } => {
-                out[n.action.event].push(Listener::Act(id));
-                if let Some(r) = renounced_by {
-                    out[r.event].push(Listener::Renounce(id));
+                phases[n.action.event][0].push(Listener::Act(id));
+                for r in renounced_by {
+                    phases[r.event][0].push(Listener::Renounce(id));
                 }
             }
-            _ => out[n.action.event].push(Listener::Act(id)),
+            NormRule::Permission {
+                activation: Some(ActivationSpec { unless: Some(ev), .. }),
+                ..
+            } => {
+                phases[n.action.event][0].push(Listener::Act(id));
+                phases[*ev][0].push(Listener::Cancel(id));
+            }
+            _ => phases[n.action.event][0].push(Listener::Act(id)),
         }
     }
     let on = |b: &Bound| match b {
@@ -500,36 +634,38 @@ fn listeners(p: &Program) -> Vec<Vec<Listener>> {
         _ => None,
     };
     if let Some(ev) = on(&p.term.end) {
-        out[ev].push(Listener::DealEnd);
+        phases[ev][4].push(Listener::DealEnd);
     }
     for (id, c) in p.clauses.iter().enumerate() {
         if let Some(ev) = on(&c.lifetime.end) {
-            out[ev].push(Listener::ClauseEnd(id));
+            phases[ev][4].push(Listener::ClauseEnd(id));
         }
         for m in &c.ended_on {
-            out[m.event].push(Listener::ClauseEnd(id));
+            if !phases[m.event][4].contains(&Listener::ClauseEnd(id)) {
+                phases[m.event][4].push(Listener::ClauseEnd(id));
+            }
         }
         for m in &c.suspended_on {
-            out[m.event].push(Listener::ClauseSuspend(id));
+            phases[m.event][4].push(Listener::ClauseSuspend(id));
         }
     }
     if let Some(ev) = on(&p.term.start) {
-        out[ev].push(Listener::DealStart);
+        phases[ev][5].push(Listener::DealStart);
     }
     for (id, c) in p.clauses.iter().enumerate() {
         if let Some(ev) = on(&c.lifetime.start) {
-            out[ev].push(Listener::ClauseStart(id));
+            phases[ev][5].push(Listener::ClauseStart(id));
         }
         for m in &c.resumed_on {
-            out[m.event].push(Listener::ClauseResume(id));
+            phases[m.event][5].push(Listener::ClauseResume(id));
         }
     }
     for (id, n) in p.norms.iter().enumerate() {
         if let Instancing::PerEvent { trigger, .. } = &n.instancing {
-            out[trigger.event].push(Listener::Trigger(id));
+            phases[trigger.event][5].push(Listener::Trigger(id));
         }
     }
-    out
+    phases.into_iter().map(|ph| ph.into_iter().flatten().collect()).collect()
 }
 
 /// Fills a term from the command line (`--set NAME=VALUE`).
@@ -571,6 +707,8 @@ pub fn set_term(program: &mut Program, name: &str, text: &str) -> Result<(), Set
         norms: Vec::new(),
         used_terms: HashSet::new(),
         used_events: HashSet::new(),
+        trackers: Vec::new(),
+        table_types: HashMap::new(),
     };
     let scope = Scope {
         constant: true,

@@ -4,7 +4,9 @@
 use rust_decimal::Decimal;
 use thiserror::Error;
 
-use crate::model::{CExpr, Func, TermSlot};
+use std::sync::Arc;
+
+use crate::model::{CExpr, Func, RoundMode, TableSpec, TermSlot};
 use crate::syntax::ast::{BinOp, UnOp};
 use crate::time::{add_days, add_months, Instant, Moment};
 use crate::value::{Duration, Money, Value};
@@ -21,6 +23,8 @@ pub enum EvalError {
     DateRange,
     #[error("{0} cannot be compared or combined with {1}")]
     Types(String, String),
+    #[error("no row of table `{0}` holds for {1}")]
+    NoRow(String, String),
 }
 
 type Result<T> = std::result::Result<T, EvalError>;
@@ -34,6 +38,28 @@ pub struct Ctx<'a> {
     pub bound: &'a [Option<Value>],
     /// Read open terms as zero: used only to learn an amount's currency.
     pub open_as_zero: bool,
+    pub env: Env<'a>,
+}
+
+/// The latest event of a kind: when it happened and what it said.
+#[derive(Debug, Clone)]
+pub struct Latest {
+    pub at: Moment,
+    pub fields: Arc<[Option<Value>]>,
+}
+
+/// What the engine knows beyond the fields at hand.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Env<'a> {
+    pub now: Option<Instant>,
+    /// The time of the event being matched.
+    pub at: Option<Moment>,
+    /// The time of the event that created the norm instance.
+    pub bound_at: Option<Moment>,
+    pub elapsed: Option<Duration>,
+    pub outstanding: Option<Money>,
+    pub trackers: &'a [Option<Value>],
+    pub latest: &'a [Option<Latest>],
 }
 
 impl<'a> Ctx<'a> {
@@ -43,6 +69,7 @@ impl<'a> Ctx<'a> {
             fields: &[],
             bound: &[],
             open_as_zero: false,
+            env: Env::default(),
         }
     }
 }
@@ -81,6 +108,51 @@ pub fn eval(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
                 _ => None,
             }
         }
+        CExpr::If(c, a, b) => match eval(c, ctx)? {
+            Some(Value::Bool(true)) => eval(a, ctx)?,
+            Some(Value::Bool(false)) => eval(b, ctx)?,
+            _ => None,
+        },
+        CExpr::Table(t, x) => match (ctx.terms.get(*t), eval(x, ctx)?) {
+            (Some(slot), Some(x)) => match &slot.table {
+                Some(table) => lookup(&slot.name, table, &x, ctx)?,
+                None => None,
+            },
+            _ => None,
+        },
+        CExpr::Round(x, step, mode) => match (eval(x, ctx)?, eval(step, ctx)?) {
+            (Some(v), Some(Value::Decimal(step))) => Some(round(v, step, *mode)?),
+            _ => None,
+        },
+        CExpr::Latest(ev, field) => ctx.env.latest.get(*ev).cloned().flatten().and_then(|l| match field {
+            None => Some(Value::Date(l.at)),
+            Some(f) => l.fields.get(*f).cloned().flatten(),
+        }),
+        CExpr::At => ctx.env.at.map(Value::Date),
+        CExpr::BoundAt => ctx.env.bound_at.map(Value::Date),
+        CExpr::Now => ctx.env.now.map(|n| Value::Date(Moment::at(n))),
+        CExpr::Elapsed => ctx.env.elapsed.map(Value::Duration),
+        CExpr::Outstanding => ctx.env.outstanding.map(Value::Money),
+        CExpr::Tracker(i) => ctx.env.trackers.get(*i).cloned().flatten(),
+        CExpr::Call(Func::Floor, args) => match args.first().map(|a| eval(a, ctx)).transpose()?.flatten() {
+            Some(Value::Decimal(d)) => Some(Value::Decimal(d.floor())),
+            Some(Value::Percent(d)) => Some(Value::Percent(d.floor())),
+            Some(Value::Money(m)) => Some(Value::Money(Money::new(m.amount.floor(), m.currency))),
+            _ => None,
+        },
+        CExpr::Call(Func::Days, args) => match args.first().map(|a| eval(a, ctx)).transpose()?.flatten() {
+            Some(Value::Duration(d)) => {
+                let secs = d
+                    .exact_seconds()
+                    .ok_or_else(|| EvalError::Types("a duration in months".to_string(), "days".to_string()))?;
+                Some(Value::Decimal(Decimal::from(secs.div_euclid(86_400))))
+            }
+            _ => None,
+        },
+        CExpr::Call(Func::Currency, args) => match args.first().map(|a| eval(a, ctx)).transpose()?.flatten() {
+            Some(Value::Money(m)) => Some(Value::Text(m.currency.as_str().into())),
+            _ => None,
+        },
         CExpr::Call(f, args) => {
             let mut best: Option<Value> = None;
             for a in args {
@@ -93,7 +165,7 @@ pub fn eval(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
                         let less = compare(&v, &b)? == std::cmp::Ordering::Less;
                         let take = match f {
                             Func::Min => less,
-                            Func::Max => !less,
+                            _ => !less,
                         };
                         if take {
                             v
@@ -106,6 +178,93 @@ pub fn eval(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
             best
         }
     })
+}
+
+/// Rounds to a multiple of `step` with the given rule.
+fn round(v: Value, step: Decimal, mode: RoundMode) -> Result<Value> {
+    use rust_decimal::RoundingStrategy as R;
+    let strategy = match mode {
+        RoundMode::HalfUp => R::MidpointAwayFromZero,
+        RoundMode::HalfEven => R::MidpointNearestEven,
+        RoundMode::HalfDown => R::MidpointTowardZero,
+        RoundMode::Up => R::AwayFromZero,
+        RoundMode::Down => R::ToZero,
+    };
+    let r = |d: Decimal| -> Result<Decimal> { mul(div(d, step)?.round_dp_with_strategy(0, strategy), step) };
+    Ok(match v {
+        Value::Decimal(d) => Value::Decimal(r(d)?),
+        Value::Percent(d) => Value::Percent(r(d)?),
+        Value::Money(m) => Value::Money(Money::new(r(m.amount)?, m.currency)),
+        other => other,
+    })
+}
+
+/// A table applied to `x`: the first row that holds, or for a tiered table
+/// the sum over bands of each rate applied to the part of `x` in its band.
+fn lookup(name: &str, table: &TableSpec, x: &Value, ctx: &Ctx<'_>) -> Result<Option<Value>> {
+    use std::cmp::Ordering::*;
+    let bound = |b: &Option<CExpr>| -> Result<Option<Value>> {
+        match b {
+            Some(e) => eval(e, ctx),
+            None => Ok(None),
+        }
+    };
+    if !table.tiered {
+        for row in &table.rows {
+            if row.otherwise {
+                return eval(&row.value, ctx);
+            }
+            let mut holds = true;
+            if let Some(a) = bound(&row.above)? {
+                holds &= compare(x, &a)? == Greater;
+            }
+            if let Some(f) = bound(&row.from)? {
+                holds &= compare(x, &f)? != Less;
+            }
+            if let Some(u) = bound(&row.up_to)? {
+                holds &= compare(x, &u)? != Greater;
+            }
+            if let Some(b) = bound(&row.below)? {
+                holds &= compare(x, &b)? == Less;
+            }
+            if holds {
+                return eval(&row.value, ctx);
+            }
+        }
+        return Err(EvalError::NoRow(name.to_string(), x.to_string()));
+    }
+    let zero = binary(BinOp::Sub, x.clone(), x.clone())?;
+    let mut total: Option<Value> = None;
+    for row in &table.rows {
+        let lower = match (bound(&row.above)?, bound(&row.from)?) {
+            (Some(a), _) | (None, Some(a)) => a,
+            (None, None) => zero.clone(),
+        };
+        let upper = match (bound(&row.up_to)?, bound(&row.below)?) {
+            (Some(u), _) | (None, Some(u)) => Some(u),
+            (None, None) => None,
+        };
+        let top = match upper {
+            Some(u) if compare(&u, x)? == Less => u,
+            _ => x.clone(),
+        };
+        if compare(&top, &lower)? != Greater {
+            continue;
+        }
+        let part = binary(BinOp::Sub, top, lower)?;
+        let Some(rate) = eval(&row.value, ctx)? else {
+            return Ok(None);
+        };
+        let share = binary(BinOp::Mul, rate, part)?;
+        total = Some(match total {
+            None => share,
+            Some(t) => binary(BinOp::Add, t, share)?,
+        });
+    }
+    match total {
+        Some(t) => Ok(Some(t)),
+        None => Ok(Some(binary(BinOp::Mul, Value::Decimal(Decimal::ZERO), x.clone())?)),
+    }
 }
 
 /// Evaluates a condition: undetermined counts as not met.
@@ -312,4 +471,9 @@ pub fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering> {
         },
         _ => Err(EvalError::Types(a.type_of().to_string(), b.type_of().to_string())),
     }
+}
+
+/// `a + b` for running sums.
+pub fn add_values(a: Value, b: Value) -> Result<Value> {
+    binary(BinOp::Add, a, b)
 }

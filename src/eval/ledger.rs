@@ -4,9 +4,11 @@
 
 use rust_decimal::Decimal;
 
-use crate::model::{NormId, PartyId};
-use crate::time::Instant;
-use crate::value::Currency;
+use std::sync::Arc;
+
+use crate::model::{EventId, NormId, PartyId};
+use crate::time::{Instant, Moment};
+use crate::value::{Currency, Duration, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LedgerKey {
@@ -15,15 +17,26 @@ pub struct LedgerKey {
     pub currency: Currency,
 }
 
+/// An amount that grows with time until an event stops it.
+#[derive(Debug, Clone)]
+pub struct Live {
+    pub started: Moment,
+    /// Fields of the event it arose from.
+    pub payload: Arc<[Option<Value>]>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Bucket {
     pub norm: NormId,
     /// `2025-Q1`, `2025-03`, `2025`, or the accrual's date when there is no period.
     pub label: String,
-    /// The last day on which payment is on time.
-    pub due_date: jiff::civil::Date,
-    /// The instant from which it is late.
-    pub late_from: Instant,
+    /// The last day on which payment is on time, once known.
+    pub due_date: Option<jiff::civil::Date>,
+    /// The instant from which it is late, once known.
+    pub late_from: Option<Instant>,
+    /// Due a grace after the next event of this kind.
+    pub awaiting: Option<(EventId, Duration)>,
+    pub live: Option<Live>,
     pub opened: Instant,
     pub accrued: Decimal,
     pub paid: Decimal,
@@ -58,26 +71,21 @@ pub struct Settled {
 impl Ledger {
     /// The bucket for `norm` and `label`, opened if new. Returns its index
     /// and whether it was opened now.
-    pub fn bucket(
-        &mut self,
-        norm: NormId,
-        label: &str,
-        due_date: jiff::civil::Date,
-        late_from: Instant,
-        now: Instant,
-    ) -> (usize, bool) {
-        if let Some(i) = self
-            .buckets
-            .iter()
-            .rposition(|b| b.norm == norm && b.label == label)
-        {
-            return (i, false);
+    /// The bucket for `norm` and `label`, opened if new (or always, when
+    /// amounts are not grouped). Returns its index and whether it was opened.
+    pub fn bucket(&mut self, norm: NormId, label: &str, grouped: bool, now: Instant) -> (usize, bool) {
+        if grouped {
+            if let Some(i) = self.buckets.iter().rposition(|b| b.norm == norm && b.label == label) {
+                return (i, false);
+            }
         }
         self.buckets.push(Bucket {
             norm,
             label: label.to_string(),
-            due_date,
-            late_from,
+            due_date: None,
+            late_from: None,
+            awaiting: None,
+            live: None,
             opened: now,
             accrued: Decimal::ZERO,
             paid: Decimal::ZERO,
@@ -88,13 +96,32 @@ impl Ledger {
         (self.buckets.len() - 1, true)
     }
 
+    /// Takes back up to `amount` from what is still unpaid, newest first; a
+    /// reversal never turns into a credit. Returns what was taken back.
+    pub fn reverse(&mut self, amount: Decimal) -> Option<Decimal> {
+        let mut left = amount;
+        for b in self.buckets.iter_mut().rev() {
+            if left <= Decimal::ZERO {
+                break;
+            }
+            let take = left.min(b.outstanding().max(Decimal::ZERO));
+            b.accrued = b.accrued.checked_sub(take)?;
+            left = left.checked_sub(take)?;
+        }
+        amount.checked_sub(left)
+    }
+
     /// Applies a payment to the buckets falling due first; within one due
     /// date, to the one opened first.
     pub fn settle(&mut self, amount: Decimal, now: Instant) -> Option<Settled> {
         let mut order: Vec<usize> = (0..self.buckets.len())
             .filter(|&i| self.buckets[i].outstanding() > Decimal::ZERO)
             .collect();
-        order.sort_by_key(|&i| (self.buckets[i].late_from, self.buckets[i].opened, i));
+        // Amounts with a due date first, earliest first; then the rest, oldest first.
+        order.sort_by_key(|&i| {
+            let b = &self.buckets[i];
+            (b.late_from.is_none(), b.late_from, b.opened, i)
+        });
         let mut left = amount;
         let mut out = Settled::default();
         for i in order {
@@ -128,7 +155,7 @@ impl Ledger {
     pub fn overdue(&self, now: Option<Instant>) -> Option<Decimal> {
         self.buckets
             .iter()
-            .filter(|b| now.is_some_and(|n| b.late_from <= n))
+            .filter(|b| matches!((now, b.late_from), (Some(n), Some(l)) if l <= n))
             .try_fold(Decimal::ZERO, |acc, b| acc.checked_add(b.outstanding()))
     }
 
@@ -147,6 +174,26 @@ mod tests {
         (d, Instant::start_of(d).unwrap())
     }
 
+    fn due(l: &mut Ledger, b: usize, d: jiff::civil::Date, i: Instant) {
+        l.buckets[b].due_date = Some(d);
+        l.buckets[b].late_from = Some(i);
+    }
+
+    #[test]
+    fn a_reversal_takes_back_unpaid_amounts_newest_first_and_never_more() {
+        let mut l = Ledger::default();
+        let (_, now) = day("2025-03-01");
+        for _ in 0..3 {
+            let (b, _) = l.bucket(0, "unit", false, now);
+            l.buckets[b].accrued = dec("10");
+        }
+        l.settle(dec("10"), now);
+        assert_eq!(l.reverse(dec("15")), Some(dec("15")));
+        assert_eq!(l.accrued(), Some(dec("15")));
+        assert_eq!(l.reverse(dec("100")), Some(dec("5")), "only what is unpaid");
+        assert_eq!(l.accrued(), Some(dec("10")));
+    }
+
     fn dec(s: &str) -> Decimal {
         Decimal::from_str_exact(s).unwrap()
     }
@@ -158,8 +205,10 @@ mod tests {
         let (d2, i2) = day("2025-07-30");
         let (_, now) = day("2025-03-01");
         // Opened out of order: the later-due bucket first.
-        let (late, _) = l.bucket(1, "2025-Q2", d2, i2, now);
-        let (early, _) = l.bucket(0, "2025-Q1", d1, i1, now);
+        let (late, _) = l.bucket(1, "2025-Q2", true, now);
+        due(&mut l, late, d2, i2);
+        let (early, _) = l.bucket(0, "2025-Q1", true, now);
+        due(&mut l, early, d1, i1);
         l.buckets[late].accrued = dec("100");
         l.buckets[early].accrued = dec("40");
         let s = l.settle(dec("50"), now);
@@ -174,7 +223,8 @@ mod tests {
         let mut l = Ledger::default();
         let (d1, i1) = day("2025-04-30");
         let (_, now) = day("2025-03-01");
-        let (b, _) = l.bucket(0, "2025-Q1", d1, i1, now);
+        let (b, _) = l.bucket(0, "2025-Q1", true, now);
+        due(&mut l, b, d1, i1);
         l.buckets[b].accrued = dec("10.005");
         let s = l.settle(dec("12"), now);
         assert_eq!(s.map(|s| s.unapplied), Some(dec("1.995")));
@@ -188,8 +238,10 @@ mod tests {
         let (d1, i1) = day("2025-04-30");
         let (d2, i2) = day("2025-07-30");
         let (_, now) = day("2025-03-01");
-        let (a, _) = l.bucket(0, "2025-Q1", d1, i1, now);
-        let (b, _) = l.bucket(0, "2025-Q2", d2, i2, now);
+        let (a, _) = l.bucket(0, "2025-Q1", true, now);
+        due(&mut l, a, d1, i1);
+        let (b, _) = l.bucket(0, "2025-Q2", true, now);
+        due(&mut l, b, d2, i2);
         l.buckets[a].accrued = dec("1");
         l.buckets[b].accrued = dec("2");
         let (_, june) = day("2025-06-01");

@@ -20,8 +20,8 @@ pub use state::{Breach, ClauseState, Ineffective, Instance, NState, Status};
 use crate::events::Event;
 use crate::model::*;
 use crate::time::{add_days, add_months, period_of, Instant, Moment};
-use crate::value::{Money, Value};
-use expr::{eval, holds, Ctx, EvalError};
+use crate::value::{Duration, Money, Value};
+use expr::{eval, holds, Ctx, Env, EvalError, Latest};
 use ledger::{Ledger, LedgerKey};
 
 /// Why an event was not applied.
@@ -55,6 +55,7 @@ enum Timer {
     ClauseStart(ClauseId),
     ClauseEnd(ClauseId),
     Deadline { norm: NormId, instance: usize, gen: u32 },
+    Activate { norm: NormId, instance: usize, gen: u32 },
     BucketDue { ledger: usize, bucket: usize },
 }
 
@@ -89,6 +90,18 @@ pub struct Engine<'p> {
     pub(crate) counts: Counts,
     /// The event being applied: its line and raw text, for breaches.
     current: Option<(usize, Arc<str>)>,
+    /// When the event being applied happened.
+    current_at: Option<Moment>,
+    /// Values of `count(…)` and `sum(…)`; a sum is undetermined until it has a term.
+    trackers: Vec<Option<Value>>,
+    /// For each event kind: the trackers it adds to, and those it resets.
+    tracker_on: Vec<Vec<usize>>,
+    tracker_reset: Vec<Vec<usize>>,
+    /// The latest event of each kind.
+    latest: Vec<Option<Latest>>,
+    /// Per norm: `until`/`unless` events that came with nothing to pair
+    /// with; each is paired with the next instance to arise.
+    banked: Vec<u32>,
 }
 
 impl<'p> Engine<'p> {
@@ -118,7 +131,26 @@ impl<'p> Engine<'p> {
             ineffective: Vec::new(),
             counts: Counts::default(),
             current: None,
+            current_at: None,
+            trackers: program
+                .trackers
+                .iter()
+                .map(|t| match t.field {
+                    None => Some(Value::Decimal(Decimal::ZERO)),
+                    Some(_) => None,
+                })
+                .collect(),
+            tracker_on: vec![Vec::new(); program.events.len()],
+            tracker_reset: vec![Vec::new(); program.events.len()],
+            latest: vec![None; program.events.len()],
+            banked: vec![0; program.norms.len()],
         };
+        for (i, t) in program.trackers.iter().enumerate() {
+            e.tracker_on[t.event].push(i);
+            if let Some(s) = t.since {
+                e.tracker_reset[s].push(i);
+            }
+        }
         match program.term.start {
             Bound::At(t) => e.schedule(t, Timer::DealStart),
             Bound::Unbounded => e.deal.started = true,
@@ -215,7 +247,7 @@ impl<'p> Engine<'p> {
         if self.now.is_none_or(|n| n < to) {
             self.now = Some(to);
         }
-        Ok(())
+        self.refresh_live()
     }
 
     fn fire(&mut self, at: Instant, timer: Timer) -> Result<(), EvalError> {
@@ -237,18 +269,67 @@ impl<'p> Engine<'p> {
                 self.refresh(c, Some(at));
             }
             Timer::Deadline { norm, instance, gen } => self.deadline(norm, instance, gen, at)?,
-            Timer::BucketDue { ledger, bucket } => self.bucket_due(ledger, bucket),
+            Timer::Activate { norm, instance, gen } => self.activate(norm, instance, gen, at),
+            Timer::BucketDue { ledger, bucket } => {
+                self.refresh_live()?;
+                self.bucket_due(ledger, bucket)
+            }
         }
         Ok(())
     }
 
     fn dispatch(&mut self, ev: &Event) -> Result<(), EvalError> {
+        self.current_at = Some(ev.at);
+        let result = self.dispatch_listeners(ev);
+        self.latest[ev.kind] = Some(Latest {
+            at: ev.at,
+            fields: Arc::from(ev.fields.clone()),
+        });
+        self.current_at = None;
+        result
+    }
+
+    /// Counts and sums take in the event before anything else reacts to it,
+    /// so that a condition such as "the fifth payment" sees this one.
+    fn track(&mut self, ev: &Event) -> Result<(), EvalError> {
+        let program = self.program;
+        for i in self.tracker_reset[ev.kind].clone() {
+            self.trackers[i] = match program.trackers[i].field {
+                None => Some(Value::Decimal(Decimal::ZERO)),
+                Some(_) => None,
+            };
+        }
+        for i in self.tracker_on[ev.kind].clone() {
+            let t = &program.trackers[i];
+            if let Some(c) = &t.condition {
+                if !holds(c, &self.ctx(&ev.fields, &[]))? {
+                    continue;
+                }
+            }
+            let add = match t.field {
+                None => Some(Value::Decimal(Decimal::ONE)),
+                Some(f) => ev.fields.get(f).cloned().flatten(),
+            };
+            let Some(add) = add else { continue };
+            self.trackers[i] = Some(match self.trackers[i].take() {
+                None => add,
+                Some(v) => expr::add_values(v, add)?,
+            });
+        }
+        Ok(())
+    }
+
+    fn dispatch_listeners(&mut self, ev: &Event) -> Result<(), EvalError> {
         let at = ev.at.instant;
         let program = self.program;
+        self.track(ev)?;
         for listener in &program.listeners[ev.kind] {
             match *listener {
                 Listener::Act(n) => self.act(n, ev)?,
                 Listener::Renounce(n) => self.renounce(n, ev)?,
+                Listener::Cancel(n) => self.cancel(n, ev),
+                Listener::Stop(n) => self.stop(n, ev)?,
+                Listener::DueOn(n) => self.due_on(n, ev),
                 Listener::Accrue(n) => self.accrue(n, ev)?,
                 Listener::Settle => self.settle(ev)?,
                 Listener::DealEnd => {
@@ -324,7 +405,27 @@ impl<'p> Engine<'p> {
             fields,
             bound,
             open_as_zero: false,
+            env: self.env(),
         }
+    }
+
+    fn env(&self) -> Env<'_> {
+        Env {
+            now: self.now,
+            at: self.current_at,
+            bound_at: None,
+            elapsed: None,
+            outstanding: None,
+            trackers: &self.trackers,
+            latest: &self.latest,
+        }
+    }
+
+    /// A context for judging an act against an instance.
+    fn inst_ctx<'a>(&'a self, fields: &'a [Option<Value>], inst: &'a Instance) -> Ctx<'a> {
+        let mut c = self.ctx(fields, &inst.payload);
+        c.env.bound_at = inst.born;
+        c
     }
 
     fn matches(&self, m: &Match, ev: &Event) -> Result<bool, EvalError> {
@@ -458,21 +559,43 @@ impl<'p> Engine<'p> {
     }
 
     /// Creates an instance of norm `n` and sets its deadline.
+    /// Creates an instance of norm `n` and sets its deadline; a permission
+    /// with a delayed start waits for it, unless a paired event came first.
     fn create(&mut self, n: NormId, key: Option<String>, payload: Arc<[Option<Value>]>, at: Option<Instant>) {
         let spec = &self.program.norms[n];
         let due_expr = match &spec.rule {
-            NormRule::Obligation { due } => Some(due),
+            NormRule::Obligation { due } => Some(due.as_ref()),
             _ => None,
         };
         let window = match &spec.rule {
             NormRule::Permission { window, .. } | NormRule::Power { window, .. } => window.as_ref(),
             _ => None,
         };
+        let activation = match &spec.rule {
+            NormRule::Permission {
+                activation: Some(a), ..
+            } => Some(a),
+            _ => None,
+        };
+        if let Some(a) = activation {
+            if a.unless.is_some() && self.banked[n] > 0 {
+                // What this instance was to wait for has already happened.
+                self.banked[n] -= 1;
+                return;
+            }
+        }
         let due = match (due_expr, window, at) {
-            (Some(DueRule::After(d)), _, Some(at)) | (None, Some(d), Some(at)) => {
+            (Some(Some(DueRule::After(d))), _, Some(at)) | (None, Some(d), Some(at)) => {
                 self.due_after(d, at, &payload)
             }
-            (Some(DueRule::By(d)), _, _) => self.due_by(d, &payload),
+            (Some(Some(DueRule::By(d))), _, _) => self.due_by(d, &payload),
+            _ => None,
+        };
+        let starts_at = match (activation, at) {
+            (Some(a), Some(at)) => match eval(&a.delay, &self.ctx(&[], &payload)) {
+                Ok(Some(Value::Duration(d))) => d.exact_seconds().and_then(|s| at.plus_seconds(s)),
+                _ => None,
+            },
             _ => None,
         };
         let idx = self.instances[n].len();
@@ -480,12 +603,14 @@ impl<'p> Engine<'p> {
         self.instances[n].push(Instance {
             key: key.clone(),
             payload,
-            state: NState::Active,
-            since: at,
+            state: if starts_at.is_some() { NState::Inactive } else { NState::Active },
+            since: if starts_at.is_some() { None } else { at },
             due: due.clone(),
             line,
             gen: 0,
             note: None,
+            born: self.current_at,
+            matched: false,
         });
         if let Some(k) = key {
             self.by_key[n].entry(k).or_default().push(idx);
@@ -499,6 +624,44 @@ impl<'p> Engine<'p> {
                     gen: 0,
                 },
             );
+        }
+        if let Some(s) = starts_at {
+            self.schedule(
+                s,
+                Timer::Activate {
+                    norm: n,
+                    instance: idx,
+                    gen: 0,
+                },
+            );
+        }
+    }
+
+    /// A delayed permission comes into force, if nothing cancelled it.
+    fn activate(&mut self, n: NormId, idx: usize, gen: u32, at: Instant) {
+        let active = self.clause_active(n);
+        let Some(inst) = self.instances[n].get_mut(idx) else {
+            return;
+        };
+        if inst.gen == gen && inst.state == NState::Inactive && active {
+            inst.state = NState::Active;
+            inst.since = Some(at);
+        }
+    }
+
+    /// `unless F first`: F pairs with the oldest instance not yet paired;
+    /// if that one has not come into force, it never will.
+    fn cancel(&mut self, n: NormId, ev: &Event) {
+        let name = &self.program.events[ev.kind].name;
+        match self.instances[n].iter_mut().find(|i| !i.matched) {
+            Some(i) => {
+                i.matched = true;
+                if i.state == NState::Inactive {
+                    i.gen += 1;
+                    i.note = Some(format!("{name} came first, on {}", ev.at));
+                }
+            }
+            None => self.banked[n] += 1,
         }
     }
 
@@ -581,7 +744,7 @@ impl<'p> Engine<'p> {
     fn act_matches(&self, n: NormId, inst: &Instance, ev: &Event) -> Result<bool, EvalError> {
         match &self.program.norms[n].action.condition {
             None => Ok(true),
-            Some(c) => holds(c, &self.ctx(&ev.fields, &inst.payload)),
+            Some(c) => holds(c, &self.inst_ctx(&ev.fields, inst)),
         }
     }
 
@@ -665,7 +828,7 @@ impl<'p> Engine<'p> {
             }
             let ok = match &spec.rule {
                 NormRule::Permission { only_if: Some(c), .. } => {
-                    holds(c, &self.ctx(&ev.fields, &inst.payload))?
+                    holds(c, &self.inst_ctx(&ev.fields, inst))?
                 }
                 _ => true,
             };
@@ -757,32 +920,37 @@ impl<'p> Engine<'p> {
 
     fn renounce(&mut self, n: NormId, ev: &Event) -> Result<(), EvalError> {
         let NormRule::Power {
-            renounced_by: Some(r),
+            renounced_by,
+            renounce_is_an_act,
             ..
         } = &self.program.norms[n].rule
         else {
             return Ok(());
         };
-        let key = Self::key_of(ev, r.key);
-        let idxs: Vec<usize> = match (&key, r.key) {
-            (Some(k), Some(_)) => self.by_key[n].get(k).cloned().unwrap_or_default(),
-            (None, Some(_)) => Vec::new(),
-            (_, None) => (0..self.instances[n].len()).collect(),
-        };
-        for idx in idxs {
-            if self.instances[n][idx].state == NState::Active {
-                let at = ev.at.instant;
-                let name = &self.program.events[ev.kind].name;
-                let i = &mut self.instances[n][idx];
-                i.state = NState::Lapsed;
-                i.since = Some(at);
-                i.note = Some(format!("answered by {name} on {}", ev.at));
-                self.lapsed(n, idx, at);
-                return Ok(());
+        for r in renounced_by.iter().filter(|r| r.event == ev.kind) {
+            let key = Self::key_of(ev, r.key);
+            let idxs: Vec<usize> = match (&key, r.key) {
+                (Some(k), Some(_)) => self.by_key[n].get(k).cloned().unwrap_or_default(),
+                (None, Some(_)) => Vec::new(),
+                (_, None) => (0..self.instances[n].len()).collect(),
+            };
+            for idx in idxs {
+                if self.instances[n][idx].state == NState::Active {
+                    let at = ev.at.instant;
+                    let name = &self.program.events[ev.kind].name;
+                    let i = &mut self.instances[n][idx];
+                    i.state = NState::Lapsed;
+                    i.since = Some(at);
+                    i.note = Some(format!("answered by {name} on {}", ev.at));
+                    self.lapsed(n, idx, at);
+                    return Ok(());
+                }
             }
         }
-        let reason = self.why_no_power(n, ev);
-        self.ineffective(n, ev, reason);
+        if *renounce_is_an_act {
+            let reason = self.why_no_power(n, ev);
+            self.ineffective(n, ev, reason);
+        }
         Ok(())
     }
 
@@ -901,6 +1069,7 @@ impl<'p> Engine<'p> {
             amount,
             per,
             schedule,
+            growing_until,
             ..
         } = &spec.rule
         else {
@@ -909,93 +1078,245 @@ impl<'p> Engine<'p> {
         if !self.matches(per, ev)? {
             return Ok(());
         }
-        let value = eval(amount, &self.ctx(&ev.fields, &[]))?;
-        let (money, determined) = match value {
+        let payee = spec.counterparty.unwrap_or(spec.bearer);
+        let growing = growing_until.is_some();
+        let mut ctx = self.ctx(&ev.fields, &[]);
+        ctx.env.outstanding = self.outstanding_between(spec.bearer, payee);
+        if growing {
+            ctx.env.elapsed = Some(Duration::default());
+            ctx.env.bound_at = Some(ev.at);
+        }
+        let (money, determined) = match eval(amount, &ctx)? {
             Some(Value::Money(m)) => (m, true),
             _ => {
                 // The amount waits on an open term: learn its currency by
                 // reading the open terms as zero, and count it undetermined.
-                let probe = Ctx {
-                    open_as_zero: true,
-                    ..self.ctx(&ev.fields, &[])
-                };
-                match eval(amount, &probe)? {
+                ctx.open_as_zero = true;
+                match eval(amount, &ctx)? {
                     Some(Value::Money(m)) => (Money::new(Decimal::ZERO, m.currency), false),
                     _ => return Ok(()),
                 }
             }
         };
-        let grace = match eval(&schedule.grace, &self.ctx(&[], &[]))? {
-            Some(Value::Duration(d)) => d,
-            _ => return Ok(()),
-        };
-        let date = ev.at.instant.date();
-        let (label, end) = match schedule.period {
-            Some(p) => match period_of(date, p) {
-                Some((_, last, label)) => (label, last),
-                None => return Err(EvalError::DateRange),
-            },
-            None => (format!("{} line {}", ev.at, ev.line), date),
-        };
-        let due_date = add_months(end, grace.months)
-            .and_then(|d| add_days(d, grace.days))
-            .ok_or(EvalError::DateRange)?;
-        let late_from = Instant::end_of(due_date)
-            .and_then(|i| i.plus_seconds(grace.seconds))
-            .ok_or(EvalError::DateRange)?;
         let key = LedgerKey {
             from: spec.bearer,
-            to: spec.counterparty.unwrap_or(spec.bearer),
+            to: payee,
             currency: money.currency,
         };
         let l = self.ledger_for(key);
+        if determined && money.amount < Decimal::ZERO {
+            // A negative amount takes back what is still unpaid.
+            self.ledgers[l]
+                .reverse(-money.amount)
+                .ok_or(EvalError::Overflow)?;
+            return Ok(());
+        }
+        let due = self.due_of(schedule.as_ref(), ev)?;
         let now = ev.at.instant;
-        let (b, opened) = self.ledgers[l].bucket(n, &label, due_date, late_from, now);
+        let (b, opened) = self.ledgers[l].bucket(n, &due.label, due.grouped, now);
         let bucket = &mut self.ledgers[l].buckets[b];
         if determined {
-            bucket.accrued = bucket
-                .accrued
-                .checked_add(money.amount)
-                .ok_or(EvalError::Overflow)?;
+            bucket.accrued = bucket.accrued.checked_add(money.amount).ok_or(EvalError::Overflow)?;
         } else {
             bucket.undetermined += 1;
         }
         bucket.settled_at = None;
         if opened {
-            self.schedule(late_from, Timer::BucketDue { ledger: l, bucket: b });
+            bucket.due_date = due.date;
+            bucket.late_from = due.late_from;
+            bucket.awaiting = due.awaiting;
+            if growing {
+                if self.banked[n] > 0 {
+                    // What it was to grow until has already happened.
+                    self.banked[n] -= 1;
+                } else {
+                    bucket.live = Some(ledger::Live {
+                        started: ev.at,
+                        payload: Arc::from(ev.fields.clone()),
+                    });
+                }
+            }
+            if let Some(late) = due.late_from {
+                self.schedule(late, Timer::BucketDue { ledger: l, bucket: b });
+            }
         }
         Ok(())
     }
 
+    /// When an amount accrued by `ev` falls due, and which bucket holds it.
+    fn due_of(&self, schedule: Option<&Schedule>, ev: &Event) -> Result<DueOf, EvalError> {
+        let unique = format!("{} line {}", ev.at, ev.line);
+        let Some(schedule) = schedule else {
+            return Ok(DueOf {
+                label: unique,
+                grouped: false,
+                date: None,
+                late_from: None,
+                awaiting: None,
+            });
+        };
+        let timing = match &schedule.alternative {
+            Some((cond, t)) if holds(cond, &self.ctx(&ev.fields, &[]))? => t,
+            _ => &schedule.timing,
+        };
+        let grace = match eval(&timing.grace, &self.ctx(&[], &[]))? {
+            Some(Value::Duration(d)) => d,
+            _ => Duration::default(),
+        };
+        let date = ev.at.instant.date();
+        let (label, grouped, from) = match timing.anchor {
+            Anchor::Accrual => (unique, false, date),
+            Anchor::EachPeriod(p) | Anchor::ItsPeriod(p) => {
+                let (_, last, label) = period_of(date, p).ok_or(EvalError::DateRange)?;
+                match timing.anchor {
+                    Anchor::EachPeriod(_) => (label, true, last),
+                    _ => (format!("{label}, {unique}"), false, last),
+                }
+            }
+            Anchor::Event(e) => {
+                return Ok(DueOf {
+                    label: unique,
+                    grouped: false,
+                    date: None,
+                    late_from: None,
+                    awaiting: Some((e, grace)),
+                })
+            }
+        };
+        let (due_date, late_from) = due_after_date(from, grace).ok_or(EvalError::DateRange)?;
+        Ok(DueOf {
+            label,
+            grouped,
+            date: Some(due_date),
+            late_from: Some(late_from),
+            awaiting: None,
+        })
+    }
+
+    /// Amounts waiting for this event to fix their due date get it now.
+    fn due_on(&mut self, n: NormId, ev: &Event) {
+        let date = ev.at.instant.date();
+        let mut timers = Vec::new();
+        for (l, ledger) in self.ledgers.iter_mut().enumerate() {
+            for (b, bucket) in ledger.buckets.iter_mut().enumerate() {
+                let Some((e, grace)) = bucket.awaiting else { continue };
+                if bucket.norm != n || e != ev.kind {
+                    continue;
+                }
+                if let Some((due_date, late_from)) = due_after_date(date, grace) {
+                    bucket.due_date = Some(due_date);
+                    bucket.late_from = Some(late_from);
+                    bucket.awaiting = None;
+                    timers.push((late_from, l, b));
+                }
+            }
+        }
+        for (at, l, b) in timers {
+            self.schedule(at, Timer::BucketDue { ledger: l, bucket: b });
+        }
+    }
+
+    /// `growing until F`: F stops the oldest amount still growing, at its
+    /// value now; with none growing, it stops the next one as it arises.
+    fn stop(&mut self, n: NormId, _ev: &Event) -> Result<(), EvalError> {
+        self.refresh_live()?;
+        let oldest = self
+            .ledgers
+            .iter_mut()
+            .flat_map(|l| l.buckets.iter_mut())
+            .filter(|b| b.norm == n && b.live.is_some())
+            .min_by_key(|b| b.opened);
+        match oldest {
+            Some(b) => b.live = None,
+            None => self.banked[n] += 1,
+        }
+        Ok(())
+    }
+
+    /// Re-evaluates every growing amount as of now.
+    fn refresh_live(&mut self) -> Result<(), EvalError> {
+        let Some(now) = self.now else { return Ok(()) };
+        let mut updates = Vec::new();
+        for (l, ledger) in self.ledgers.iter().enumerate() {
+            for (b, bucket) in ledger.buckets.iter().enumerate() {
+                let Some(live) = &bucket.live else { continue };
+                let NormRule::Accrual { amount, .. } = &self.program.norms[bucket.norm].rule else {
+                    continue;
+                };
+                let mut ctx = self.ctx(&live.payload, &[]);
+                ctx.env.at = Some(live.started);
+                ctx.env.bound_at = Some(live.started);
+                ctx.env.elapsed = Some(Duration::seconds(now.seconds_since(live.started.instant).max(0)));
+                if let Some(Value::Money(m)) = eval(amount, &ctx)? {
+                    updates.push((l, b, m.amount));
+                }
+            }
+        }
+        for (l, b, amount) in updates {
+            self.ledgers[l].buckets[b].accrued = amount;
+        }
+        Ok(())
+    }
+
+    /// What `from` still owes `to`, when it is owed in one currency.
+    fn outstanding_between(&self, from: PartyId, to: PartyId) -> Option<Money> {
+        let mut found: Option<Money> = None;
+        for (key, ledger) in self.ledger_keys.iter().zip(&self.ledgers) {
+            if key.from != from || key.to != to {
+                continue;
+            }
+            let owed = ledger.accrued()?.checked_sub(ledger.paid_total)?;
+            match found {
+                None => found = Some(Money::new(owed, key.currency)),
+                Some(_) => return None,
+            }
+        }
+        found
+    }
+
+    /// Applies a payment. The first clause settled by this kind of event
+    /// whose condition holds says who pays whom and how much counts.
     fn settle(&mut self, ev: &Event) -> Result<(), EvalError> {
+        self.refresh_live()?;
         let program = self.program;
-        // All accrual norms settled by this event share one field layout.
-        let Some(settlement) = program.norms.iter().find_map(|n| match &n.rule {
-            NormRule::Accrual { settlement, .. } if settlement.event == ev.kind => Some(settlement),
-            _ => None,
-        }) else {
-            return Ok(());
-        };
-        let field = |f: FieldId| ev.fields.get(f).cloned().flatten();
-        let (Some(Value::Entity(from)), Some(Value::Entity(to)), Some(Value::Money(m))) = (
-            field(settlement.from),
-            field(settlement.to),
-            field(settlement.amount),
-        ) else {
-            return Ok(());
-        };
-        let (Some(from), Some(to)) = (program.party_id(&from), program.party_id(&to)) else {
-            return Ok(());
-        };
-        let key = LedgerKey {
-            from,
-            to,
-            currency: m.currency,
-        };
-        let l = self.ledger_for(key);
-        self.ledgers[l]
-            .settle(m.amount, ev.at.instant)
-            .ok_or(EvalError::Overflow)?;
+        for spec in &program.norms {
+            let NormRule::Accrual { settlements, .. } = &spec.rule else {
+                continue;
+            };
+            for s in settlements.iter().filter(|s| s.event == ev.kind) {
+                if let Some(c) = &s.condition {
+                    if !holds(c, &self.ctx(&ev.fields, &[]))? {
+                        continue;
+                    }
+                }
+                let field = |f: Option<FieldId>| f.and_then(|f| ev.fields.get(f).cloned().flatten());
+                let party = |v: Option<Value>| match v {
+                    Some(Value::Entity(name)) => program.party_id(&name),
+                    _ => None,
+                };
+                let (from, to) = match (s.from, s.to) {
+                    (Some(f), Some(t)) => (party(field(Some(f))), party(field(Some(t)))),
+                    _ => (Some(spec.bearer), spec.counterparty),
+                };
+                let paid = match &s.applying {
+                    Some(a) => eval(a, &self.ctx(&ev.fields, &[]))?,
+                    None => field(Some(s.amount)),
+                };
+                let (Some(from), Some(to), Some(Value::Money(m))) = (from, to, paid) else {
+                    return Ok(());
+                };
+                let key = LedgerKey {
+                    from,
+                    to,
+                    currency: m.currency,
+                };
+                let l = self.ledger_for(key);
+                self.ledgers[l]
+                    .settle(m.amount.max(Decimal::ZERO), ev.at.instant)
+                    .ok_or(EvalError::Overflow)?;
+                return Ok(());
+            }
+        }
         Ok(())
     }
 
@@ -1009,26 +1330,29 @@ impl<'p> Engine<'p> {
             return;
         }
         bucket.violated = true;
+        let due = bucket.due_date.map(|d| d.to_string()).unwrap_or_default();
         let spec = &self.program.norms[bucket.norm];
         let payee = &self.program.parties[key.to];
         let payer = &self.program.parties[key.from];
+        let Some(late_from) = bucket.late_from else {
+            return;
+        };
         self.breaches.push(Breach {
             clause: spec.clause,
             norm: bucket.norm,
             party: key.from,
-            at: bucket.due_date.to_string(),
-            instant: bucket.late_from,
+            at: due.clone(),
+            instant: late_from,
             line: None,
             raw: None,
             event: None,
             reason: format!(
-                "{outstanding} {} of what accrued for {} was still unpaid when it fell due on {}",
-                key.currency, bucket.label, bucket.due_date
+                "{} {} of what accrued for {} was still unpaid when it fell due on {due}",
+                crate::report::amount(outstanding),
+                key.currency,
+                bucket.label
             ),
-            allowed: Some(format!(
-                "{payer} pays {payee} the {} amount by {}",
-                bucket.label, bucket.due_date
-            )),
+            allowed: Some(format!("{payer} pays {payee} the {} amount by {due}", bucket.label)),
         });
     }
 }
@@ -1096,10 +1420,9 @@ fn allowed_instead(program: &Program, n: NormId) -> Option<String> {
                     _ => String::new(),
                 };
                 let renounce = match &pw.rule {
-                    NormRule::Power {
-                        renounced_by: Some(r),
-                        ..
-                    } => program.events[r.event].name.as_str(),
+                    NormRule::Power { renounced_by, .. } => renounced_by
+                        .first()
+                        .map_or("a refusal", |r| program.events[r.event].name.as_str()),
                     _ => "a refusal",
                 };
                 let terms = match &spec.rule {
@@ -1126,4 +1449,22 @@ fn allowed_instead(program: &Program, n: NormId) -> Option<String> {
     } else {
         Some(ways.join(", or "))
     }
+}
+
+/// Where an accrual goes and when it falls due.
+struct DueOf {
+    label: String,
+    /// Whether accruals with the same label are one debt.
+    grouped: bool,
+    date: Option<jiff::civil::Date>,
+    late_from: Option<Instant>,
+    awaiting: Option<(EventId, Duration)>,
+}
+
+/// The last day on time `grace` after the end of `from`, and the first
+/// instant that is late.
+fn due_after_date(from: jiff::civil::Date, grace: Duration) -> Option<(jiff::civil::Date, Instant)> {
+    let due = add_days(add_months(from, grace.months)?, grace.days)?;
+    let late = Instant::end_of(due)?.plus_seconds(grace.seconds)?;
+    Some((due, late))
 }

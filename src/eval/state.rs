@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::model::{ClauseId, EventId, NormId, PartyId};
-use crate::time::Instant;
+use crate::time::{Instant, Moment};
 use crate::value::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -93,6 +93,10 @@ pub struct Instance {
     /// Bumped when the deadline moves, so stale timers are ignored.
     pub gen: u32,
     pub note: Option<String>,
+    /// When the event that created it happened.
+    pub born: Option<Moment>,
+    /// Whether an `unless … first` event has been paired with it.
+    pub matched: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -166,13 +166,13 @@ impl Report {
                         };
                         let since = match state {
                             NState::Fulfilled => b.settled_at,
-                            NState::Violated => Some(b.late_from),
+                            NState::Violated => b.late_from,
                             _ => Some(b.opened),
                         };
                         let mut r = row(
                             state.name(),
                             since.map(show_instant),
-                            Some(b.due_date.to_string()),
+                            b.due_date.map(|d| d.to_string()),
                             Some(b.label.clone()),
                         );
                         r.outstanding = Some(format!("{} {}", amount(b.outstanding()), key.currency));

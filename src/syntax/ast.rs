@@ -88,6 +88,31 @@ pub struct TermDef {
 pub enum TermValue {
     Open { ty: Ident },
     Expr(Expr),
+    Table(Table),
+}
+
+/// A rate table. Rows are tried in order; a tiered table instead adds up,
+/// band by band, each row's rate applied to the part of the amount in it.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub tiered: bool,
+    pub rows: Vec<TableRow>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct TableRow {
+    /// Exclusive lower bound (`above`).
+    pub above: Option<Expr>,
+    /// Inclusive lower bound (`from`).
+    pub from: Option<Expr>,
+    /// Inclusive upper bound (`up to`).
+    pub up_to: Option<Expr>,
+    /// Exclusive upper bound (`below`).
+    pub below: Option<Expr>,
+    pub otherwise: bool,
+    pub value: Expr,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]
@@ -167,12 +192,20 @@ pub enum Deadline {
 // Norms are few and built once per contract; boxing the common variants
 // would only add noise to the builder.
 #[allow(clippy::large_enum_variant)]
+/// `from 16 days after, unless delivered first`
+#[derive(Debug, Clone)]
+pub struct Activation {
+    pub delay: Expr,
+    pub unless: Option<Ident>,
+    pub span: Span,
+}
+
 #[derive(Debug, Clone)]
 pub enum NormBody {
     Obligation {
         action: Action,
         payee: Option<Ident>,
-        deadline: Deadline,
+        deadline: Option<Deadline>,
     },
     Prohibition {
         action: Action,
@@ -180,10 +213,12 @@ pub enum NormBody {
     },
     Permission {
         action: Action,
+        activation: Option<Activation>,
         window: Option<Expr>,
     },
+    /// Several actions are alternatives: using one closes the others.
     Power {
-        action: Action,
+        actions: Vec<Action>,
         window: Option<Expr>,
     },
     Exclusive(Box<Exclusive>),
@@ -223,21 +258,51 @@ pub enum Period {
     Year,
 }
 
+/// What a due date is counted from.
+#[derive(Debug, Clone)]
+pub enum Anchor {
+    /// The accrual itself.
+    Accrual,
+    /// The end of the calendar period; amounts of one period are one debt.
+    EachPeriod(Period),
+    /// The end of the accrual's calendar period; each accrual its own debt.
+    ItsPeriod(Period),
+    /// The next occurrence of an event.
+    Event(Ident),
+}
+
+#[derive(Debug, Clone)]
+pub struct Timing {
+    pub grace: Expr,
+    pub anchor: Anchor,
+    pub span: Span,
+}
+
 #[derive(Debug, Clone)]
 pub struct Schedule {
-    /// Grace after the period ends, or after the accrual when there is no period.
-    pub grace: Expr,
-    pub period: Option<Period>,
+    pub timing: Timing,
+    /// `or where C, within D after E`: the timing for accruals where C holds.
+    pub alternative: Option<(Expr, Timing)>,
     pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct SettledBy {
+    pub event: EventMatch,
+    /// How much of the payment counts, e.g. whole units only.
+    pub applying: Option<Expr>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Owes {
     pub payee: Ident,
     pub amount: Expr,
-    pub per: EventMatch,
-    pub schedule: Schedule,
-    pub settled_by: Option<Ident>,
+    /// `for each E`; the norm's `after each` serves when absent.
+    pub per: Option<EventMatch>,
+    /// `growing until E`: the amount is re-evaluated as time passes.
+    pub growing_until: Option<Ident>,
+    pub schedule: Option<Schedule>,
+    pub settled_by: Vec<SettledBy>,
 }
 
 #[derive(Debug, Clone)]
@@ -315,6 +380,18 @@ pub enum ExprKind {
     /// `offer.price`
     Field(Ident, Ident),
     Call(Ident, Vec<Expr>),
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `count(E where C since F)` or `sum(E.field where C since F)`.
+    Aggregate(Box<Aggregate>),
     Unary(UnOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Aggregate {
+    pub sum: bool,
+    pub event: Ident,
+    pub field: Option<Ident>,
+    pub condition: Option<Expr>,
+    pub since: Option<Ident>,
 }

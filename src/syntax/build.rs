@@ -201,9 +201,60 @@ fn term_def(pair: Pair<'_, Rule>) -> Result<TermDef> {
                 ty: ident(&k.expect("a type")?),
             }
         }
+        Rule::table => TermValue::Table(table(v)?),
         _ => TermValue::Expr(expr(v)?),
     };
     Ok(TermDef { name, value, span })
+}
+
+fn table(pair: Pair<'_, Rule>) -> Result<Table> {
+    let span = span_of(&pair);
+    let mut tiered = false;
+    let mut rows = Vec::new();
+    let mut kids = Children::of(pair);
+    while let Some(p) = kids.next() {
+        match p.as_rule() {
+            Rule::tiered => tiered = true,
+            _ => rows.push(table_row(p)?),
+        }
+    }
+    Ok(Table { tiered, rows, span })
+}
+
+fn table_row(pair: Pair<'_, Rule>) -> Result<TableRow> {
+    let span = span_of(&pair);
+    let mut row = TableRow {
+        above: None,
+        from: None,
+        up_to: None,
+        below: None,
+        otherwise: false,
+        value: Expr {
+            kind: ExprKind::Bool(false),
+            span,
+        },
+        span,
+    };
+    let mut kids = Children::of(pair);
+    while let Some(p) = kids.next() {
+        let rule = p.as_rule();
+        if rule == Rule::otherwise {
+            row.otherwise = true;
+            continue;
+        }
+        if rule == Rule::expr {
+            row.value = expr(p)?;
+            continue;
+        }
+        let bound = expr(Children::of(p).expect("a bound")?)?;
+        match rule {
+            Rule::row_above => row.above = Some(bound),
+            Rule::row_from => row.from = Some(bound),
+            Rule::row_upto => row.up_to = Some(bound),
+            _ => row.below = Some(bound),
+        }
+    }
+    Ok(row)
 }
 
 fn events(pair: Pair<'_, Rule>) -> Result<Vec<EventDecl>> {
@@ -303,14 +354,8 @@ fn norm(pair: Pair<'_, Rule>) -> Result<Norm> {
     let body = match tail.as_rule() {
         Rule::obligation => obligation(tail)?,
         Rule::prohibition => prohibition(tail)?,
-        Rule::permission => {
-            let (action, window) = action_with_window(tail)?;
-            NormBody::Permission { action, window }
-        }
-        Rule::power => {
-            let (action, window) = action_with_window(tail)?;
-            NormBody::Power { action, window }
-        }
+        Rule::permission => permission(tail)?,
+        Rule::power => power(tail)?,
         Rule::exclusive => NormBody::Exclusive(Box::new(exclusive(tail)?)),
         Rule::first_refusal => NormBody::FirstRefusal(Box::new(first_refusal(tail)?)),
         Rule::owes => NormBody::Owes(Box::new(owes(tail)?)),
@@ -365,15 +410,15 @@ fn obligation(pair: Pair<'_, Rule>) -> Result<NormBody> {
     let mut kids = Children::of(pair);
     let action = action(kids.expect("an action")?)?;
     let mut payee = None;
-    let mut p = kids.expect("a deadline")?;
-    if p.as_rule() == Rule::payee {
+    let mut next = kids.next();
+    if let Some(p) = next.clone().filter(|p| p.as_rule() == Rule::payee) {
         payee = Some(ident(&Children::of(p).expect("a party")?));
-        p = kids.expect("a deadline")?;
+        next = kids.next();
     }
     Ok(NormBody::Obligation {
         action,
         payee,
-        deadline: deadline(p)?,
+        deadline: next.map(deadline).transpose()?,
     })
 }
 
@@ -407,14 +452,41 @@ fn prohibition(pair: Pair<'_, Rule>) -> Result<NormBody> {
     Ok(NormBody::Prohibition { action, exception })
 }
 
-fn action_with_window(pair: Pair<'_, Rule>) -> Result<(Action, Option<Expr>)> {
+fn permission(pair: Pair<'_, Rule>) -> Result<NormBody> {
     let mut kids = Children::of(pair);
     let action = action(kids.expect("an action")?)?;
-    let window = match kids.next() {
-        Some(w) => Some(expr(Children::of(w).expect("a duration")?)?),
-        None => None,
-    };
-    Ok((action, window))
+    let mut activation = None;
+    let mut window = None;
+    while let Some(p) = kids.next() {
+        match p.as_rule() {
+            Rule::activation => {
+                let span = span_of(&p);
+                let mut k = Children::of(p);
+                let delay = expr(k.expect("a duration")?)?;
+                let unless = k.next().map(|u| ident(&u));
+                activation = Some(Activation { delay, unless, span });
+            }
+            _ => window = Some(expr(Children::of(p).expect("a duration")?)?),
+        }
+    }
+    Ok(NormBody::Permission {
+        action,
+        activation,
+        window,
+    })
+}
+
+fn power(pair: Pair<'_, Rule>) -> Result<NormBody> {
+    let mut kids = Children::of(pair);
+    let mut actions = Vec::new();
+    let mut window = None;
+    while let Some(p) = kids.next() {
+        match p.as_rule() {
+            Rule::action => actions.push(action(p)?),
+            _ => window = Some(expr(Children::of(p).expect("a duration")?)?),
+        }
+    }
+    Ok(NormBody::Power { actions, window })
 }
 
 fn exclusive(pair: Pair<'_, Rule>) -> Result<Exclusive> {
@@ -499,37 +571,78 @@ fn owes(pair: Pair<'_, Rule>) -> Result<Owes> {
     let mut kids = Children::of(pair);
     let payee = ident(&kids.expect("a party")?);
     let amount = expr(kids.expect("an amount")?)?;
-    let per = event_match(kids.expect("an event")?)?;
-    let schedule = schedule(kids.expect("`due`")?)?;
-    let settled_by = match kids.next() {
-        Some(s) => Some(ident(&Children::of(s).expect("an event name")?)),
-        None => None,
-    };
-    Ok(Owes {
+    let mut o = Owes {
         payee,
         amount,
-        per,
-        schedule,
-        settled_by,
-    })
+        per: None,
+        growing_until: None,
+        schedule: None,
+        settled_by: Vec::new(),
+    };
+    while let Some(p) = kids.next() {
+        match p.as_rule() {
+            Rule::event_match => o.per = Some(event_match(p)?),
+            Rule::growing => o.growing_until = Some(ident(&Children::of(p).expect("an event name")?)),
+            Rule::schedule => o.schedule = Some(schedule(p)?),
+            _ => {
+                let mut k = Children::of(p);
+                let event = event_match(k.expect("an event")?)?;
+                let applying = k.next().map(expr).transpose()?;
+                o.settled_by.push(SettledBy { event, applying });
+            }
+        }
+    }
+    Ok(o)
 }
 
 fn schedule(pair: Pair<'_, Rule>) -> Result<Schedule> {
     let span = span_of(&pair);
     let mut kids = Children::of(pair);
-    let grace = expr(kids.expect("a duration")?)?;
-    let period = match kids.next() {
-        Some(p) => {
-            let inner = Children::of(p).inner.next();
-            Some(match inner.map(|i| i.as_rule()) {
-                Some(Rule::kw_month) => Period::Month,
-                Some(Rule::kw_year) => Period::Year,
-                _ => Period::Quarter,
-            })
+    let first = timing(kids.expect("when it is due")?)?;
+    let alternative = match kids.next() {
+        Some(alt) => {
+            let mut k = Children::of(alt);
+            let cond = expr(k.expect("a condition")?)?;
+            Some((cond, timing(k.expect("when it is due")?)?))
         }
         None => None,
     };
-    Ok(Schedule { grace, period, span })
+    Ok(Schedule {
+        timing: first,
+        alternative,
+        span,
+    })
+}
+
+fn timing(pair: Pair<'_, Rule>) -> Result<Timing> {
+    let span = span_of(&pair);
+    let mut kids = Children::of(pair);
+    let grace = expr(kids.expect("a duration")?)?;
+    let anchor = match kids.next() {
+        None => Anchor::Accrual,
+        Some(a) => {
+            let inner = Children::of(a).expect("what it is counted from")?;
+            match inner.as_rule() {
+                Rule::each_period => Anchor::EachPeriod(period(inner)),
+                Rule::its_period => Anchor::ItsPeriod(period(inner)),
+                _ => Anchor::Event(ident(&inner)),
+            }
+        }
+    };
+    Ok(Timing { grace, anchor, span })
+}
+
+fn period(pair: Pair<'_, Rule>) -> Period {
+    let rule = pair
+        .into_inner()
+        .find(|p| p.as_rule() == Rule::period)
+        .and_then(|p| p.into_inner().next())
+        .map(|p| p.as_rule());
+    match rule {
+        Some(Rule::kw_month) => Period::Month,
+        Some(Rule::kw_year) => Period::Year,
+        _ => Period::Quarter,
+    }
 }
 
 // ---------------------------------------------------------------- expressions
@@ -613,6 +726,14 @@ fn operand(pair: Pair<'_, Rule>) -> Result<Expr> {
         Rule::string => ExprKind::Text(string(&pair)),
         Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
         Rule::path_or_call => return path_or_call(pair),
+        Rule::if_expr => {
+            let mut k = Children::of(pair);
+            let c = expr(k.expect("a condition")?)?;
+            let a = expr(k.expect("a value")?)?;
+            let b = expr(k.expect("a value")?)?;
+            ExprKind::If(Box::new(c), Box::new(a), Box::new(b))
+        }
+        Rule::aggregate => return aggregate(pair),
         _ => return Err(shape_error(span, "a value")),
     };
     Ok(Expr { kind, span })
@@ -648,6 +769,33 @@ fn unit(text: &str) -> Unit {
         "year" => Unit::Years,
         _ => Unit::Days,
     }
+}
+
+fn aggregate(pair: Pair<'_, Rule>) -> Result<Expr> {
+    let span = span_of(&pair);
+    let sum = pair.as_str().starts_with("sum");
+    let mut kids = Children::of(pair);
+    let mut what = Children::of(kids.expect("an event")?);
+    let event = ident(&what.expect("an event")?);
+    let field = what.next().map(|f| ident(&f));
+    let mut condition = None;
+    let mut since = None;
+    while let Some(p) = kids.next() {
+        match p.as_rule() {
+            Rule::expr => condition = Some(expr(p)?),
+            _ => since = Some(ident(&p)),
+        }
+    }
+    Ok(Expr {
+        kind: ExprKind::Aggregate(Box::new(Aggregate {
+            sum,
+            event,
+            field,
+            condition,
+            since,
+        })),
+        span,
+    })
 }
 
 fn path_or_call(pair: Pair<'_, Rule>) -> Result<Expr> {
