@@ -144,7 +144,8 @@ impl Checker {
                         expected: at.describe(),
                         found: bt.describe(),
                         span: b.span.into(),
-                        help: "both branches of `if … then … else …` must give the same kind of value".to_string(),
+                        help: "both branches of `if … then … else …` must give the same kind of value"
+                            .to_string(),
                     });
                     return None;
                 }
@@ -285,14 +286,10 @@ impl Checker {
         let target = match (&scope.bound, scope.event) {
             (Some((ev, binders)), _) if binders.iter().any(|b| b == head) => Some(Target::Bound(*ev)),
             (_, Some(ev)) if self.events[ev].name == head => Some(Target::Current(ev)),
-            _ if !scope.constant => self
-                .events
-                .iter()
-                .position(|ev| ev.name == head)
-                .map(|ev| {
-                    self.used_events.insert(ev);
-                    Target::Latest(ev)
-                }),
+            _ if !scope.constant => self.events.iter().position(|ev| ev.name == head).map(|ev| {
+                self.used_events.insert(ev);
+                Target::Latest(ev)
+            }),
             _ => None,
         };
         let Some(target) = target else {
@@ -405,7 +402,11 @@ impl Checker {
     }
 
     fn call(&mut self, name: &str, args: &[Expr], e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {
-        if let Some(tid) = self.terms.iter().position(|t| t.name == name && t.table.is_some()) {
+        if let Some(tid) = self
+            .terms
+            .iter()
+            .position(|t| t.name == name && t.table.is_some())
+        {
             self.used_terms.insert(tid);
             return self.table_call(tid, args, e, scope);
         }
@@ -426,10 +427,7 @@ impl Checker {
             };
             let (c, sty) = self.expr(arg, scope)?;
             let (ok, out) = match func {
-                Func::Floor => (
-                    matches!(sty.ty, Type::Decimal | Type::Money | Type::Percent),
-                    sty,
-                ),
+                Func::Floor => (matches!(sty.ty, Type::Decimal | Type::Money | Type::Percent), sty),
                 Func::Days => (sty.ty == Type::Duration, Sty::of(Type::Decimal)),
                 _ => (sty.ty == Type::Money, Sty::of(Type::Text)),
             };
@@ -520,7 +518,13 @@ impl Checker {
             });
         };
         let [value, step, mode] = args else {
-            bad(self, format!("e.g. `round(credit, 0.01, half_up)`; the modes are {}", modes.join(", ")));
+            bad(
+                self,
+                format!(
+                    "e.g. `round(credit, 0.01, half_up)`; the modes are {}",
+                    modes.join(", ")
+                ),
+            );
             return None;
         };
         let (vc, vt) = self.expr(value, scope)?;
@@ -538,7 +542,11 @@ impl Checker {
             ExprKind::Name(id) => id.name.as_str(),
             _ => "",
         };
-        let Some(m) = RoundMode::ALL.iter().find(|(n, _)| *n == mode_name).map(|(_, m)| *m) else {
+        let Some(m) = RoundMode::ALL
+            .iter()
+            .find(|(n, _)| *n == mode_name)
+            .map(|(_, m)| *m)
+        else {
             let s = suggest(mode_name, modes.iter().copied());
             self.push(CheckError::Unknown {
                 what: "rounding mode",
@@ -580,7 +588,11 @@ impl Checker {
             }
             self.same_currency(key, sty, e)?;
         }
-        let out = if tiered { self.binary_type(BinOp::Mul, value, sty, e)? } else { value };
+        let out = if tiered {
+            self.binary_type(BinOp::Mul, value, sty, e)?
+        } else {
+            value
+        };
         Some((CExpr::Table(tid, Box::new(c)), out))
     }
 

@@ -114,10 +114,26 @@ impl Checker {
                     window,
                     only_if: None,
                 };
-                self.add(&common, NormKind::Permission, bearer, None, act, instancing, rule, summary);
+                self.add(
+                    &common,
+                    NormKind::Permission,
+                    bearer,
+                    None,
+                    act,
+                    instancing,
+                    rule,
+                    summary,
+                );
             }
             ast::NormBody::Power { actions, window } => {
-                self.powers(&common, bearer, bearer_name, n.trigger.as_ref(), actions, window.as_ref());
+                self.powers(
+                    &common,
+                    bearer,
+                    bearer_name,
+                    n.trigger.as_ref(),
+                    actions,
+                    window.as_ref(),
+                );
             }
             ast::NormBody::Exclusive(x) => self.exclusive(&common, bearer, bearer_name, x),
             ast::NormBody::FirstRefusal(r) => self.first_refusal(&common, bearer, bearer_name, r, n.span),
@@ -290,7 +306,16 @@ impl Checker {
                 renounce_is_an_act: false,
             };
             let summary = format!("{bearer_name} has the power to {name}");
-            self.add(common, NormKind::Power, bearer, None, act.clone(), inst.clone(), rule, summary);
+            self.add(
+                common,
+                NormKind::Power,
+                bearer,
+                None,
+                act.clone(),
+                inst.clone(),
+                rule,
+                summary,
+            );
         }
     }
 
@@ -724,7 +749,10 @@ impl Checker {
             rate: share_rate(&amount),
         };
         let per_name = self.events[per.event].name.clone();
-        let summary = format!("{payer_name} must pay {} what accrues on each {per_name}", o.payee.name);
+        let summary = format!(
+            "{payer_name} must pay {} what accrues on each {per_name}",
+            o.payee.name
+        );
         let settle_event = settlements.first().map_or(per.event, |s| s.event);
         self.add_form(
             common,

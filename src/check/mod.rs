@@ -398,7 +398,9 @@ impl Checker {
             let up_to = bound(self, &row.up_to);
             let below = bound(self, &row.below);
             let v = self.expr(&row.value, &scope);
-            let (Some(above), Some(from), Some(up_to), Some(below), Some((vc, vt))) = (above, from, up_to, below, v) else {
+            let (Some(above), Some(from), Some(up_to), Some(below), Some((vc, vt))) =
+                (above, from, up_to, below, v)
+            else {
                 ok = false;
                 continue;
             };
@@ -443,7 +445,14 @@ impl Checker {
             });
             return None;
         }
-        ok.then_some((TableSpec { tiered: t.tiered, rows }, key, value))
+        ok.then_some((
+            TableSpec {
+                tiered: t.tiered,
+                rows,
+            },
+            key,
+            value,
+        ))
     }
 
     fn date_of(&mut self, text: &str, span: Span) -> Option<Instant> {
@@ -665,7 +674,10 @@ fn listeners(p: &Program) -> Vec<Vec<Listener>> {
             phases[trigger.event][5].push(Listener::Trigger(id));
         }
     }
-    phases.into_iter().map(|ph| ph.into_iter().flatten().collect()).collect()
+    phases
+        .into_iter()
+        .map(|ph| ph.into_iter().flatten().collect())
+        .collect()
 }
 
 /// Fills a term from the command line (`--set NAME=VALUE`).

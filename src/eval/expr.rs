@@ -124,10 +124,16 @@ pub fn eval(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
             (Some(v), Some(Value::Decimal(step))) => Some(round(v, step, *mode)?),
             _ => None,
         },
-        CExpr::Latest(ev, field) => ctx.env.latest.get(*ev).cloned().flatten().and_then(|l| match field {
-            None => Some(Value::Date(l.at)),
-            Some(f) => l.fields.get(*f).cloned().flatten(),
-        }),
+        CExpr::Latest(ev, field) => ctx
+            .env
+            .latest
+            .get(*ev)
+            .cloned()
+            .flatten()
+            .and_then(|l| match field {
+                None => Some(Value::Date(l.at)),
+                Some(f) => l.fields.get(*f).cloned().flatten(),
+            }),
         CExpr::At => ctx.env.at.map(Value::Date),
         CExpr::BoundAt => ctx.env.bound_at.map(Value::Date),
         CExpr::Now => ctx.env.now.map(|n| Value::Date(Moment::at(n))),
@@ -142,17 +148,19 @@ pub fn eval(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
         },
         CExpr::Call(Func::Days, args) => match args.first().map(|a| eval(a, ctx)).transpose()?.flatten() {
             Some(Value::Duration(d)) => {
-                let secs = d
-                    .exact_seconds()
-                    .ok_or_else(|| EvalError::Types("a duration in months".to_string(), "days".to_string()))?;
+                let secs = d.exact_seconds().ok_or_else(|| {
+                    EvalError::Types("a duration in months".to_string(), "days".to_string())
+                })?;
                 Some(Value::Decimal(Decimal::from(secs.div_euclid(86_400))))
             }
             _ => None,
         },
-        CExpr::Call(Func::Currency, args) => match args.first().map(|a| eval(a, ctx)).transpose()?.flatten() {
-            Some(Value::Money(m)) => Some(Value::Text(m.currency.as_str().into())),
-            _ => None,
-        },
+        CExpr::Call(Func::Currency, args) => {
+            match args.first().map(|a| eval(a, ctx)).transpose()?.flatten() {
+                Some(Value::Money(m)) => Some(Value::Text(m.currency.as_str().into())),
+                _ => None,
+            }
+        }
         CExpr::Call(f, args) => {
             let mut best: Option<Value> = None;
             for a in args {
@@ -263,7 +271,11 @@ fn lookup(name: &str, table: &TableSpec, x: &Value, ctx: &Ctx<'_>) -> Result<Opt
     }
     match total {
         Some(t) => Ok(Some(t)),
-        None => Ok(Some(binary(BinOp::Mul, Value::Decimal(Decimal::ZERO), x.clone())?)),
+        None => Ok(Some(binary(
+            BinOp::Mul,
+            Value::Decimal(Decimal::ZERO),
+            x.clone(),
+        )?)),
     }
 }
 

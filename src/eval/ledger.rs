@@ -75,7 +75,11 @@ impl Ledger {
     /// amounts are not grouped). Returns its index and whether it was opened.
     pub fn bucket(&mut self, norm: NormId, label: &str, grouped: bool, now: Instant) -> (usize, bool) {
         if grouped {
-            if let Some(i) = self.buckets.iter().rposition(|b| b.norm == norm && b.label == label) {
+            if let Some(i) = self
+                .buckets
+                .iter()
+                .rposition(|b| b.norm == norm && b.label == label)
+            {
                 return (i, false);
             }
         }
@@ -98,15 +102,21 @@ impl Ledger {
 
     /// Takes back up to `amount` from what is still unpaid, newest first; a
     /// reversal never turns into a credit. Returns what was taken back.
-    pub fn reverse(&mut self, amount: Decimal) -> Option<Decimal> {
+    pub fn reverse(&mut self, amount: Decimal, now: Instant) -> Option<Decimal> {
         let mut left = amount;
         for b in self.buckets.iter_mut().rev() {
             if left <= Decimal::ZERO {
                 break;
             }
             let take = left.min(b.outstanding().max(Decimal::ZERO));
+            if take.is_zero() {
+                continue;
+            }
             b.accrued = b.accrued.checked_sub(take)?;
             left = left.checked_sub(take)?;
+            if b.outstanding().is_zero() {
+                b.settled_at = Some(now);
+            }
         }
         amount.checked_sub(left)
     }
@@ -188,9 +198,9 @@ mod tests {
             l.buckets[b].accrued = dec("10");
         }
         l.settle(dec("10"), now);
-        assert_eq!(l.reverse(dec("15")), Some(dec("15")));
+        assert_eq!(l.reverse(dec("15"), now), Some(dec("15")));
         assert_eq!(l.accrued(), Some(dec("15")));
-        assert_eq!(l.reverse(dec("100")), Some(dec("5")), "only what is unpaid");
+        assert_eq!(l.reverse(dec("100"), now), Some(dec("5")), "only what is unpaid");
         assert_eq!(l.accrued(), Some(dec("10")));
     }
 

@@ -603,7 +603,11 @@ impl<'p> Engine<'p> {
         self.instances[n].push(Instance {
             key: key.clone(),
             payload,
-            state: if starts_at.is_some() { NState::Inactive } else { NState::Active },
+            state: if starts_at.is_some() {
+                NState::Inactive
+            } else {
+                NState::Active
+            },
             since: if starts_at.is_some() { None } else { at },
             due: due.clone(),
             line,
@@ -827,9 +831,7 @@ impl<'p> Engine<'p> {
                 continue;
             }
             let ok = match &spec.rule {
-                NormRule::Permission { only_if: Some(c), .. } => {
-                    holds(c, &self.inst_ctx(&ev.fields, inst))?
-                }
+                NormRule::Permission { only_if: Some(c), .. } => holds(c, &self.inst_ctx(&ev.fields, inst))?,
                 _ => true,
             };
             if ok {
@@ -1107,7 +1109,7 @@ impl<'p> Engine<'p> {
         if determined && money.amount < Decimal::ZERO {
             // A negative amount takes back what is still unpaid.
             self.ledgers[l]
-                .reverse(-money.amount)
+                .reverse(-money.amount, ev.at.instant)
                 .ok_or(EvalError::Overflow)?;
             return Ok(());
         }
@@ -1116,7 +1118,10 @@ impl<'p> Engine<'p> {
         let (b, opened) = self.ledgers[l].bucket(n, &due.label, due.grouped, now);
         let bucket = &mut self.ledgers[l].buckets[b];
         if determined {
-            bucket.accrued = bucket.accrued.checked_add(money.amount).ok_or(EvalError::Overflow)?;
+            bucket.accrued = bucket
+                .accrued
+                .checked_add(money.amount)
+                .ok_or(EvalError::Overflow)?;
         } else {
             bucket.undetermined += 1;
         }
@@ -1199,7 +1204,9 @@ impl<'p> Engine<'p> {
         let mut timers = Vec::new();
         for (l, ledger) in self.ledgers.iter_mut().enumerate() {
             for (b, bucket) in ledger.buckets.iter_mut().enumerate() {
-                let Some((e, grace)) = bucket.awaiting else { continue };
+                let Some((e, grace)) = bucket.awaiting else {
+                    continue;
+                };
                 if bucket.norm != n || e != ev.kind {
                     continue;
                 }
@@ -1352,7 +1359,10 @@ impl<'p> Engine<'p> {
                 key.currency,
                 bucket.label
             ),
-            allowed: Some(format!("{payer} pays {payee} the {} amount by {due}", bucket.label)),
+            allowed: Some(format!(
+                "{payer} pays {payee} the {} amount by {due}",
+                bucket.label
+            )),
         });
     }
 }

@@ -153,7 +153,11 @@ impl Report {
                     let key = engine.ledger_keys[l];
                     for b in ledger.buckets.iter().filter(|b| b.norm == id) {
                         any = true;
-                        let state = if b.outstanding() <= Decimal::ZERO && b.undetermined == 0 {
+                        let withdrawn = b.accrued.is_zero() && b.paid.is_zero() && b.undetermined == 0;
+                        let state = if withdrawn && b.live.is_none() {
+                            // Taken back in full before anything was paid.
+                            NState::Discharged
+                        } else if b.outstanding() <= Decimal::ZERO && b.undetermined == 0 {
                             if b.violated {
                                 NState::Violated
                             } else {
@@ -165,7 +169,7 @@ impl Report {
                             NState::Active
                         };
                         let since = match state {
-                            NState::Fulfilled => b.settled_at,
+                            NState::Fulfilled | NState::Discharged => b.settled_at,
                             NState::Violated => b.late_from,
                             _ => Some(b.opened),
                         };
