@@ -38,6 +38,8 @@ pub struct Tracker {
     pub since: Option<EventId>,
     /// The field summed; a count when `None`.
     pub field: Option<FieldId>,
+    /// Only events this recent count.
+    pub window: Option<crate::value::Duration>,
 }
 
 impl Program {
@@ -372,15 +374,18 @@ pub enum Func {
     Days,
     /// The currency of an amount, as text.
     Currency,
+    /// The first value, or the second where the first is undetermined.
+    Default,
 }
 
 impl Func {
-    pub const ALL: [(&'static str, Func); 5] = [
+    pub const ALL: [(&'static str, Func); 6] = [
         ("min", Func::Min),
         ("max", Func::Max),
         ("floor", Func::Floor),
         ("days", Func::Days),
         ("currency", Func::Currency),
+        ("default", Func::Default),
     ];
 }
 

@@ -4,6 +4,7 @@ use rust_decimal::Decimal;
 
 use super::error::CheckError;
 use super::{suggest, Checker};
+use crate::eval::expr::{eval, Ctx};
 use crate::model::{CExpr, EventId, Func, RoundMode, TermId, Tracker};
 use crate::syntax::ast::{Aggregate, BinOp, Expr, ExprKind, UnOp, Unit};
 use crate::time::Moment;
@@ -392,11 +393,29 @@ impl Checker {
             Some(s) => Some(self.event(s)?),
             None => None,
         };
+        let window = match &agg.window {
+            None => None,
+            Some(w) => {
+                let c = self.expr_of(
+                    w,
+                    &Scope {
+                        constant: true,
+                        ..Scope::default()
+                    },
+                    Type::Duration,
+                )?;
+                match eval(&c, &Ctx::constant(&self.terms)) {
+                    Ok(Some(Value::Duration(d))) => Some(d),
+                    _ => None,
+                }
+            }
+        };
         self.trackers.push(Tracker {
             event: ev,
             condition,
             since,
             field: if agg.sum { field } else { None },
+            window,
         });
         Some((CExpr::Tracker(self.trackers.len() - 1), Sty::of(ty)))
     }
@@ -446,6 +465,34 @@ impl Checker {
                 return None;
             }
             return Some((CExpr::Call(func, vec![c]), out));
+        }
+        if name == "default" {
+            let [value, fallback] = args else {
+                self.push(CheckError::BadCall {
+                    name: name.to_string(),
+                    expected: "a value and what to use where it is undetermined".to_string(),
+                    span: e.span.into(),
+                    help: "e.g. `default(sum(purchase.amount since quarter_closed), 0 EUR)`".to_string(),
+                });
+                return None;
+            };
+            let (vc, vt) = self.expr(value, scope)?;
+            let (fc, ft) = self.expr(fallback, scope)?;
+            if vt.ty != ft.ty {
+                self.push(CheckError::TypeMismatch {
+                    expected: vt.describe(),
+                    found: ft.describe(),
+                    span: fallback.span.into(),
+                    help: "the fallback must be of the same kind as the value".to_string(),
+                });
+                return None;
+            }
+            self.same_currency(vt, ft, e)?;
+            let ty = Sty {
+                ty: vt.ty,
+                currency: vt.currency.or(ft.currency),
+            };
+            return Some((CExpr::Call(Func::Default, vec![vc, fc]), ty));
         }
         let Some(func) = Func::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f) else {
             let help = suggest(name, Func::ALL.iter().map(|(n, _)| *n));

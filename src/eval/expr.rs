@@ -161,6 +161,16 @@ pub fn eval(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
                 _ => None,
             }
         }
+        CExpr::Call(Func::Default, args) => {
+            let mut found = None;
+            for a in args {
+                found = eval(a, ctx)?;
+                if found.is_some() {
+                    break;
+                }
+            }
+            found
+        }
         CExpr::Call(f, args) => {
             let mut best: Option<Value> = None;
             for a in args {
@@ -431,6 +441,11 @@ fn negate(d: Duration) -> Result<Duration> {
         days: d.days.checked_neg().ok_or(EvalError::Overflow)?,
         seconds: d.seconds.checked_neg().ok_or(EvalError::Overflow)?,
     })
+}
+
+/// The instant `d` before `at`, in calendar units and exact seconds.
+pub fn back(at: Instant, d: Duration) -> Option<Instant> {
+    shift(Moment::at(at), negate(d).ok()?).ok().map(|m| m.instant)
 }
 
 /// A moment moved by a duration: calendar units on the date, seconds exactly.

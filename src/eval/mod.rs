@@ -96,6 +96,8 @@ pub struct Engine<'p> {
     trackers: Vec<Option<Value>>,
     /// For each event kind: the trackers it adds to, and those it resets.
     tracker_on: Vec<Vec<usize>>,
+    /// For trackers over a window of time: what each counted event added, and when.
+    windows: Vec<std::collections::VecDeque<(Instant, Value)>>,
     tracker_reset: Vec<Vec<usize>>,
     /// The latest event of each kind.
     latest: Vec<Option<Latest>>,
@@ -141,6 +143,7 @@ impl<'p> Engine<'p> {
                 })
                 .collect(),
             tracker_on: vec![Vec::new(); program.events.len()],
+            windows: vec![std::collections::VecDeque::new(); program.trackers.len()],
             tracker_reset: vec![Vec::new(); program.events.len()],
             latest: vec![None; program.events.len()],
             banked: vec![0; program.norms.len()],
@@ -285,20 +288,27 @@ impl<'p> Engine<'p> {
             at: ev.at,
             fields: Arc::from(ev.fields.clone()),
         });
+        // `since F` starts afresh after F: at F itself, a count still means
+        // the period that F closes.
+        for i in self.tracker_reset[ev.kind].clone() {
+            self.trackers[i] = self.empty_tracker(i);
+            self.windows[i].clear();
+        }
         self.current_at = None;
         result
+    }
+
+    fn empty_tracker(&self, i: usize) -> Option<Value> {
+        match self.program.trackers[i].field {
+            None => Some(Value::Decimal(Decimal::ZERO)),
+            Some(_) => None,
+        }
     }
 
     /// Counts and sums take in the event before anything else reacts to it,
     /// so that a condition such as "the fifth payment" sees this one.
     fn track(&mut self, ev: &Event) -> Result<(), EvalError> {
         let program = self.program;
-        for i in self.tracker_reset[ev.kind].clone() {
-            self.trackers[i] = match program.trackers[i].field {
-                None => Some(Value::Decimal(Decimal::ZERO)),
-                Some(_) => None,
-            };
-        }
         for i in self.tracker_on[ev.kind].clone() {
             let t = &program.trackers[i];
             if let Some(c) = &t.condition {
@@ -311,10 +321,31 @@ impl<'p> Engine<'p> {
                 Some(f) => ev.fields.get(f).cloned().flatten(),
             };
             let Some(add) = add else { continue };
+            if t.window.is_some() {
+                self.windows[i].push_back((ev.at.instant, add));
+                continue;
+            }
             self.trackers[i] = Some(match self.trackers[i].take() {
                 None => add,
                 Some(v) => expr::add_values(v, add)?,
             });
+        }
+        // Windows slide with time: only what counted within them stays.
+        for (i, t) in program.trackers.iter().enumerate() {
+            let Some(w) = t.window else { continue };
+            if let Some(cutoff) = expr::back(ev.at.instant, w) {
+                while self.windows[i].front().is_some_and(|(at, _)| *at <= cutoff) {
+                    self.windows[i].pop_front();
+                }
+            }
+            let mut total = self.empty_tracker(i);
+            for (_, v) in &self.windows[i] {
+                total = Some(match total {
+                    None => v.clone(),
+                    Some(acc) => expr::add_values(acc, v.clone())?,
+                });
+            }
+            self.trackers[i] = total;
         }
         Ok(())
     }

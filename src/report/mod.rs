@@ -153,7 +153,11 @@ impl Report {
                     let key = engine.ledger_keys[l];
                     for b in ledger.buckets.iter().filter(|b| b.norm == id) {
                         any = true;
-                        let withdrawn = b.accrued.is_zero() && b.paid.is_zero() && b.undetermined == 0;
+                        // Taken back in full by a reversal (which dates it), not merely zero.
+                        let withdrawn = b.accrued.is_zero()
+                            && b.paid.is_zero()
+                            && b.undetermined == 0
+                            && b.settled_at.is_some();
                         let state = if withdrawn && b.live.is_none() {
                             // Taken back in full before anything was paid.
                             NState::Discharged
@@ -169,7 +173,7 @@ impl Report {
                             NState::Active
                         };
                         let since = match state {
-                            NState::Fulfilled | NState::Discharged => b.settled_at,
+                            NState::Fulfilled | NState::Discharged => b.settled_at.or(Some(b.opened)),
                             NState::Violated => b.late_from,
                             _ => Some(b.opened),
                         };

@@ -394,4 +394,6 @@ pub struct Aggregate {
     pub field: Option<Ident>,
     pub condition: Option<Expr>,
     pub since: Option<Ident>,
+    /// Only events within this long before now count.
+    pub window: Option<Expr>,
 }

@@ -780,10 +780,12 @@ fn aggregate(pair: Pair<'_, Rule>) -> Result<Expr> {
     let field = what.next().map(|f| ident(&f));
     let mut condition = None;
     let mut since = None;
+    let mut window = None;
     while let Some(p) = kids.next() {
         match p.as_rule() {
             Rule::expr => condition = Some(expr(p)?),
-            _ => since = Some(ident(&p)),
+            Rule::since => since = Some(ident(&Children::of(p).expect("an event")?)),
+            _ => window = Some(expr(Children::of(p).expect("a duration")?)?),
         }
     }
     Ok(Expr {
@@ -793,6 +795,7 @@ fn aggregate(pair: Pair<'_, Rule>) -> Result<Expr> {
             field,
             condition,
             since,
+            window,
         })),
         span,
     })

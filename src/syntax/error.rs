@@ -35,7 +35,7 @@ pub enum SyntaxError {
     )]
     TooLarge { bytes: usize },
 
-    #[error("brackets or prefix operators are nested more than {MAX_DEPTH} deep")]
+    #[error("brackets, prefix operators or `if`s are nested more than {MAX_DEPTH} deep")]
     #[diagnostic(
         code(deal::parse::too_deep),
         help("name the inner part as a term in the `terms` section and use its name here")

@@ -30,6 +30,9 @@ pub fn check(source: &str) -> Result<(), Violation> {
     let bytes = source.as_bytes();
     let mut depth = 0usize;
     let mut prefix_run = 0usize;
+    // Each `if` may open a nested `else if`: the parser recurses once per
+    // `if`, so their number is bounded like the depth of brackets.
+    let mut ifs = 0usize;
     let mut opened: Vec<usize> = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
@@ -81,6 +84,16 @@ pub fn check(source: &str) -> Result<(), Violation> {
         } else if bytes[i..].starts_with(b"not") && word_boundary(bytes, i, 3) {
             prefix_run += 1;
             i += 2;
+        } else if bytes[i..].starts_with(b"if") && word_boundary(bytes, i, 2) {
+            ifs += 1;
+            if ifs > MAX_DEPTH {
+                return Err(Violation::TooDeep {
+                    span: Span::new(i, i + 2),
+                    depth: MAX_DEPTH,
+                });
+            }
+            prefix_run = 0;
+            i += 1;
         } else if !bytes[i].is_ascii_whitespace() {
             prefix_run = 0;
         }
@@ -130,6 +143,12 @@ mod tests {
     #[test]
     fn long_runs_of_not_are_refused() {
         let text = format!("deal \"x\" terms a = {} true", "not ".repeat(1000));
+        assert!(matches!(check(&text), Err(Violation::TooDeep { .. })));
+    }
+
+    #[test]
+    fn long_else_if_chains_are_refused() {
+        let text = format!("deal \"x\" terms a = {} 1", "if true then 1 else ".repeat(10_000));
         assert!(matches!(check(&text), Err(Violation::TooDeep { .. })));
     }
 
