@@ -44,6 +44,8 @@ pub struct Bucket {
     pub undetermined: u32,
     pub violated: bool,
     pub settled_at: Option<Instant>,
+    /// Whether it is in the ledger's list of open buckets.
+    listed: bool,
 }
 
 impl Bucket {
@@ -58,6 +60,12 @@ pub struct Ledger {
     /// Paid beyond everything owed: held, not applied to later accruals.
     pub unapplied: Decimal,
     pub paid_total: Decimal,
+    /// The sum of every bucket's `accrued`, kept as they change.
+    accrued_total: Decimal,
+    undetermined_total: u32,
+    /// Buckets with something still unpaid or undetermined: the only ones a
+    /// payment or a reversal can touch.
+    open: Vec<usize>,
 }
 
 /// What a payment did.
@@ -73,13 +81,22 @@ impl Ledger {
     /// and whether it was opened now.
     /// The bucket for `norm` and `label`, opened if new (or always, when
     /// amounts are not grouped). Returns its index and whether it was opened.
+    /// The bucket for `norm` and `label`, opened if new (or always, when
+    /// amounts are not grouped). Returns its index and whether it was opened.
     pub fn bucket(&mut self, norm: NormId, label: &str, grouped: bool, now: Instant) -> (usize, bool) {
         if grouped {
-            if let Some(i) = self
-                .buckets
+            let found = self
+                .open
                 .iter()
-                .rposition(|b| b.norm == norm && b.label == label)
-            {
+                .rev()
+                .copied()
+                .find(|&i| self.buckets[i].norm == norm && self.buckets[i].label == label)
+                .or_else(|| {
+                    self.buckets
+                        .iter()
+                        .rposition(|b| b.norm == norm && b.label == label)
+                });
+            if let Some(i) = found {
                 return (i, false);
             }
         }
@@ -96,35 +113,86 @@ impl Ledger {
             undetermined: 0,
             violated: false,
             settled_at: None,
+            listed: false,
         });
         (self.buckets.len() - 1, true)
+    }
+
+    /// Adds to what a bucket holds.
+    pub fn add(&mut self, b: usize, amount: Decimal) -> Option<()> {
+        let new = self.buckets[b].accrued.checked_add(amount)?;
+        self.set(b, new)
+    }
+
+    /// Counts an accrual whose amount waits on an open term.
+    pub fn add_undetermined(&mut self, b: usize) {
+        self.buckets[b].undetermined += 1;
+        self.undetermined_total += 1;
+        self.reopen(b);
+    }
+
+    /// Sets what a bucket holds (a growing amount, re-evaluated).
+    pub fn set(&mut self, b: usize, amount: Decimal) -> Option<()> {
+        let old = self.buckets[b].accrued;
+        self.accrued_total = self.accrued_total.checked_sub(old)?.checked_add(amount)?;
+        self.buckets[b].accrued = amount;
+        self.buckets[b].settled_at = None;
+        self.reopen(b);
+        Some(())
+    }
+
+    fn reopen(&mut self, b: usize) {
+        let bucket = &mut self.buckets[b];
+        let open = bucket.outstanding() > Decimal::ZERO || bucket.undetermined > 0 || bucket.live.is_some();
+        if open && !bucket.listed {
+            bucket.listed = true;
+            self.open.push(b);
+        }
     }
 
     /// Takes back up to `amount` from what is still unpaid, newest first; a
     /// reversal never turns into a credit. Returns what was taken back.
     pub fn reverse(&mut self, amount: Decimal, now: Instant) -> Option<Decimal> {
         let mut left = amount;
-        for b in self.buckets.iter_mut().rev() {
+        let mut order = self.open.clone();
+        order.sort_by_key(|&i| std::cmp::Reverse((self.buckets[i].opened, i)));
+        for i in order {
             if left <= Decimal::ZERO {
                 break;
             }
+            let b = &mut self.buckets[i];
             let take = left.min(b.outstanding().max(Decimal::ZERO));
             if take.is_zero() {
                 continue;
             }
             b.accrued = b.accrued.checked_sub(take)?;
+            self.accrued_total = self.accrued_total.checked_sub(take)?;
             left = left.checked_sub(take)?;
             if b.outstanding().is_zero() {
                 b.settled_at = Some(now);
             }
         }
+        self.prune();
         amount.checked_sub(left)
+    }
+
+    /// Drops from the open list what is fully paid and determined.
+    fn prune(&mut self) {
+        let buckets = &mut self.buckets;
+        self.open.retain(|&i| {
+            let b = &mut buckets[i];
+            b.listed = b.outstanding() > Decimal::ZERO || b.undetermined > 0 || b.live.is_some();
+            b.listed
+        });
     }
 
     /// Applies a payment to the buckets falling due first; within one due
     /// date, to the one opened first.
     pub fn settle(&mut self, amount: Decimal, now: Instant) -> Option<Settled> {
-        let mut order: Vec<usize> = (0..self.buckets.len())
+        let mut order: Vec<usize> = self
+            .open
+            .iter()
+            .copied()
             .filter(|&i| self.buckets[i].outstanding() > Decimal::ZERO)
             .collect();
         // Amounts with a due date first, earliest first; then the rest, oldest first.
@@ -152,25 +220,25 @@ impl Ledger {
             self.unapplied = self.unapplied.checked_add(left)?;
             out.unapplied = left;
         }
+        self.prune();
         Some(out)
     }
 
     pub fn accrued(&self) -> Option<Decimal> {
-        self.buckets
-            .iter()
-            .try_fold(Decimal::ZERO, |acc, b| acc.checked_add(b.accrued))
+        Some(self.accrued_total)
     }
 
     /// Outstanding in buckets whose due date has passed as of `now`.
     pub fn overdue(&self, now: Option<Instant>) -> Option<Decimal> {
-        self.buckets
+        self.open
             .iter()
+            .map(|&i| &self.buckets[i])
             .filter(|b| matches!((now, b.late_from), (Some(n), Some(l)) if l <= n))
             .try_fold(Decimal::ZERO, |acc, b| acc.checked_add(b.outstanding()))
     }
 
     pub fn undetermined(&self) -> u32 {
-        self.buckets.iter().map(|b| b.undetermined).sum()
+        self.undetermined_total
     }
 }
 
@@ -195,13 +263,55 @@ mod tests {
         let (_, now) = day("2025-03-01");
         for _ in 0..3 {
             let (b, _) = l.bucket(0, "unit", false, now);
-            l.buckets[b].accrued = dec("10");
+            l.set(b, dec("10"));
         }
         l.settle(dec("10"), now);
         assert_eq!(l.reverse(dec("15"), now), Some(dec("15")));
         assert_eq!(l.accrued(), Some(dec("15")));
         assert_eq!(l.reverse(dec("100"), now), Some(dec("5")), "only what is unpaid");
         assert_eq!(l.accrued(), Some(dec("10")));
+    }
+
+    /// The totals kept as amounts change equal the totals recomputed.
+    #[test]
+    fn running_totals_match_a_recount() {
+        let mut l = Ledger::default();
+        let (_, now) = day("2025-03-01");
+        let mut seed: u64 = 7;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            Decimal::from(seed >> 54)
+        };
+        for step in 0..500 {
+            match step % 4 {
+                0 | 1 => {
+                    let (b, _) = l.bucket(step % 3, "q", step % 2 == 0, now);
+                    l.add(b, next()).unwrap();
+                }
+                2 => {
+                    l.settle(next(), now).unwrap();
+                }
+                _ => {
+                    l.reverse(next(), now).unwrap();
+                }
+            }
+            let recount: Decimal = l.buckets.iter().map(|b| b.accrued).sum();
+            assert_eq!(l.accrued(), Some(recount));
+            let open: usize = l
+                .buckets
+                .iter()
+                .filter(|b| b.outstanding() > Decimal::ZERO)
+                .count();
+            assert_eq!(
+                l.open
+                    .iter()
+                    .filter(|&&i| l.buckets[i].outstanding() > Decimal::ZERO)
+                    .count(),
+                open
+            );
+        }
     }
 
     fn dec(s: &str) -> Decimal {
@@ -219,8 +329,8 @@ mod tests {
         due(&mut l, late, d2, i2);
         let (early, _) = l.bucket(0, "2025-Q1", true, now);
         due(&mut l, early, d1, i1);
-        l.buckets[late].accrued = dec("100");
-        l.buckets[early].accrued = dec("40");
+        l.set(late, dec("100"));
+        l.set(early, dec("40"));
         let s = l.settle(dec("50"), now);
         assert_eq!(s.map(|s| s.closed), Some(vec![early]));
         assert_eq!(l.buckets[early].paid, dec("40"));
@@ -235,7 +345,7 @@ mod tests {
         let (_, now) = day("2025-03-01");
         let (b, _) = l.bucket(0, "2025-Q1", true, now);
         due(&mut l, b, d1, i1);
-        l.buckets[b].accrued = dec("10.005");
+        l.set(b, dec("10.005"));
         let s = l.settle(dec("12"), now);
         assert_eq!(s.map(|s| s.unapplied), Some(dec("1.995")));
         assert_eq!(l.paid_total, dec("10.005"));
@@ -252,8 +362,8 @@ mod tests {
         due(&mut l, a, d1, i1);
         let (b, _) = l.bucket(0, "2025-Q2", true, now);
         due(&mut l, b, d2, i2);
-        l.buckets[a].accrued = dec("1");
-        l.buckets[b].accrued = dec("2");
+        l.set(a, dec("1"));
+        l.set(b, dec("2"));
         let (_, june) = day("2025-06-01");
         assert_eq!(l.overdue(Some(june)), Some(dec("1")));
         assert_eq!(l.overdue(None), Some(dec("0")));

@@ -104,6 +104,10 @@ pub struct Engine<'p> {
     /// Per norm: `until`/`unless` events that came with nothing to pair
     /// with; each is paired with the next instance to arise.
     banked: Vec<u32>,
+    /// Amounts still growing, and amounts waiting for an event to fix their
+    /// due date, as (ledger, bucket): only these are revisited.
+    growing: Vec<(usize, usize)>,
+    awaiting: Vec<(usize, usize)>,
 }
 
 impl<'p> Engine<'p> {
@@ -147,6 +151,8 @@ impl<'p> Engine<'p> {
             tracker_reset: vec![Vec::new(); program.events.len()],
             latest: vec![None; program.events.len()],
             banked: vec![0; program.norms.len()],
+            growing: Vec::new(),
+            awaiting: Vec::new(),
         };
         for (i, t) in program.trackers.iter().enumerate() {
             e.tracker_on[t.event].push(i);
@@ -1147,20 +1153,19 @@ impl<'p> Engine<'p> {
         let due = self.due_of(schedule.as_ref(), ev)?;
         let now = ev.at.instant;
         let (b, opened) = self.ledgers[l].bucket(n, &due.label, due.grouped, now);
-        let bucket = &mut self.ledgers[l].buckets[b];
         if determined {
-            bucket.accrued = bucket
-                .accrued
-                .checked_add(money.amount)
-                .ok_or(EvalError::Overflow)?;
+            self.ledgers[l].add(b, money.amount).ok_or(EvalError::Overflow)?;
         } else {
-            bucket.undetermined += 1;
+            self.ledgers[l].add_undetermined(b);
         }
-        bucket.settled_at = None;
         if opened {
+            let bucket = &mut self.ledgers[l].buckets[b];
             bucket.due_date = due.date;
             bucket.late_from = due.late_from;
             bucket.awaiting = due.awaiting;
+            if due.awaiting.is_some() {
+                self.awaiting.push((l, b));
+            }
             if growing {
                 if self.banked[n] > 0 {
                     // What it was to grow until has already happened.
@@ -1170,6 +1175,7 @@ impl<'p> Engine<'p> {
                         started: ev.at,
                         payload: Arc::from(ev.fields.clone()),
                     });
+                    self.growing.push((l, b));
                 }
             }
             if let Some(late) = due.late_from {
@@ -1230,25 +1236,30 @@ impl<'p> Engine<'p> {
     }
 
     /// Amounts waiting for this event to fix their due date get it now.
+    /// Amounts waiting for this event to fix their due date get it now.
     fn due_on(&mut self, n: NormId, ev: &Event) {
         let date = ev.at.instant.date();
         let mut timers = Vec::new();
-        for (l, ledger) in self.ledgers.iter_mut().enumerate() {
-            for (b, bucket) in ledger.buckets.iter_mut().enumerate() {
-                let Some((e, grace)) = bucket.awaiting else {
-                    continue;
-                };
-                if bucket.norm != n || e != ev.kind {
-                    continue;
-                }
-                if let Some((due_date, late_from)) = due_after_date(date, grace) {
+        let ledgers = &mut self.ledgers;
+        self.awaiting.retain(|&(l, b)| {
+            let bucket = &mut ledgers[l].buckets[b];
+            let Some((e, grace)) = bucket.awaiting else {
+                return false;
+            };
+            if bucket.norm != n || e != ev.kind {
+                return true;
+            }
+            match due_after_date(date, grace) {
+                Some((due_date, late_from)) => {
                     bucket.due_date = Some(due_date);
                     bucket.late_from = Some(late_from);
                     bucket.awaiting = None;
                     timers.push((late_from, l, b));
+                    false
                 }
+                None => true,
             }
-        }
+        });
         for (at, l, b) in timers {
             self.schedule(at, Timer::BucketDue { ledger: l, bucket: b });
         }
@@ -1256,42 +1267,49 @@ impl<'p> Engine<'p> {
 
     /// `growing until F`: F stops the oldest amount still growing, at its
     /// value now; with none growing, it stops the next one as it arises.
+    /// `growing until F`: F stops the oldest amount still growing, at its
+    /// value now; with none growing, it stops the next one as it arises.
     fn stop(&mut self, n: NormId, _ev: &Event) -> Result<(), EvalError> {
         self.refresh_live()?;
+        let ledgers = &self.ledgers;
         let oldest = self
-            .ledgers
-            .iter_mut()
-            .flat_map(|l| l.buckets.iter_mut())
-            .filter(|b| b.norm == n && b.live.is_some())
-            .min_by_key(|b| b.opened);
+            .growing
+            .iter()
+            .enumerate()
+            .filter(|(_, (l, b))| ledgers[*l].buckets[*b].norm == n)
+            .min_by_key(|(_, (l, b))| ledgers[*l].buckets[*b].opened)
+            .map(|(i, _)| i);
         match oldest {
-            Some(b) => b.live = None,
+            Some(i) => {
+                let (l, b) = self.growing.remove(i);
+                self.ledgers[l].buckets[b].live = None;
+            }
             None => self.banked[n] += 1,
         }
         Ok(())
     }
 
     /// Re-evaluates every growing amount as of now.
+    /// Re-evaluates every growing amount as of now.
     fn refresh_live(&mut self) -> Result<(), EvalError> {
         let Some(now) = self.now else { return Ok(()) };
         let mut updates = Vec::new();
-        for (l, ledger) in self.ledgers.iter().enumerate() {
-            for (b, bucket) in ledger.buckets.iter().enumerate() {
-                let Some(live) = &bucket.live else { continue };
-                let NormRule::Accrual { amount, .. } = &self.program.norms[bucket.norm].rule else {
-                    continue;
-                };
-                let mut ctx = self.ctx(&live.payload, &[]);
-                ctx.env.at = Some(live.started);
-                ctx.env.bound_at = Some(live.started);
-                ctx.env.elapsed = Some(Duration::seconds(now.seconds_since(live.started.instant).max(0)));
-                if let Some(Value::Money(m)) = eval(amount, &ctx)? {
-                    updates.push((l, b, m.amount));
-                }
+        for &(l, b) in &self.growing {
+            let bucket = &self.ledgers[l].buckets[b];
+            let Some(live) = &bucket.live else { continue };
+            let NormRule::Accrual { amount, .. } = &self.program.norms[bucket.norm].rule else {
+                continue;
+            };
+            let mut ctx = self.ctx(&live.payload, &[]);
+            ctx.env.at = Some(live.started);
+            ctx.env.bound_at = Some(live.started);
+            ctx.env.elapsed = Some(Duration::seconds(now.seconds_since(live.started.instant).max(0)));
+            if let Some(Value::Money(m)) = eval(amount, &ctx)? {
+                updates.push((l, b, m.amount));
             }
         }
         for (l, b, amount) in updates {
-            self.ledgers[l].buckets[b].accrued = amount;
+            self.ledgers[l].set(b, amount).ok_or(EvalError::Overflow)?;
         }
         Ok(())
     }
