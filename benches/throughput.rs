@@ -4,6 +4,8 @@
 //!
 //! `cargo bench --bench throughput` runs 100k, 300k and 1M events; give
 //! counts as arguments to run others: `cargo bench --bench throughput -- 50000`.
+//! Every event carries an `id`; set `DEAL_BENCH_NO_IDS=1` to leave them out
+//! and see what the id fingerprints cost.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fmt::Write as _;
@@ -21,6 +23,7 @@ const CONTRACT: &str = include_str!("../contracts/microsoft_openai.deal");
 /// placed with a third party at the offered price, so the run has no breach
 /// and every clause does real work.
 fn stream(n: usize, out: &mut impl std::io::Write) {
+    let ids = std::env::var_os("DEAL_BENCH_NO_IDS").is_none();
     let mut s = String::with_capacity(64 * 1024);
     s.push_str("{\"at\":\"2025-01-21\",\"event\":\"cloud_terms_amended\"}\n");
     let start = 1_737_417_600i64; // 2025-01-21T00:00:00Z
@@ -57,6 +60,11 @@ fn stream(n: usize, out: &mut impl std::io::Write) {
                 "{{\"at\":\"{at}\",\"id\":\"e{i}\",\"event\":\"resale_license\",\"licensee\":\"Microsoft\",\"platform\":\"Azure\"}}"
             ),
             _ => format!("{{\"at\":\"{at}\",\"id\":\"e{i}\",\"event\":\"product_profit\",\"product\":\"Sora\",\"amount\":\"10 USD\"}}"),
+        };
+        let line = if ids {
+            line
+        } else {
+            line.replace(&format!(",\"id\":\"e{i}\""), "")
         };
         s.push_str(&line);
         s.push('\n');
