@@ -332,10 +332,23 @@ impl<'p> EventReader<'p> {
                 }))
             }
         };
-        let Some(kind) = self.program.event_id(&kind_text) else {
-            let mut help = suggest(&kind_text, self.program.events.iter().map(|e| e.name.as_str()));
-            if help.is_empty() {
-                let names: Vec<&str> = self.program.events.iter().map(|e| e.name.as_str()).collect();
+        let kind = self
+            .program
+            .event_id(&kind_text)
+            .filter(|k| !self.program.events[*k].derived);
+        let Some(kind) = kind else {
+            let declared = || {
+                self.program
+                    .events
+                    .iter()
+                    .filter(|e| !e.derived)
+                    .map(|e| e.name.as_str())
+            };
+            let mut help = suggest(&kind_text, declared());
+            if kind_text.starts_with("breach of ") {
+                help = "deal finds breaches itself; they are not sent as events".to_string();
+            } else if help.is_empty() {
+                let names: Vec<&str> = declared().collect();
                 help = format!("the contract declares: {}", names.join(", "));
             }
             return Err(Box::new(EventError::UnknownKind {

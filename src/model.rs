@@ -25,6 +25,8 @@ pub struct Program {
     pub norms: Vec<NormSpec>,
     /// Running counts and sums over events, read by expressions.
     pub trackers: Vec<Tracker>,
+    /// For each clause, the derived event `breach of` it.
+    pub breach_events: Vec<EventId>,
     /// For each event kind, who reacts to it.
     pub listeners: Vec<Vec<Listener>>,
 }
@@ -94,6 +96,8 @@ pub struct EventSpec {
     pub name: String,
     pub fields: Vec<FieldSpec>,
     pub span: Span,
+    /// Found by deal itself (the breach of a clause), never read from events.
+    pub derived: bool,
 }
 
 impl EventSpec {

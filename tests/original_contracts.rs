@@ -253,6 +253,49 @@ fn a_quarter_below_the_minimum_owes_the_shortfall() {
 }
 
 #[test]
+fn an_invoice_paid_late_bears_a_charge_on_what_was_overdue() {
+    let events = [
+        r#"{"at":"2025-01-10","event":"purchase_order","amount":"300000.00 EUR"}"#,
+        r#"{"at":"2025-03-01","event":"payment","from":"Nordic","to":"Alpine","amount":"100000.00 EUR"}"#,
+    ];
+    let out = run(DISTRIBUTION, &events, &["--at", "2025-03-31"]);
+    assert_eq!(out.code, 1);
+    let r = out.json();
+    let b = breaches(&r);
+    assert_eq!(b[0]["clause"], "purchases");
+    assert_eq!(b[0]["at"], "2025-03-11");
+    // 300,000 owed, 100,000 paid on time, 200,000 overdue: 2% of it is 4,000.
+    assert!(
+        same_amount(&row(&r, "Nordic", "Alpine", "accrued"), "304000"),
+        "{}",
+        r["balances"]
+    );
+    let charge = r["norms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["clause"] == "late_payment" && n["state"] != "inactive")
+        .unwrap();
+    assert_eq!(charge["due"], "2025-05-10", "60 days after the breach");
+    assert_eq!(charge["outstanding"], "4000.00 EUR");
+}
+
+#[test]
+fn breaches_cannot_be_sent_as_events() {
+    let out = run(
+        DISTRIBUTION,
+        &[r#"{"at":"2025-01-10","event":"breach of purchases","party":"Nordic"}"#],
+        &[],
+    );
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("deal finds breaches itself"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn an_empty_quarter_owes_the_whole_minimum() {
     let out = run(
         DISTRIBUTION,

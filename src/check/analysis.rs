@@ -258,7 +258,7 @@ pub fn unused(p: &Program, terms: &HashSet<TermId>, events: &HashSet<EventId>) -
         }
     }
     for (id, e) in p.events.iter().enumerate() {
-        if !events.contains(&id) {
+        if !events.contains(&id) && !e.derived {
             out.push(CheckError::Unused {
                 what: "event",
                 name: e.name.clone(),

@@ -67,8 +67,14 @@ pub fn check(contract: &ast::Contract) -> Checked {
             clauses: std::mem::take(&mut c.clauses),
             norms: std::mem::take(&mut c.norms),
             trackers: std::mem::take(&mut c.trackers),
+            breach_events: Vec::new(),
             listeners: Vec::new(),
         };
+        p.breach_events = p
+            .clauses
+            .iter()
+            .map(|cl| p.event_id(&format!("breach of {}", cl.name)).unwrap_or(0))
+            .collect();
         p.listeners = listeners(&p);
         let mut found = analysis::analyse(&p);
         found.extend(analysis::unused(&p, &c.used_terms, &c.used_events));
@@ -234,6 +240,30 @@ impl Checker {
                 name: decl.name.name.clone(),
                 fields,
                 span: decl.name.span,
+                derived: false,
+            });
+        }
+        // Each clause's breach is an event too, found by deal itself, so
+        // that remedies can follow it.
+        for clause in &contract.clauses {
+            let name = format!("breach of {}", clause.name.name);
+            if self.events.iter().any(|e| e.name == name) {
+                continue;
+            }
+            let field = |n: &str, ty: Type, optional: bool| FieldSpec {
+                name: n.to_string(),
+                ty,
+                optional,
+                span: clause.name.span,
+            };
+            self.events.push(EventSpec {
+                name,
+                fields: vec![
+                    field("party", Type::Party, false),
+                    field("amount", Type::Money, true),
+                ],
+                span: clause.name.span,
+                derived: true,
             });
         }
     }

@@ -108,6 +108,8 @@ pub struct Engine<'p> {
     /// due date, as (ledger, bucket): only these are revisited.
     growing: Vec<(usize, usize)>,
     awaiting: Vec<(usize, usize)>,
+    /// Breaches found but not yet reacted to, as `breach of …` events.
+    pending: Vec<Event>,
 }
 
 impl<'p> Engine<'p> {
@@ -153,6 +155,7 @@ impl<'p> Engine<'p> {
             banked: vec![0; program.norms.len()],
             growing: Vec::new(),
             awaiting: Vec::new(),
+            pending: Vec::new(),
         };
         for (i, t) in program.trackers.iter().enumerate() {
             e.tracker_on[t.event].push(i);
@@ -237,6 +240,7 @@ impl<'p> Engine<'p> {
         let result = self.dispatch(ev);
         self.current = None;
         result.map_err(Rejection::Eval)?;
+        self.react_to_breaches().map_err(Rejection::Eval)?;
         self.counts.applied += 1;
         Ok(Applied::Applied)
     }
@@ -252,6 +256,7 @@ impl<'p> Engine<'p> {
             };
             self.now = Some(at);
             self.fire(at, timer)?;
+            self.react_to_breaches()?;
         }
         if self.now.is_none_or(|n| n < to) {
             self.now = Some(to);
@@ -433,6 +438,40 @@ impl<'p> Engine<'p> {
                 Listener::Trigger(n) => self.trigger(n, ev)?,
             }
         }
+        Ok(())
+    }
+
+    /// Records that a clause was breached, for the remedies that follow it.
+    fn raise(&mut self, clause: ClauseId, party: PartyId, amount: Option<Money>, at: Instant) {
+        let Some(&kind) = self.program.breach_events.get(clause) else {
+            return;
+        };
+        self.pending.push(Event {
+            line: 0,
+            at: Moment::at(at),
+            kind,
+            id: None,
+            fields: vec![
+                Some(Value::Entity(self.program.parties[party].as_str().into())),
+                amount.map(Value::Money),
+            ],
+        });
+    }
+
+    /// Lets remedies react to the breaches just found. A remedy's own breach
+    /// is reacted to in turn, up to a bound that only a contract whose
+    /// remedies breach each other without end could reach.
+    fn react_to_breaches(&mut self) -> Result<(), EvalError> {
+        let saved = self.current.take();
+        let mut rounds = 0;
+        while !self.pending.is_empty() && rounds < 1000 {
+            rounds += 1;
+            for ev in std::mem::take(&mut self.pending) {
+                self.dispatch(&ev)?;
+            }
+        }
+        self.pending.clear();
+        self.current = saved;
         Ok(())
     }
 
@@ -1033,6 +1072,8 @@ impl<'p> Engine<'p> {
                     reason: format!("no {what} came by {shown}"),
                     allowed: Some(format!("{what} on or before {shown}")),
                 });
+                let (clause, bearer) = (spec.clause, spec.bearer);
+                self.raise(clause, bearer, None, at);
             }
             NormKind::Power => {
                 let i = &mut self.instances[n][idx];
@@ -1074,6 +1115,7 @@ impl<'p> Engine<'p> {
             reason,
             allowed,
         });
+        self.raise(spec.clause, spec.bearer, None, ev.at.instant);
     }
 
     fn ineffective(&mut self, n: NormId, ev: &Event, reason: String) {
@@ -1413,6 +1455,13 @@ impl<'p> Engine<'p> {
                 bucket.label
             )),
         });
+        let clause = spec.clause;
+        self.raise(
+            clause,
+            key.from,
+            Some(Money::new(outstanding, key.currency)),
+            late_from,
+        );
     }
 }
 

@@ -137,6 +137,19 @@ fn string(pair: &Pair<'_, Rule>) -> String {
     out
 }
 
+/// An event's name as written; the breach of clause C is named `breach of C`.
+fn event_ref(pair: Pair<'_, Rule>) -> Ident {
+    if pair.as_rule() != Rule::event_ref {
+        return ident(&pair);
+    }
+    let span = span_of(&pair);
+    let words: Vec<&str> = pair.as_str().split_whitespace().collect();
+    Ident {
+        name: words.join(" "),
+        span,
+    }
+}
+
 fn ident(pair: &Pair<'_, Rule>) -> Ident {
     Ident {
         name: pair.as_str().to_string(),
@@ -332,7 +345,7 @@ fn inner_event_match(pair: Pair<'_, Rule>) -> Result<EventMatch> {
 fn event_match(pair: Pair<'_, Rule>) -> Result<EventMatch> {
     let span = span_of(&pair);
     let mut kids = Children::of(pair);
-    let event = ident(&kids.expect("an event name")?);
+    let event = event_ref(kids.expect("an event name")?);
     let condition = kids.next().map(expr).transpose()?;
     Ok(EventMatch {
         event,
@@ -776,7 +789,7 @@ fn aggregate(pair: Pair<'_, Rule>) -> Result<Expr> {
     let sum = pair.as_str().starts_with("sum");
     let mut kids = Children::of(pair);
     let mut what = Children::of(kids.expect("an event")?);
-    let event = ident(&what.expect("an event")?);
+    let event = event_ref(what.expect("an event")?);
     let field = what.next().map(|f| ident(&f));
     let mut condition = None;
     let mut since = None;
@@ -784,7 +797,7 @@ fn aggregate(pair: Pair<'_, Rule>) -> Result<Expr> {
     while let Some(p) = kids.next() {
         match p.as_rule() {
             Rule::expr => condition = Some(expr(p)?),
-            Rule::since => since = Some(ident(&Children::of(p).expect("an event")?)),
+            Rule::since => since = Some(event_ref(Children::of(p).expect("an event")?)),
             _ => window = Some(expr(Children::of(p).expect("a duration")?)?),
         }
     }

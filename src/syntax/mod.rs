@@ -167,7 +167,7 @@ fn describe(rule: Rule) -> &'static str {
         dot => "`.`",
         field_decl => "a field like `amount: money`",
         term_def => "a term like `rate = 25%`",
-        event_decl => "an event name",
+        event_decl | event_ref => "an event name",
         norm | trigger_prefix => "a norm (a party and what it must, may or may not do)",
         kw_must => "`must`",
         kw_may => "`may`",
