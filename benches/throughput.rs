@@ -104,7 +104,7 @@ fn run(n: usize) -> String {
     let mut engine = Engine::new(&loaded.program);
     let before = peak_kib();
     let started = Instant::now();
-    let outcome = replay(&mut engine, &reader, "bench.jsonl", input, false, |_, _| {});
+    let outcome = replay(&mut engine, &reader, "bench.jsonl", input, None, false, |_, _| {});
     let elapsed = started.elapsed();
     let _ = std::fs::remove_file(&path);
     assert!(outcome.rejected.is_empty(), "{:?}", outcome.rejected.first());

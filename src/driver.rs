@@ -87,14 +87,17 @@ pub struct Replay {
     pub stopped: bool,
 }
 
-/// Reads events line by line and applies them. Without `keep_going` the
-/// replay stops at the first bad line, after applying everything before it;
-/// with it, bad lines are handed to `on_reject` with their text and skipped.
+/// Reads events line by line and applies them, up to `until` when given:
+/// a report as of a moment does not see what came after it. Without
+/// `keep_going` the replay stops at the first bad line, after applying
+/// everything before it; with it, bad lines are handed to `on_reject` with
+/// their text and skipped.
 pub fn replay<R: BufRead>(
     engine: &mut Engine<'_>,
     reader: &EventReader<'_>,
     events_name: &str,
     mut input: R,
+    until: Option<Instant>,
     keep_going: bool,
     mut on_reject: impl FnMut(&EventError, &str),
 ) -> Replay {
@@ -126,6 +129,7 @@ pub fn replay<R: BufRead>(
         };
         let result: Result<(), Box<EventError>> = match result {
             Ok(None) => continue,
+            Ok(Some(ev)) if until.is_some_and(|u| ev.at.instant > u) => break,
             Ok(Some(ev)) => match engine.apply(&ev, text) {
                 Ok(_) => continue,
                 Err(rej) => Err(Box::new(rejection(rej, &ev, text, events_name, line_no, reader))),

@@ -52,7 +52,7 @@ fn render_events(name: &str, text: &[u8]) -> String {
     let loaded = driver::load(&source).map_err(|_| ()).unwrap();
     let reader = EventReader::new(&loaded.program, &source, name);
     let mut engine = Engine::new(&loaded.program);
-    let out = replay(&mut engine, &reader, name, text, false, |_, _| {});
+    let out = replay(&mut engine, &reader, name, text, None, false, |_, _| {});
     out.rejected
         .iter()
         .map(|e| render(e, Style::PLAIN))

@@ -89,11 +89,13 @@ fn run(text: &str, sets: &[(&str, &str)], at: Option<&str>) -> Report {
     }
     let reader = EventReader::new(&program, &source, "gen.jsonl");
     let mut engine = Engine::new(&program);
+    let until = at.and_then(driver::AsOf::parse).map(|a| a.instant);
     let out = replay(
         &mut engine,
         &reader,
         "gen.jsonl",
         text.as_bytes(),
+        until,
         false,
         |_, _| {},
     );

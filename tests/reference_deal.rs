@@ -560,3 +560,16 @@ fn the_same_run_gives_byte_identical_reports() {
     let b = deal(&args[..4], "");
     assert_eq!(a.stdout, b.stdout);
 }
+
+#[test]
+fn a_report_as_of_a_moment_does_not_see_later_events() {
+    let events = lines(&[
+        r#"{"at":"2025-03-31","event":"revenue","amount":"1000 USD"}"#,
+        r#"{"at":"2025-06-30","event":"revenue","amount":"1000 USD"}"#,
+    ]);
+    let r = reference(&events, &["--at", "2025-04-15"]).json();
+    assert_eq!(r["events"]["applied"], 1);
+    assert!(same_amount(&balance(&r, "accrued"), "250"));
+    let r = reference(&events, &["--at", "2025-06-30"]).json();
+    assert_eq!(r["events"]["applied"], 2, "the whole of the day is included");
+}

@@ -376,11 +376,13 @@ fn run(
     };
     let reader = EventReader::new(&program, &source, events_name);
     let mut engine = Engine::new(&program);
+    let until = as_of.as_ref().map(|a| a.instant);
     let replay = driver::replay(
         &mut engine,
         &reader,
         events_name,
         input,
+        until,
         rejects.is_some(),
         |err, line| {
             out.diag(err);
