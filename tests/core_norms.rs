@@ -206,3 +206,87 @@ fn obligations_expire_with_the_deal() {
     assert_eq!(rows(&r, "delivery")[0]["state"], "expired");
     assert_eq!(clause_state(&r, "delivery"), "ended");
 }
+
+#[test]
+fn a_remedy_follows_the_third_breach_at_the_moment_it_happens() {
+    let orders: String = ["a", "b", "c"]
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            format!(
+                "{{\"at\":\"2025-01-0{}\",\"event\":\"order\",\"ref\":\"{r}\"}}\n",
+                i + 1
+            )
+        })
+        .collect();
+    let check = deal(&["check", "tests/fixtures/remedies.deal"], "");
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(check.stderr.is_empty(), "{}", check.stderr);
+    let out = deal(
+        &[
+            "run",
+            "tests/fixtures/remedies.deal",
+            "--events",
+            "-",
+            "--at",
+            "2025-02-01",
+            "--format",
+            "json",
+        ],
+        &orders,
+    );
+    assert_eq!(out.code, 1);
+    let r = out.json();
+    assert_eq!(breaches(&r).len(), 3);
+    let clause = r["clauses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "termination_for_cause")
+        .unwrap();
+    assert_eq!(clause["state"], "active");
+    assert_eq!(
+        clause["since"], "2025-01-14",
+        "when the third shipment became late"
+    );
+    let two = deal(
+        &[
+            "run",
+            "tests/fixtures/remedies.deal",
+            "--events",
+            "-",
+            "--at",
+            "2025-02-01",
+            "--format",
+            "json",
+        ],
+        &orders
+            .lines()
+            .take(2)
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+    );
+    assert_eq!(clause_state(&two.json(), "termination_for_cause"), "inactive");
+}
+
+#[test]
+fn breach_events_cannot_name_an_unknown_clause() {
+    let text = std::fs::read_to_string(root().join("tests/fixtures/remedies.deal"))
+        .unwrap()
+        .replace("breach of supply where", "breach of suply where");
+    let path = std::env::temp_dir().join(format!("deal-remedy-{}.deal", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let out = deal(&["check", path.to_str().unwrap()], "");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("unknown event `breach of suply`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("did you mean `breach of supply`?"),
+        "{}",
+        out.stderr
+    );
+}
