@@ -142,33 +142,6 @@ impl Checker {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn add_form(
-        &mut self,
-        common: &Common,
-        kind: NormKind,
-        bearer: PartyId,
-        counterparty: Option<PartyId>,
-        action: ActionSpec,
-        instancing: Instancing,
-        rule: NormRule,
-        summary: String,
-        form: Form,
-    ) -> NormId {
-        let id = self.add(
-            common,
-            kind,
-            bearer,
-            counterparty,
-            action,
-            instancing,
-            rule,
-            summary,
-        );
-        self.norms[id].form = form;
-        id
-    }
-
-    #[allow(clippy::too_many_arguments)]
     fn add(
         &mut self,
         common: &Common,
@@ -493,7 +466,7 @@ impl Checker {
             subject: subject.join(" "),
             holder,
         };
-        self.add_form(
+        let id = self.add(
             common,
             NormKind::Prohibition,
             grantor,
@@ -502,8 +475,8 @@ impl Checker {
             Instancing::Single,
             NormRule::Prohibition { excepted_by },
             summary,
-            form,
         );
+        self.norms[id].form = form;
     }
 
     /// First refusal: the holder has, per offer, a power to accept within a
@@ -754,7 +727,7 @@ impl Checker {
             o.payee.name
         );
         let settle_event = settlements.first().map_or(per.event, |s| s.event);
-        self.add_form(
+        let id = self.add(
             common,
             NormKind::Obligation,
             payer,
@@ -773,8 +746,8 @@ impl Checker {
                 settlements,
             },
             summary,
-            form,
         );
+        self.norms[id].form = form;
     }
 
     fn schedule(&mut self, s: &ast::Schedule, per: EventId) -> Option<Schedule> {

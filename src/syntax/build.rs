@@ -47,7 +47,8 @@ impl<'i> Children<'i> {
         self.inner.by_ref().find(|p| !is_noise(p.as_rule()))
     }
 
-    fn expect(&mut self, wanted: &str) -> Result<Pair<'i, Rule>> {
+    /// The next child, or a shape error naming what was wanted.
+    fn required(&mut self, wanted: &str) -> Result<Pair<'i, Rule>> {
         self.next().ok_or_else(|| shape_error(self.span, wanted))
     }
 
@@ -68,7 +69,7 @@ fn is_noise(rule: Rule) -> bool {
 
 pub fn contract(pair: Pair<'_, Rule>) -> Result<Contract> {
     let mut kids = Children::of(pair);
-    let header = kids.expect("the title")?;
+    let header = kids.required("the title")?;
     let (title, title_span) = header_title(header)?;
     let mut c = Contract {
         title,
@@ -110,7 +111,7 @@ pub fn contract(pair: Pair<'_, Rule>) -> Result<Contract> {
 
 fn header_title(pair: Pair<'_, Rule>) -> Result<(String, Span)> {
     let mut kids = Children::of(pair);
-    let s = kids.expect("a title in quotes")?;
+    let s = kids.required("a title in quotes")?;
     Ok((string(&s), span_of(&s)))
 }
 
@@ -183,7 +184,7 @@ fn in_force(pair: Pair<'_, Rule>) -> Result<InForce> {
 
 fn boundary(pair: Pair<'_, Rule>) -> Result<Boundary> {
     let mut kids = Children::of(pair);
-    let p = kids.expect("a date or an event")?;
+    let p = kids.required("a date or an event")?;
     match p.as_rule() {
         Rule::date => Ok(Boundary::Date {
             text: p.as_str().to_string(),
@@ -205,13 +206,13 @@ fn terms(pair: Pair<'_, Rule>) -> Result<Vec<TermDef>> {
 fn term_def(pair: Pair<'_, Rule>) -> Result<TermDef> {
     let span = span_of(&pair);
     let mut kids = Children::of(pair);
-    let name = ident(&kids.expect("a term name")?);
-    let v = kids.expect("a value")?;
+    let name = ident(&kids.required("a term name")?);
+    let v = kids.required("a value")?;
     let value = match v.as_rule() {
         Rule::open_term => {
             let mut k = Children::of(v);
             TermValue::Open {
-                ty: ident(&k.expect("a type")?),
+                ty: ident(&k.required("a type")?),
             }
         }
         Rule::table => TermValue::Table(table(v)?),
@@ -259,7 +260,7 @@ fn table_row(pair: Pair<'_, Rule>) -> Result<TableRow> {
             row.value = expr(p)?;
             continue;
         }
-        let bound = expr(Children::of(p).expect("a bound")?)?;
+        let bound = expr(Children::of(p).required("a bound")?)?;
         match rule {
             Rule::row_above => row.above = Some(bound),
             Rule::row_from => row.from = Some(bound),
@@ -282,7 +283,7 @@ fn events(pair: Pair<'_, Rule>) -> Result<Vec<EventDecl>> {
 fn event_decl(pair: Pair<'_, Rule>) -> Result<EventDecl> {
     let span = span_of(&pair);
     let mut kids = Children::of(pair);
-    let name = ident(&kids.expect("an event name")?);
+    let name = ident(&kids.required("an event name")?);
     let mut fields = Vec::new();
     if let Some(list) = kids.next() {
         let mut k = Children::of(list);
@@ -296,12 +297,12 @@ fn event_decl(pair: Pair<'_, Rule>) -> Result<EventDecl> {
 fn field_decl(pair: Pair<'_, Rule>) -> Result<FieldDecl> {
     let span = span_of(&pair);
     let mut kids = Children::of(pair);
-    let name = ident(&kids.expect("a field name")?);
+    let name = ident(&kids.required("a field name")?);
     let mut optional = false;
-    let mut ty = kids.expect("a type")?;
+    let mut ty = kids.required("a type")?;
     if ty.as_rule() == Rule::optional {
         optional = true;
-        ty = kids.expect("a type")?;
+        ty = kids.required("a type")?;
     }
     Ok(FieldDecl {
         name,
@@ -314,7 +315,7 @@ fn field_decl(pair: Pair<'_, Rule>) -> Result<FieldDecl> {
 fn clause(pair: Pair<'_, Rule>) -> Result<Clause> {
     let span = span_of(&pair);
     let mut kids = Children::of(pair);
-    let name = ident(&kids.expect("a clause name")?);
+    let name = ident(&kids.required("a clause name")?);
     let mut c = Clause {
         name,
         in_force: Vec::new(),
@@ -339,13 +340,13 @@ fn clause(pair: Pair<'_, Rule>) -> Result<Clause> {
 
 fn inner_event_match(pair: Pair<'_, Rule>) -> Result<EventMatch> {
     let mut kids = Children::of(pair);
-    event_match(kids.expect("an event")?)
+    event_match(kids.required("an event")?)
 }
 
 fn event_match(pair: Pair<'_, Rule>) -> Result<EventMatch> {
     let span = span_of(&pair);
     let mut kids = Children::of(pair);
-    let event = event_ref(kids.expect("an event name")?);
+    let event = event_ref(kids.required("an event name")?);
     let condition = kids.next().map(expr).transpose()?;
     Ok(EventMatch {
         event,
@@ -359,11 +360,11 @@ fn norm(pair: Pair<'_, Rule>) -> Result<Norm> {
     let mut kids = Children::of(pair);
     let mut trigger = None;
     if kids.peek_rule() == Some(Rule::trigger_prefix) {
-        let t = kids.expect("`after each`")?;
+        let t = kids.required("`after each`")?;
         trigger = Some(inner_event_match(t)?);
     }
-    let bearer = ident(&kids.expect("a party")?);
-    let tail = kids.expect("what the party must, may or may not do")?;
+    let bearer = ident(&kids.required("a party")?);
+    let tail = kids.required("what the party must, may or may not do")?;
     let body = match tail.as_rule() {
         Rule::obligation => obligation(tail)?,
         Rule::prohibition => prohibition(tail)?,
@@ -385,7 +386,7 @@ fn norm(pair: Pair<'_, Rule>) -> Result<Norm> {
 fn action(pair: Pair<'_, Rule>) -> Result<Action> {
     let span = span_of(&pair);
     let mut kids = Children::of(pair);
-    let event = ident(&kids.expect("an event name")?);
+    let event = ident(&kids.required("an event name")?);
     let mut same_key = None;
     let mut condition = None;
     while let Some(p) = kids.next() {
@@ -404,13 +405,13 @@ fn action(pair: Pair<'_, Rule>) -> Result<Action> {
 
 fn same_key_of(pair: Pair<'_, Rule>) -> Result<Ident> {
     let mut kids = Children::of(pair);
-    Ok(ident(&kids.expect("a field name")?))
+    Ok(ident(&kids.required("a field name")?))
 }
 
 fn exception(pair: Pair<'_, Rule>) -> Result<Exception> {
     let span = span_of(&pair);
     let mut kids = Children::of(pair);
-    let event = ident(&kids.expect("an event name")?);
+    let event = ident(&kids.required("an event name")?);
     let same_key = kids.next().map(same_key_of).transpose()?;
     Ok(Exception {
         event,
@@ -421,11 +422,11 @@ fn exception(pair: Pair<'_, Rule>) -> Result<Exception> {
 
 fn obligation(pair: Pair<'_, Rule>) -> Result<NormBody> {
     let mut kids = Children::of(pair);
-    let action = action(kids.expect("an action")?)?;
+    let action = action(kids.required("an action")?)?;
     let mut payee = None;
     let mut next = kids.next();
     if let Some(p) = next.clone().filter(|p| p.as_rule() == Rule::payee) {
-        payee = Some(ident(&Children::of(p).expect("a party")?));
+        payee = Some(ident(&Children::of(p).required("a party")?));
         next = kids.next();
     }
     Ok(NormBody::Obligation {
@@ -437,13 +438,13 @@ fn obligation(pair: Pair<'_, Rule>) -> Result<NormBody> {
 
 fn deadline(pair: Pair<'_, Rule>) -> Result<Deadline> {
     let mut kids = Children::of(pair);
-    let d = kids.expect("`within` or `by`")?;
+    let d = kids.required("`within` or `by`")?;
     let span = span_of(&d);
     let rule = d.as_rule();
     let mut k = Children::of(d);
     match rule {
         Rule::within_after => {
-            let duration = expr(k.expect("a duration")?)?;
+            let duration = expr(k.required("a duration")?)?;
             let after = k.next().map(event_match).transpose()?;
             Ok(Deadline::Within {
                 duration,
@@ -452,7 +453,7 @@ fn deadline(pair: Pair<'_, Rule>) -> Result<Deadline> {
             })
         }
         _ => Ok(Deadline::By {
-            date: expr(k.expect("a date")?)?,
+            date: expr(k.required("a date")?)?,
             span,
         }),
     }
@@ -460,14 +461,14 @@ fn deadline(pair: Pair<'_, Rule>) -> Result<Deadline> {
 
 fn prohibition(pair: Pair<'_, Rule>) -> Result<NormBody> {
     let mut kids = Children::of(pair);
-    let action = action(kids.expect("an action")?)?;
+    let action = action(kids.required("an action")?)?;
     let exception = kids.next().map(exception).transpose()?;
     Ok(NormBody::Prohibition { action, exception })
 }
 
 fn permission(pair: Pair<'_, Rule>) -> Result<NormBody> {
     let mut kids = Children::of(pair);
-    let action = action(kids.expect("an action")?)?;
+    let action = action(kids.required("an action")?)?;
     let mut activation = None;
     let mut window = None;
     while let Some(p) = kids.next() {
@@ -475,11 +476,11 @@ fn permission(pair: Pair<'_, Rule>) -> Result<NormBody> {
             Rule::activation => {
                 let span = span_of(&p);
                 let mut k = Children::of(p);
-                let delay = expr(k.expect("a duration")?)?;
+                let delay = expr(k.required("a duration")?)?;
                 let unless = k.next().map(|u| ident(&u));
                 activation = Some(Activation { delay, unless, span });
             }
-            _ => window = Some(expr(Children::of(p).expect("a duration")?)?),
+            _ => window = Some(expr(Children::of(p).required("a duration")?)?),
         }
     }
     Ok(NormBody::Permission {
@@ -496,7 +497,7 @@ fn power(pair: Pair<'_, Rule>) -> Result<NormBody> {
     while let Some(p) = kids.next() {
         match p.as_rule() {
             Rule::action => actions.push(action(p)?),
-            _ => window = Some(expr(Children::of(p).expect("a duration")?)?),
+            _ => window = Some(expr(Children::of(p).required("a duration")?)?),
         }
     }
     Ok(NormBody::Power { actions, window })
@@ -504,11 +505,11 @@ fn power(pair: Pair<'_, Rule>) -> Result<NormBody> {
 
 fn exclusive(pair: Pair<'_, Rule>) -> Result<Exclusive> {
     let mut kids = Children::of(pair);
-    let subject_pair = kids.expect("what the exclusivity is over")?;
+    let subject_pair = kids.required("what the exclusivity is over")?;
     let subject = Children::of(subject_pair).inner.map(|w| ident(&w)).collect();
-    let grantor = ident(&kids.expect("a party")?);
-    let role_field = ident(&kids.expect("a field name")?);
-    let event = ident(&kids.expect("an event name")?);
+    let grantor = ident(&kids.required("a party")?);
+    let role_field = ident(&kids.required("a field name")?);
+    let event = ident(&kids.required("an event name")?);
     let mut condition = None;
     let mut exc = None;
     while let Some(p) = kids.next() {
@@ -529,8 +530,8 @@ fn exclusive(pair: Pair<'_, Rule>) -> Result<Exclusive> {
 
 fn first_refusal(pair: Pair<'_, Rule>) -> Result<FirstRefusal> {
     let mut kids = Children::of(pair);
-    let deal_event = ident(&kids.expect("an event name")?);
-    let grantor = ident(&kids.expect("a party")?);
+    let deal_event = ident(&kids.required("an event name")?);
+    let grantor = ident(&kids.required("a party")?);
     let mut r = FirstRefusal {
         deal_event,
         grantor,
@@ -553,7 +554,7 @@ fn first_refusal(pair: Pair<'_, Rule>) -> Result<FirstRefusal> {
         }
         seen.push((rule, here));
         let mut k = Children::of(p);
-        let inner = k.expect("a value")?;
+        let inner = k.required("a value")?;
         match rule {
             Rule::refusal_where => r.condition = Some(expr(inner)?),
             Rule::offered_by => r.offered_by = Some(ident(&inner)),
@@ -582,8 +583,8 @@ fn refusal_part_name(rule: Rule) -> &'static str {
 
 fn owes(pair: Pair<'_, Rule>) -> Result<Owes> {
     let mut kids = Children::of(pair);
-    let payee = ident(&kids.expect("a party")?);
-    let amount = expr(kids.expect("an amount")?)?;
+    let payee = ident(&kids.required("a party")?);
+    let amount = expr(kids.required("an amount")?)?;
     let mut o = Owes {
         payee,
         amount,
@@ -595,11 +596,11 @@ fn owes(pair: Pair<'_, Rule>) -> Result<Owes> {
     while let Some(p) = kids.next() {
         match p.as_rule() {
             Rule::event_match => o.per = Some(event_match(p)?),
-            Rule::growing => o.growing_until = Some(ident(&Children::of(p).expect("an event name")?)),
+            Rule::growing => o.growing_until = Some(ident(&Children::of(p).required("an event name")?)),
             Rule::schedule => o.schedule = Some(schedule(p)?),
             _ => {
                 let mut k = Children::of(p);
-                let event = event_match(k.expect("an event")?)?;
+                let event = event_match(k.required("an event")?)?;
                 let applying = k.next().map(expr).transpose()?;
                 o.settled_by.push(SettledBy { event, applying });
             }
@@ -611,12 +612,12 @@ fn owes(pair: Pair<'_, Rule>) -> Result<Owes> {
 fn schedule(pair: Pair<'_, Rule>) -> Result<Schedule> {
     let span = span_of(&pair);
     let mut kids = Children::of(pair);
-    let first = timing(kids.expect("when it is due")?)?;
+    let first = timing(kids.required("when it is due")?)?;
     let alternative = match kids.next() {
         Some(alt) => {
             let mut k = Children::of(alt);
-            let cond = expr(k.expect("a condition")?)?;
-            Some((cond, timing(k.expect("when it is due")?)?))
+            let cond = expr(k.required("a condition")?)?;
+            Some((cond, timing(k.required("when it is due")?)?))
         }
         None => None,
     };
@@ -630,11 +631,11 @@ fn schedule(pair: Pair<'_, Rule>) -> Result<Schedule> {
 fn timing(pair: Pair<'_, Rule>) -> Result<Timing> {
     let span = span_of(&pair);
     let mut kids = Children::of(pair);
-    let grace = expr(kids.expect("a duration")?)?;
+    let grace = expr(kids.required("a duration")?)?;
     let anchor = match kids.next() {
         None => Anchor::Accrual,
         Some(a) => {
-            let inner = Children::of(a).expect("what it is counted from")?;
+            let inner = Children::of(a).required("what it is counted from")?;
             match inner.as_rule() {
                 Rule::each_period => Anchor::EachPeriod(period(inner)),
                 Rule::its_period => Anchor::ItsPeriod(period(inner)),
@@ -730,7 +731,7 @@ fn operand(pair: Pair<'_, Rule>) -> Result<Expr> {
     let span = span_of(&pair);
     let kind = match pair.as_rule() {
         Rule::paren => {
-            let inner = Children::of(pair).expect("an expression")?;
+            let inner = Children::of(pair).required("an expression")?;
             return expr(inner).map(|e| Expr { span, ..e });
         }
         Rule::quantity => return quantity(pair),
@@ -741,9 +742,9 @@ fn operand(pair: Pair<'_, Rule>) -> Result<Expr> {
         Rule::path_or_call => return path_or_call(pair),
         Rule::if_expr => {
             let mut k = Children::of(pair);
-            let c = expr(k.expect("a condition")?)?;
-            let a = expr(k.expect("a value")?)?;
-            let b = expr(k.expect("a value")?)?;
+            let c = expr(k.required("a condition")?)?;
+            let a = expr(k.required("a value")?)?;
+            let b = expr(k.required("a value")?)?;
             ExprKind::If(Box::new(c), Box::new(a), Box::new(b))
         }
         Rule::aggregate => return aggregate(pair),
@@ -788,8 +789,8 @@ fn aggregate(pair: Pair<'_, Rule>) -> Result<Expr> {
     let span = span_of(&pair);
     let sum = pair.as_str().starts_with("sum");
     let mut kids = Children::of(pair);
-    let mut what = Children::of(kids.expect("an event")?);
-    let event = event_ref(what.expect("an event")?);
+    let mut what = Children::of(kids.required("an event")?);
+    let event = event_ref(what.required("an event")?);
     let field = what.next().map(|f| ident(&f));
     let mut condition = None;
     let mut since = None;
@@ -797,8 +798,8 @@ fn aggregate(pair: Pair<'_, Rule>) -> Result<Expr> {
     while let Some(p) = kids.next() {
         match p.as_rule() {
             Rule::expr => condition = Some(expr(p)?),
-            Rule::since => since = Some(event_ref(Children::of(p).expect("an event")?)),
-            _ => window = Some(expr(Children::of(p).expect("a duration")?)?),
+            Rule::since => since = Some(event_ref(Children::of(p).required("an event")?)),
+            _ => window = Some(expr(Children::of(p).required("a duration")?)?),
         }
     }
     Ok(Expr {
@@ -817,7 +818,7 @@ fn aggregate(pair: Pair<'_, Rule>) -> Result<Expr> {
 fn path_or_call(pair: Pair<'_, Rule>) -> Result<Expr> {
     let span = span_of(&pair);
     let mut kids = Children::of(pair);
-    let head = ident(&kids.expect("a name")?);
+    let head = ident(&kids.required("a name")?);
     let kind = match kids.next() {
         None => ExprKind::Name(head),
         Some(p) if p.as_rule() == Rule::call_args => {
