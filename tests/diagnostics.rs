@@ -88,6 +88,14 @@ fn corpus() -> Vec<(String, String)> {
     }
 
     // Hostile inputs, made here rather than kept as files.
+    let chain = format!(
+        "deal \"x\"\nparties A\nterms\n  t = {}\n",
+        vec!["1"; 300].join(" +\n    ")
+    );
+    out.push((
+        "contract_expression_too_long".into(),
+        render_contract("chain.deal", &chain),
+    ));
     let huge = format!("deal \"x\"\n# {}\n", "x".repeat(1 << 20));
     out.push(("contract_too_large".into(), render_contract("huge.deal", &huge)));
     let line = format!(
@@ -333,4 +341,32 @@ fn a_hundred_thousand_nested_brackets_are_refused_without_overflow() {
         "not ".repeat(100_000)
     );
     assert!(render_contract("nots.deal", &nots).contains("deal::parse::too_deep"));
+    let chain = format!(
+        "deal \"x\"\nparties A\nterms\n  t = {}\n",
+        vec!["1"; 100_000].join(" + ")
+    );
+    assert!(render_contract("chain.deal", &chain).contains("deal::parse::expression_too_long"));
+    // Brackets cannot multiply the length: the bound counts what is inside them.
+    let inner = vec!["1"; 200].join(" + ");
+    let nested = format!(
+        "deal \"x\"\nparties A\nterms\n  t = {}{inner}{}\n",
+        "(".repeat(60),
+        format!(") + {inner}").repeat(60)
+    );
+    assert!(render_contract("nested.deal", &nested).contains("deal::parse::expression_too_long"));
+}
+
+#[test]
+fn the_longest_expression_allowed_is_checked_and_evaluated() {
+    let chain = vec!["1 USD"; 257].join(" + ");
+    let text = format!(
+        "deal \"x\"\nparties A, B\nterms\n  t = {chain}\nevents\n  e\n  payment (from: party, to: party, amount: money)\nclause c\n  A owes B t for each e\n"
+    );
+    let source = SourceFile::new("longest.deal", text);
+    let loaded = driver::load(&source).map_err(|e| format!("{e:?}")).unwrap();
+    let t = loaded.program.terms.iter().find(|t| t.name == "t").unwrap();
+    assert_eq!(
+        t.value.as_ref().map(|v| v.to_string()),
+        Some("257 USD".to_string())
+    );
 }

@@ -79,6 +79,12 @@ impl Checker {
     }
 
     pub(super) fn expr(&mut self, e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {
+        // Expression trees are bounded (see `syntax::limits`), but a bounded
+        // tree can still outgrow a small thread stack in a debug build.
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.expr_inner(e, scope))
+    }
+
+    fn expr_inner(&mut self, e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {
         match &e.kind {
             ExprKind::Number(n) => Some((CExpr::Const(Value::Decimal(*n)), Sty::of(Type::Decimal))),
             ExprKind::Percent(p) => Some((CExpr::Const(Value::Percent(*p)), Sty::of(Type::Percent))),

@@ -75,6 +75,11 @@ impl<'a> Ctx<'a> {
 }
 
 pub fn eval(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
+    // See `check::expr`: trees are bounded, stacks may be small.
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || eval_inner(e, ctx))
+}
+
+fn eval_inner(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
     Ok(match e {
         CExpr::Const(v) => Some(v.clone()),
         CExpr::Field(f) => ctx.fields.get(*f).cloned().flatten(),

@@ -682,6 +682,22 @@ fn pratt() -> PrattParser<Rule> {
 }
 
 pub fn expr(pair: Pair<'_, Rule>) -> Result<Expr> {
+    stacker::maybe_grow(64 * 1024, 1024 * 1024, || expr_inner(pair))
+}
+
+fn expr_inner(pair: Pair<'_, Rule>) -> Result<Expr> {
+    // The tree is at most as deep as the operators in it, brackets and all:
+    // bound them before building it.
+    let mut operators = pair
+        .clone()
+        .into_inner()
+        .flatten()
+        .filter(|p| is_operator(p.as_rule()));
+    if let Some(p) = operators.nth(super::limits::MAX_OPERATORS) {
+        return Err(SyntaxError::ExpressionTooLong {
+            span: span_of(&p).into(),
+        });
+    }
     thread_local! {
         static PRATT: PrattParser<Rule> = pratt();
     }
@@ -725,6 +741,27 @@ pub fn expr(pair: Pair<'_, Rule>) -> Result<Expr> {
             })
             .parse(pair.into_inner())
     })
+}
+
+fn is_operator(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::op_add
+            | Rule::op_sub
+            | Rule::op_mul
+            | Rule::op_div
+            | Rule::op_of
+            | Rule::op_le
+            | Rule::op_ge
+            | Rule::op_lt
+            | Rule::op_gt
+            | Rule::op_ne
+            | Rule::op_eq
+            | Rule::op_is_not
+            | Rule::op_is
+            | Rule::op_and
+            | Rule::op_or
+    )
 }
 
 fn operand(pair: Pair<'_, Rule>) -> Result<Expr> {

@@ -3,7 +3,7 @@
 use miette::{Diagnostic, SourceSpan};
 use thiserror::Error;
 
-use super::limits::{MAX_DEPTH, MAX_SOURCE_BYTES};
+use super::limits::{MAX_DEPTH, MAX_OPERATORS, MAX_SOURCE_BYTES};
 
 #[derive(Debug, Clone, Error, Diagnostic)]
 pub enum SyntaxError {
@@ -42,6 +42,16 @@ pub enum SyntaxError {
     )]
     TooDeep {
         #[label("too deep from here on")]
+        span: SourceSpan,
+    },
+
+    #[error("this expression has more than {MAX_OPERATORS} operators")]
+    #[diagnostic(
+        code(deal::parse::expression_too_long),
+        help("name parts of it as terms in the `terms` section, or add up events with `sum(…)`")
+    )]
+    ExpressionTooLong {
+        #[label("too long from here on")]
         span: SourceSpan,
     },
 

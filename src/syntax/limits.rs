@@ -8,6 +8,9 @@ use super::ast::Span;
 
 /// Deepest nesting of parentheses and prefix operators accepted.
 pub const MAX_DEPTH: usize = 64;
+/// Most operators in one expression: a flat chain builds a tree as deep as
+/// it is long, which checking and evaluating would recurse through.
+pub const MAX_OPERATORS: usize = 256;
 /// Largest `.deal` file accepted, in bytes.
 pub const MAX_SOURCE_BYTES: usize = 1 << 20;
 
