@@ -11,6 +11,20 @@ use deal::report::Report;
 use deal::source::SourceFile;
 
 const CONTRACT: &str = include_str!("../contracts/microsoft_openai.deal");
+const ALL: [&str; 12] = [
+    CONTRACT,
+    include_str!("../contracts/software_licence.deal"),
+    include_str!("../contracts/distribution.deal"),
+    include_str!("../contracts/saas.deal"),
+    include_str!("../contracts/conformance/acceptance-of-delivery.deal"),
+    include_str!("../contracts/conformance/fragile-goods.deal"),
+    include_str!("../contracts/conformance/installment-sale.deal"),
+    include_str!("../contracts/conformance/ip-payment.deal"),
+    include_str!("../contracts/conformance/latedeliveryandpenalty.deal"),
+    include_str!("../contracts/conformance/payment-upon-iot.deal"),
+    include_str!("../contracts/conformance/servicelevelagreement.deal"),
+    include_str!("../contracts/conformance/volumediscountolist.deal"),
+];
 
 #[derive(Debug, Clone)]
 enum Ev {
@@ -188,11 +202,17 @@ proptest! {
         let _ = driver::load(&SourceFile::new("any.deal", text));
     }
 
-    /// Mutating the reference contract by one character never panics.
+    /// Mutating any contract of the repository by one character, or cutting
+    /// it short, never panics.
     #[test]
-    fn near_misses_of_a_real_contract_never_panic(at in 0usize..CONTRACT.len(), c in "[ -~\\n]") {
-        let mut text = CONTRACT.to_string();
-        if text.is_char_boundary(at) && text.is_char_boundary(at + 1) {
+    fn near_misses_of_real_contracts_never_panic(which in 0usize..ALL.len(), at in 0usize..4000, c in "[ -~\\n]", cut in any::<bool>()) {
+        let original = ALL[which];
+        let at = at % original.len();
+        let mut text = original.to_string();
+        if cut {
+            let at = (0..=at).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            text.truncate(at);
+        } else if text.is_char_boundary(at) && text.is_char_boundary(at + 1) {
             text.replace_range(at..at + 1, &c);
         }
         let _ = driver::load(&SourceFile::new("mutated.deal", text));
