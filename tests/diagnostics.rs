@@ -370,3 +370,60 @@ fn the_longest_expression_allowed_is_checked_and_evaluated() {
         Some("257 USD".to_string())
     );
 }
+
+fn json_of(name: &str) -> Vec<serde_json::Value> {
+    let rel = format!("tests/fixtures/bad_contracts/{name}.deal");
+    let text = std::fs::read_to_string(root().join(&rel)).unwrap();
+    let source = SourceFile::new(rel, text);
+    match driver::load(&source) {
+        Err(LoadError::Syntax(e)) => {
+            vec![deal::render::to_json(
+                miette::Report::new(*e).with_source_code(source).as_ref(),
+            )]
+        }
+        Err(LoadError::Check(es)) => es
+            .into_iter()
+            .map(|e| deal::render::to_json(miette::Report::new(e).with_source_code(source.clone()).as_ref()))
+            .collect(),
+        Ok(_) => Vec::new(),
+    }
+}
+
+#[test]
+fn a_syntax_error_points_just_after_the_last_word_written() {
+    let d = &json_of("syntax_deadline_without_duration")[0];
+    assert_eq!(d["code"], "deal::parse::syntax");
+    assert_eq!(d["message"], "expected a value, found the end of the file");
+    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(12), Some(65)));
+    assert_eq!(d["span"]["length"], 0);
+}
+
+#[test]
+fn a_duplicate_is_labelled_where_it_was_declared_and_again() {
+    let d = &json_of("duplicate_party")[0];
+    assert_eq!(d["code"], "deal::check::duplicate_name");
+    let labels: Vec<(&str, u64)> = d["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["label"].as_str().unwrap(), l["column"].as_u64().unwrap()))
+        .collect();
+    assert!(labels.contains(&("declared again here", 24)), "{labels:?}");
+    assert!(labels.contains(&("first declared here", 9)), "{labels:?}");
+}
+
+#[test]
+fn output_to_a_pipe_has_no_colour_even_without_no_color() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_deal"))
+        .args(["check", "tests/fixtures/bad_contracts/unknown_event.deal"])
+        .current_dir(root())
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unknown event"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "escape codes in piped output:\n{stderr}"
+    );
+}
