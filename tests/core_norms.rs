@@ -7,10 +7,7 @@ use common::*;
 const SUPPLY: &str = "tests/fixtures/supply.deal";
 
 fn supply(events: &[&str], extra: &[&str]) -> Output {
-    let text: String = events.iter().map(|l| format!("{l}\n")).collect();
-    let mut args = vec!["run", SUPPLY, "--events", "-", "--format", "json"];
-    args.extend_from_slice(extra);
-    deal(&args, &text)
+    run(SUPPLY, events, extra)
 }
 
 fn rows<'a>(r: &'a serde_json::Value, clause: &str) -> Vec<&'a serde_json::Value> {

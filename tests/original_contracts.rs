@@ -4,13 +4,6 @@
 mod common;
 use common::*;
 
-fn run(contract: &str, events: &[&str], extra: &[&str]) -> Output {
-    let text: String = events.iter().map(|l| format!("{l}\n")).collect();
-    let mut args = vec!["run", contract, "--events", "-", "--format", "json"];
-    args.extend_from_slice(extra);
-    deal(&args, &text)
-}
-
 fn row(r: &serde_json::Value, from: &str, to: &str, field: &str) -> String {
     r["balances"]
         .as_array()

@@ -6,10 +6,6 @@ use common::*;
 
 const AMENDED: &str = r#"{"at":"2025-01-21","event":"cloud_terms_amended"}"#;
 
-fn lines(ls: &[&str]) -> String {
-    ls.iter().map(|l| format!("{l}\n")).collect()
-}
-
 #[test]
 fn the_reference_contract_checks_clean_with_one_warning() {
     let out = deal(&["check", REFERENCE], "");

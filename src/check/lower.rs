@@ -38,14 +38,12 @@ impl Checker {
                 deadline.as_ref(),
             ),
             ast::NormBody::Prohibition { action, exception } => {
-                let trigger = self.trigger(n.trigger.as_ref());
-                let Some((mut instancing, tev)) = trigger else {
+                let Some((instancing, tev)) = self.trigger(n.trigger.as_ref()) else {
                     return;
                 };
-                let Some(act) = self.action(action, tev) else {
+                let Some((instancing, act)) = self.keyed_action(&instancing, tev, action) else {
                     return;
                 };
-                self.trigger_key(&mut instancing, action);
                 let mut excepted_by = Vec::new();
                 if let Some(x) = exception {
                     if let Some(id) = self.consent_permission(&common, bearer, &act, x) {
@@ -69,13 +67,12 @@ impl Checker {
                 activation,
                 window,
             } => {
-                let Some((mut instancing, tev)) = self.trigger(n.trigger.as_ref()) else {
+                let Some((instancing, tev)) = self.trigger(n.trigger.as_ref()) else {
                     return;
                 };
-                let Some(act) = self.action(action, tev) else {
+                let Some((instancing, act)) = self.keyed_action(&instancing, tev, action) else {
                     return;
                 };
-                self.trigger_key(&mut instancing, action);
                 let window = match window {
                     Some(w) => match self.duration(w, tev) {
                         Some(c) => Some(c),
@@ -230,11 +227,20 @@ impl Checker {
         self.expr_of(e, &scope, Type::Duration)
     }
 
-    /// The key field of the trigger that matches the act's `with the same K`.
-    fn trigger_key(&mut self, instancing: &mut Instancing, a: &ast::Action) {
-        if let (Instancing::PerEvent { trigger, key }, Some(k)) = (instancing, &a.same_key) {
+    /// An act, and how its norm's instances arise: one per trigger, keyed by
+    /// the trigger's field K when the act is `with the same K`.
+    fn keyed_action(
+        &mut self,
+        instancing: &Instancing,
+        tev: Option<EventId>,
+        a: &ast::Action,
+    ) -> Option<(Instancing, ActionSpec)> {
+        let act = self.action(a, tev)?;
+        let mut instancing = instancing.clone();
+        if let (Instancing::PerEvent { trigger, key }, Some(k)) = (&mut instancing, &a.same_key) {
             *key = self.events[trigger.event].field(&k.name);
         }
+        Some((instancing, act))
     }
 
     /// Powers written together are alternatives: using one closes the others.
@@ -259,11 +265,9 @@ impl Checker {
         };
         let mut acts = Vec::new();
         for a in actions {
-            let Some(act) = self.action(a, tev) else {
+            let Some((inst, act)) = self.keyed_action(&instancing, tev, a) else {
                 return;
             };
-            let mut inst = instancing.clone();
-            self.trigger_key(&mut inst, a);
             acts.push((act, inst, a.event.name.clone()));
         }
         for (i, (act, inst, name)) in acts.iter().enumerate() {
@@ -320,13 +324,12 @@ impl Checker {
             },
             None => None,
         };
-        let Some((mut instancing, tev)) = self.trigger(trigger.or(after)) else {
+        let Some((instancing, tev)) = self.trigger(trigger.or(after)) else {
             return;
         };
-        let Some(act) = self.action(action, tev) else {
+        let Some((instancing, act)) = self.keyed_action(&instancing, tev, action) else {
             return;
         };
-        self.trigger_key(&mut instancing, action);
         let due = match deadline {
             None => None,
             Some(ast::Deadline::Within { duration, .. }) => match self.duration(duration, tev) {

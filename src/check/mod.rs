@@ -36,18 +36,7 @@ impl Checked {
 }
 
 pub fn check(contract: &ast::Contract) -> Checked {
-    let mut c = Checker {
-        errors: Vec::new(),
-        parties: Vec::new(),
-        terms: Vec::new(),
-        events: Vec::new(),
-        clauses: Vec::new(),
-        norms: Vec::new(),
-        used_terms: HashSet::new(),
-        used_events: HashSet::new(),
-        trackers: Vec::new(),
-        table_types: HashMap::new(),
-    };
+    let mut c = Checker::default();
     c.parties(contract);
     c.events(contract);
     c.terms(contract);
@@ -92,6 +81,7 @@ pub fn check(contract: &ast::Contract) -> Checked {
     }
 }
 
+#[derive(Default)]
 pub(crate) struct Checker {
     errors: Vec<CheckError>,
     parties: Vec<(String, Span)>,
@@ -737,20 +727,13 @@ pub fn set_term(program: &mut Program, name: &str, text: &str) -> Result<(), Set
     };
     let e = crate::syntax::parse_expr(text).map_err(|err| bad(err.to_string()))?;
     let mut c = Checker {
-        errors: Vec::new(),
         parties: program
             .parties
             .iter()
             .map(|p| (p.clone(), Span::default()))
             .collect(),
         terms: program.terms.clone(),
-        events: Vec::new(),
-        clauses: Vec::new(),
-        norms: Vec::new(),
-        used_terms: HashSet::new(),
-        used_events: HashSet::new(),
-        trackers: Vec::new(),
-        table_types: HashMap::new(),
+        ..Checker::default()
     };
     let scope = Scope {
         constant: true,

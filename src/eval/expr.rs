@@ -509,3 +509,8 @@ pub fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering> {
 pub fn add_values(a: Value, b: Value) -> Result<Value> {
     binary(BinOp::Add, a, b)
 }
+
+/// `a - b`, for what leaves a running sum.
+pub fn sub_values(a: Value, b: Value) -> Result<Value> {
+    binary(BinOp::Sub, a, b)
+}

@@ -333,30 +333,28 @@ impl<'p> Engine<'p> {
             };
             let Some(add) = add else { continue };
             if t.window.is_some() {
-                self.windows[i].push_back((ev.at.instant, add));
-                continue;
+                self.windows[i].push_back((ev.at.instant, add.clone()));
             }
             self.trackers[i] = Some(match self.trackers[i].take() {
                 None => add,
                 Some(v) => expr::add_values(v, add)?,
             });
         }
-        // Windows slide with time: only what counted within them stays.
+        // Windows slide with time: what falls out of one is taken off its total.
         for (i, t) in program.trackers.iter().enumerate() {
-            let Some(w) = t.window else { continue };
-            if let Some(cutoff) = expr::back(ev.at.instant, w) {
-                while self.windows[i].front().is_some_and(|(at, _)| *at <= cutoff) {
-                    self.windows[i].pop_front();
-                }
+            let Some(cutoff) = t.window.and_then(|w| expr::back(ev.at.instant, w)) else {
+                continue;
+            };
+            while self.windows[i].front().is_some_and(|(at, _)| *at <= cutoff) {
+                let Some((_, gone)) = self.windows[i].pop_front() else {
+                    break;
+                };
+                self.trackers[i] = match self.trackers[i].take() {
+                    _ if self.windows[i].is_empty() => self.empty_tracker(i),
+                    Some(v) => Some(expr::sub_values(v, gone)?),
+                    None => None,
+                };
             }
-            let mut total = self.empty_tracker(i);
-            for (_, v) in &self.windows[i] {
-                total = Some(match total {
-                    None => v.clone(),
-                    Some(acc) => expr::add_values(acc, v.clone())?,
-                });
-            }
-            self.trackers[i] = total;
         }
         Ok(())
     }
@@ -389,12 +387,7 @@ impl<'p> Engine<'p> {
                 Listener::ClauseEnd(c) => {
                     let spec = &program.clauses[c];
                     let by_term = self.matches_bound(&spec.lifetime.end, ev)?;
-                    let mut discharged = false;
-                    for m in &spec.ended_on {
-                        if m.event == ev.kind && self.matches(m, ev)? {
-                            discharged = true;
-                        }
-                    }
+                    let discharged = self.any_matches(&spec.ended_on, ev)?;
                     if by_term || discharged {
                         let st = &mut self.clauses[c];
                         if !st.ended {
@@ -405,13 +398,7 @@ impl<'p> Engine<'p> {
                     }
                 }
                 Listener::ClauseSuspend(c) => {
-                    let mut hit = false;
-                    for m in &program.clauses[c].suspended_on {
-                        if m.event == ev.kind && self.matches(m, ev)? {
-                            hit = true;
-                        }
-                    }
-                    if hit && !self.clauses[c].suspended {
+                    if self.any_matches(&program.clauses[c].suspended_on, ev)? && !self.clauses[c].suspended {
                         self.clauses[c].suspended = true;
                         self.refresh(c, Some(at));
                     }
@@ -424,13 +411,7 @@ impl<'p> Engine<'p> {
                     }
                 }
                 Listener::ClauseResume(c) => {
-                    let mut hit = false;
-                    for m in &program.clauses[c].resumed_on {
-                        if m.event == ev.kind && self.matches(m, ev)? {
-                            hit = true;
-                        }
-                    }
-                    if hit && self.clauses[c].suspended {
+                    if self.any_matches(&program.clauses[c].resumed_on, ev)? && self.clauses[c].suspended {
                         self.clauses[c].suspended = false;
                         self.refresh(c, Some(at));
                     }
@@ -509,6 +490,16 @@ impl<'p> Engine<'p> {
             None => Ok(true),
             Some(c) => holds(c, &self.ctx(&ev.fields, &[])),
         }
+    }
+
+    /// Whether any of `ms` is this event, with its condition holding.
+    fn any_matches(&self, ms: &[Match], ev: &Event) -> Result<bool, EvalError> {
+        for m in ms.iter().filter(|m| m.event == ev.kind) {
+            if self.matches(m, ev)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     fn matches_bound(&self, b: &Bound, ev: &Event) -> Result<bool, EvalError> {
@@ -751,9 +742,9 @@ impl<'p> Engine<'p> {
         };
         if dur.is_calendar() {
             // "within 30 days after" an event on day D: on or before D + 30.
-            let last = add_days(add_months(at.date(), dur.months)?, dur.days)?;
+            let (last, late_from) = due_after_date(at.date(), dur)?;
             Some(state::Due {
-                late_from: Instant::end_of(last)?,
+                late_from,
                 shown: last.to_string(),
                 date_only: true,
             })

@@ -50,6 +50,18 @@ pub fn deal(args: &[&str], stdin: &str) -> Output {
     }
 }
 
+/// Events given one to a line, as an events file.
+pub fn lines(ls: &[&str]) -> String {
+    ls.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// Replays `events` against `contract`, with a JSON report.
+pub fn run(contract: &str, events: &[&str], extra: &[&str]) -> Output {
+    let mut args = vec!["run", contract, "--events", "-", "--format", "json"];
+    args.extend_from_slice(extra);
+    deal(&args, &lines(events))
+}
+
 /// Replays `events` (JSON Lines) against the reference contract.
 pub fn reference(events: &str, extra: &[&str]) -> Output {
     let mut args = vec!["run", REFERENCE, "--events", "-", "--format", "json"];
