@@ -8,7 +8,7 @@ use thiserror::Error;
 
 use crate::check::{self, CheckError};
 use crate::eval::{Engine, Rejection};
-use crate::events::{EventError, EventReader};
+use crate::events::{Event, EventError, EventReader};
 use crate::model::Program;
 use crate::source::{LineSource, SourceFile};
 use crate::syntax::{self, SyntaxError};
@@ -91,11 +91,11 @@ pub struct Replay {
 /// a report as of a moment does not see what came after it. Without
 /// `keep_going` the replay stops at the first bad line, after applying
 /// everything before it; with it, bad lines are handed to `on_reject` with
-/// their text and skipped.
+/// their text and skipped. One line buffer and one event are reused for
+/// the whole stream.
 pub fn replay<R: BufRead>(
     engine: &mut Engine<'_>,
     reader: &EventReader<'_>,
-    events_name: &str,
     mut input: R,
     until: Option<Instant>,
     keep_going: bool,
@@ -103,6 +103,7 @@ pub fn replay<R: BufRead>(
 ) -> Replay {
     let mut out = Replay::default();
     let mut buf = Vec::new();
+    let mut ev = Event::blank();
     let mut line_no = 0usize;
     loop {
         buf.clear();
@@ -124,15 +125,15 @@ pub fn replay<R: BufRead>(
             buf.pop();
         }
         let (text, result) = match std::str::from_utf8(&buf) {
-            Ok(text) => (text, reader.parse(line_no, text)),
+            Ok(text) => (text, reader.decode(line_no, text, &mut ev)),
             Err(_) => ("", Err(Box::new(EventError::NotUtf8 { line: line_no }))),
         };
         let result: Result<(), Box<EventError>> = match result {
-            Ok(None) => continue,
-            Ok(Some(ev)) if until.is_some_and(|u| ev.at.instant > u) => break,
-            Ok(Some(ev)) => match engine.apply(&ev, text) {
+            Ok(false) => continue,
+            Ok(true) if until.is_some_and(|u| ev.at.instant > u) => break,
+            Ok(true) => match engine.apply(&ev, text) {
                 Ok(_) => continue,
-                Err(rej) => Err(Box::new(rejection(rej, &ev, text, events_name, line_no, reader))),
+                Err(rej) => Err(Box::new(rejection(rej, &ev, text, line_no, reader))),
             },
             Err(e) => Err(e),
         };
@@ -148,16 +149,9 @@ pub fn replay<R: BufRead>(
     out
 }
 
-fn rejection(
-    rej: Rejection,
-    ev: &crate::events::Event,
-    text: &str,
-    events_name: &str,
-    line_no: usize,
-    reader: &EventReader<'_>,
-) -> EventError {
+fn rejection(rej: Rejection, ev: &Event, text: &str, line_no: usize, reader: &EventReader<'_>) -> EventError {
     let src = LineSource {
-        name: events_name.into(),
+        name: reader.events_name().into(),
         line: line_no,
         text: text.into(),
     };
@@ -175,6 +169,18 @@ fn rejection(
                 previous_line,
             }
         }
+        Rejection::ReusedId { first_line } => EventError::ReusedId {
+            first_line,
+            span: crate::events::value_span(text, "id"),
+            src,
+        },
+        Rejection::BeyondHorizon { horizon, latest } => EventError::BeyondHorizon {
+            at: ev.at.to_string(),
+            horizon: horizon.to_string(),
+            latest: latest.to_string(),
+            span: at_span(text),
+            src,
+        },
         Rejection::Eval(err) => EventError::CannotApply {
             reason: err.to_string(),
             span: (0, text.len()).into(),

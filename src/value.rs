@@ -2,9 +2,9 @@
 //! operation on one is checked.
 
 use std::fmt;
-use std::sync::Arc;
 
 use rust_decimal::Decimal;
+use smol_str::SmolStr;
 
 use crate::time::Moment;
 
@@ -113,6 +113,16 @@ impl Money {
 
     /// `"1500.25 USD"`
     pub fn parse(text: &str) -> Option<Money> {
+        // Nearly every amount is written `<decimal> <CUR>` with one space.
+        let b = text.as_bytes();
+        if b.len() > 4 && b.get(b.len() - 4) == Some(&b' ') {
+            let (amount, code) = (text.get(..b.len() - 4), text.get(b.len() - 3..));
+            if let (Some(amount), Some(code)) = (amount, code) {
+                if let (Some(currency), Some(amount)) = (Currency::parse(code), parse_decimal(amount)) {
+                    return Some(Money { amount, currency });
+                }
+            }
+        }
         let mut parts = text.split_whitespace();
         let amount = parse_decimal(parts.next()?)?;
         let currency = Currency::parse(parts.next()?)?;
@@ -230,12 +240,14 @@ impl fmt::Display for Duration {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// Text is held inline up to 23 bytes, so the names and references that
+/// events carry cost no allocation.
+#[derive(Debug, Clone, PartialEq, Hash)]
 pub enum Value {
     Bool(bool),
-    Text(Arc<str>),
+    Text(SmolStr),
     /// A party or any other named entity.
-    Entity(Arc<str>),
+    Entity(SmolStr),
     Decimal(Decimal),
     /// The number written before the `%`: 25% is `Percent(25)`.
     Percent(Decimal),
@@ -259,10 +271,10 @@ impl Value {
     }
 
     /// The text used to correlate events by a key (`ref`).
-    pub fn key_text(&self) -> String {
+    pub fn key_text(&self) -> SmolStr {
         match self {
-            Value::Text(s) | Value::Entity(s) => s.to_string(),
-            other => other.to_string(),
+            Value::Text(s) | Value::Entity(s) => s.clone(),
+            other => SmolStr::new(other.to_string()),
         }
     }
 }
@@ -282,13 +294,28 @@ impl fmt::Display for Value {
     }
 }
 
+/// An exact amount, with at least two decimals and no trailing noise.
+pub fn format_amount(d: Decimal) -> String {
+    let mut n = d.normalize();
+    if n.scale() < 2 {
+        n.rescale(2);
+    }
+    n.to_string()
+}
+
 /// Reads a decimal exactly from its text: `12`, `-3.25`, `1e3` is refused.
 pub fn parse_decimal(text: &str) -> Option<Decimal> {
-    let t = text.trim();
+    let padded =
+        |c: Option<&u8>| c.is_some_and(|c| !c.is_ascii_digit() && *c != b'-' && *c != b'+' && *c != b'.');
+    let t = if padded(text.as_bytes().first()) || padded(text.as_bytes().last()) {
+        text.trim()
+    } else {
+        text
+    };
     if t.is_empty()
         || !t
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == '.' || c == '-' || c == '+')
+            .bytes()
+            .all(|c| c.is_ascii_digit() || c == b'.' || c == b'-' || c == b'+')
     {
         return None;
     }

@@ -30,7 +30,8 @@ fn the_fixture_checks_clean() {
 
 #[test]
 fn an_obligation_met_in_time_is_fulfilled() {
-    let out = supply(
+    let (out, history) = run_with_history(
+        SUPPLY,
         &[
             DEPOSIT,
             r#"{"at":"2025-01-05","event":"order","ref":"A","qty":3}"#,
@@ -40,11 +41,25 @@ fn an_obligation_met_in_time_is_fulfilled() {
     );
     assert_eq!(out.code, 0, "{}", out.stdout);
     let r = out.json();
+    // Closed instances are reported as a count per state ...
     let d = rows(&r, "delivery");
     assert_eq!(d.len(), 1);
     assert_eq!(d[0]["state"], "fulfilled");
-    assert_eq!(d[0]["due"], "2025-01-15");
-    assert_eq!(d[0]["key"], "A");
+    assert_eq!(d[0]["count"], 1);
+    assert!(d[0]["key"].is_null());
+    assert_eq!(d[0]["since"], "2025-01-15");
+    // ... and one by one in the history.
+    let h = instance_records(&history, "delivery");
+    assert_eq!(h.len(), 2, "{h:?}");
+    assert_eq!(
+        (&h[0]["from"], &h[0]["to"]),
+        (&"inactive".into(), &"active".into())
+    );
+    assert_eq!(h[0]["line"], 2);
+    assert_eq!(h[1]["to"], "fulfilled");
+    assert_eq!(h[1]["due"], "2025-01-15");
+    assert_eq!(h[1]["key"], "A");
+    assert_eq!(h[1]["line"], 3);
 }
 
 #[test]
@@ -100,7 +115,8 @@ fn a_condition_on_the_trigger_decides_whether_an_instance_arises() {
 
 #[test]
 fn a_suspension_stops_the_clock() {
-    let out = supply(
+    let (out, history) = run_with_history(
+        SUPPLY,
         &[
             DEPOSIT,
             r#"{"at":"2025-02-01","event":"order","ref":"C","qty":3}"#,
@@ -114,7 +130,11 @@ fn a_suspension_stops_the_clock() {
     let r = out.json();
     let d = rows(&r, "delivery");
     assert_eq!(d[0]["state"], "fulfilled");
-    assert_eq!(d[0]["due"], "2025-02-16", "11 Feb plus the 5 days suspended");
+    let h = instance_records(&history, "delivery");
+    let states: Vec<&str> = h.iter().map(|r| r["to"].as_str().unwrap()).collect();
+    assert_eq!(states, ["active", "suspended", "active", "fulfilled"]);
+    assert_eq!(h[1]["due"], "2025-02-11");
+    assert_eq!(h[3]["due"], "2025-02-16", "11 Feb plus the 5 days suspended");
 }
 
 #[test]
@@ -155,7 +175,8 @@ fn a_power_is_exercised_within_its_window_and_ineffective_after() {
 
 #[test]
 fn a_permission_with_a_window_ends_with_it() {
-    let out = supply(
+    let (out, history) = run_with_history(
+        SUPPLY,
         &[
             DEPOSIT,
             r#"{"at":"2025-01-05","event":"order","ref":"A","qty":3}"#,
@@ -166,7 +187,11 @@ fn a_permission_with_a_window_ends_with_it() {
     let a = rows(&r, "audit_right");
     assert_eq!(a[0]["kind"], "permission");
     assert_eq!(a[0]["state"], "ended");
-    assert_eq!(a[0]["due"], "2025-02-04");
+    assert_eq!(a[0]["count"], 1);
+    let h = instance_records(&history, "audit_right");
+    assert_eq!(h.last().unwrap()["to"], "ended");
+    assert_eq!(h.last().unwrap()["due"], "2025-02-04");
+    assert!(h.last().unwrap()["line"].is_null(), "time passing ended it");
 }
 
 #[test]

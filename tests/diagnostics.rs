@@ -52,7 +52,7 @@ fn render_events(name: &str, text: &[u8]) -> String {
     let loaded = driver::load(&source).map_err(|_| ()).unwrap();
     let reader = EventReader::new(&loaded.program, &source, name);
     let mut engine = Engine::new(&loaded.program);
-    let out = replay(&mut engine, &reader, name, text, None, false, |_, _| {});
+    let out = replay(&mut engine, &reader, text, None, false, |_, _| {});
     out.rejected
         .iter()
         .map(|e| render(e, Style::PLAIN))
@@ -174,11 +174,20 @@ fn corpus() -> Vec<(String, String)> {
             ],
         ),
         ("cli_unknown_code", &["explain", "deal::check::unknown"]),
+        (
+            "cli_bad_horizon",
+            &["run", REFERENCE, "--events", "-", "--dedup-horizon", "soon"],
+        ),
     ];
     for (name, args) in cli {
         let out_ = deal(args, "");
         out.push((name.to_string(), out_.stderr));
     }
+    let full = deal(
+        &["run", REFERENCE, "--events", "-", "--history", "/dev/full"],
+        "{\"at\":\"2025-01-21\",\"event\":\"cloud_terms_amended\"}\n",
+    );
+    out.push(("cli_write_failed".into(), full.stderr));
     let not_utf8 = std::env::temp_dir().join(format!("deal-latin1-{}.deal", std::process::id()));
     std::fs::write(&not_utf8, b"deal \"Caf\xe9\"\n").unwrap();
     let r = deal(&["check", not_utf8.to_str().unwrap()], "");

@@ -221,20 +221,61 @@ fn a_third_party_contract_after_a_decline_at_the_same_or_higher_price_is_allowed
 
 #[test]
 fn a_third_party_contract_after_the_offer_lapsed_is_allowed() {
-    let out = reference(
-        &lines(&[
+    let (out, history) = run_with_history(
+        REFERENCE,
+        &[
             AMENDED,
             r#"{"at":"2025-03-01","event":"cloud_offer","ref":"x","price":"10 USD"}"#,
             r#"{"at":"2025-04-01","event":"cloud_contract","provider":"Oracle","ref":"x","price":"10 USD"}"#,
-        ]),
+        ],
         &[],
     );
     assert_eq!(out.code, 0, "{}", out.stdout);
     let r = out.json();
     let power = norms(&r, "cloud_first_refusal", "power");
     assert_eq!(power[0]["state"], "lapsed");
+    assert_eq!(power[0]["count"], 1);
     assert_eq!(power[0]["since"], "2025-04-01");
-    assert_eq!(power[0]["due"], "2025-03-31");
+    let lapse = instance_records(&history, "cloud_first_refusal")
+        .into_iter()
+        .find(|h| h["to"] == "lapsed")
+        .unwrap();
+    assert_eq!(lapse["due"], "2025-03-31");
+    assert_eq!(lapse["at"], "2025-04-01");
+    assert!(lapse["line"].is_null(), "the window closing lapsed it");
+    // The permission passed on was used by the contract it was for.
+    let used = instance_records(&history, "cloud_first_refusal")
+        .into_iter()
+        .find(|h| h["kind"] == "permission" && h["to"] == "ended")
+        .unwrap();
+    assert_eq!(used["line"], 3);
+    assert!(used["note"].as_str().unwrap().contains("used by cloud_contract"));
+}
+
+#[test]
+fn a_second_contract_on_an_offer_already_used_is_a_breach() {
+    let out = reference(
+        &lines(&[
+            AMENDED,
+            r#"{"at":"2025-03-01","event":"cloud_offer","ref":"x","price":"10 USD"}"#,
+            r#"{"at":"2025-03-02","event":"cloud_offer_declined","ref":"x"}"#,
+            r#"{"at":"2025-03-03","event":"cloud_contract","provider":"Oracle","ref":"x","price":"10 USD"}"#,
+            r#"{"at":"2025-03-04","event":"cloud_contract","provider":"Google","ref":"x","price":"10 USD"}"#,
+        ]),
+        &[],
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let b = breaches(&out.json());
+    assert_eq!(b.len(), 1);
+    assert_eq!(b[0]["line"], 5);
+    assert!(
+        b[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("that deal was already done by cloud_contract on 2025-03-03"),
+        "{}",
+        b[0]
+    );
 }
 
 #[test]

@@ -9,12 +9,13 @@ use miette::Diagnostic;
 use thiserror::Error;
 
 use deal::driver::{self, AsOf, BadAt, LoadError};
-use deal::eval::Engine;
+use deal::eval::{Engine, Options};
 use deal::events::EventReader;
 use deal::render::{render, Style};
 use deal::report::{text, Report};
 use deal::source::SourceFile;
 use deal::syntax::SyntaxError;
+use deal::value::Duration;
 
 const EVALUATED: u8 = 0;
 const BREACHED: u8 = 1;
@@ -63,6 +64,13 @@ enum Command {
         /// Go on past bad event lines, writing each one verbatim with its reason to this file.
         #[arg(long, value_name = "FILE")]
         rejects: Option<String>,
+        /// Stream every transition of every clause and norm instance, and every ledger movement,
+        /// to this file as JSON Lines.
+        #[arg(long, value_name = "FILE")]
+        history: Option<String>,
+        /// How long, in event time, ids are remembered to recognise a redelivered event.
+        #[arg(long, value_name = "DURATION", default_value = "30 days")]
+        dedup_horizon: String,
     },
     /// Explain a diagnostic code, e.g. `deal explain deal::check::unknown_name`.
     Explain {
@@ -110,6 +118,18 @@ enum CliError {
         help("check that the folder exists and can be written")
     )]
     Unwritable { path: String, reason: String },
+    #[error("cannot write the {what}: {reason}")]
+    #[diagnostic(
+        code(deal::cli::write_failed),
+        help("check that the disk has room and that whatever reads the output is still reading")
+    )]
+    WriteFailed { what: &'static str, reason: String },
+    #[error("`--dedup-horizon {text}` is not a duration")]
+    #[diagnostic(
+        code(deal::cli::bad_horizon),
+        help("write a whole number and a unit, e.g. `--dedup-horizon \"30 days\"` or `--dedup-horizon \"12 hours\"`")
+    )]
+    BadHorizon { text: String },
     #[error("there is no diagnostic `{code}`")]
     #[diagnostic(code(deal::cli::unknown_code))]
     UnknownCode {
@@ -157,14 +177,20 @@ fn main() -> ExitCode {
             format,
             sets,
             rejects,
+            history,
+            dedup_horizon,
         } => run(
             &out,
-            &contract,
-            &events,
-            at.as_deref(),
-            format,
-            &sets,
-            rejects.as_deref(),
+            &RunArgs {
+                contract: &contract,
+                events: &events,
+                at: at.as_deref(),
+                format,
+                sets: &sets,
+                rejects: rejects.as_deref(),
+                history: history.as_deref(),
+                dedup_horizon: &dedup_horizon,
+            },
         ),
         Command::Explain { code } => explain(&out, &code),
     };
@@ -307,16 +333,32 @@ fn check(out: &Out, files: &[String]) -> u8 {
     code
 }
 
-fn run(
-    out: &Out,
-    contract: &str,
-    events: &str,
-    at: Option<&str>,
+struct RunArgs<'a> {
+    contract: &'a str,
+    events: &'a str,
+    at: Option<&'a str>,
     format: Format,
-    sets: &[String],
-    rejects: Option<&str>,
-) -> u8 {
-    let as_of = match at.map(|t| AsOf::parse(t).ok_or(t)) {
+    sets: &'a [String],
+    rejects: Option<&'a str>,
+    history: Option<&'a str>,
+    dedup_horizon: &'a str,
+}
+
+fn create(out: &Out, path: &str) -> Option<io::BufWriter<File>> {
+    match File::create(path) {
+        Ok(f) => Some(io::BufWriter::new(f)),
+        Err(e) => {
+            out.diag(&CliError::Unwritable {
+                path: path.to_string(),
+                reason: e.to_string(),
+            });
+            None
+        }
+    }
+}
+
+fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
+    let as_of = match args.at.map(|t| AsOf::parse(t).ok_or(t)) {
         None => None,
         Some(Ok(a)) => Some(a),
         Some(Err(text)) => {
@@ -326,7 +368,15 @@ fn run(
             return INVALID;
         }
     };
-    let Some(source) = read_source(out, contract) else {
+    let Some(horizon) =
+        Duration::parse(args.dedup_horizon).filter(|d| d.months >= 0 && d.days >= 0 && d.seconds >= 0)
+    else {
+        out.diag(&CliError::BadHorizon {
+            text: args.dedup_horizon.to_string(),
+        });
+        return INVALID;
+    };
+    let Some(source) = read_source(out, args.contract) else {
         return INVALID;
     };
     let Some(loaded) = load(out, &source) else {
@@ -334,7 +384,7 @@ fn run(
     };
     let mut program = loaded.program;
     let mut filled = Vec::new();
-    for s in sets {
+    for s in args.sets {
         let Some((name, value)) = s.split_once('=') else {
             out.diag(&CliError::SetSyntax { text: s.clone() });
             return INVALID;
@@ -346,11 +396,12 @@ fn run(
         filled.push(name.trim());
     }
     warn(out, &source, &loaded.warnings, &filled);
+    let events = args.events;
     let input: Box<dyn io::BufRead> = if events == "-" {
         Box::new(BufReader::new(io::stdin()))
     } else {
         match File::open(events) {
-            Ok(f) => Box::new(BufReader::new(f)),
+            Ok(f) => Box::new(BufReader::with_capacity(256 * 1024, f)),
             Err(e) => {
                 out.diag(&CliError::Unreadable {
                     path: events.to_string(),
@@ -361,29 +412,34 @@ fn run(
         }
     };
     let events_name = if events == "-" { "<stdin>" } else { events };
-    let mut rejects_file = match rejects {
+    let mut rejects_file = match args.rejects {
         None => None,
-        Some(path) => match File::create(path) {
-            Ok(f) => Some(io::BufWriter::new(f)),
-            Err(e) => {
-                out.diag(&CliError::Unwritable {
-                    path: path.to_string(),
-                    reason: e.to_string(),
-                });
-                return INVALID;
-            }
+        Some(path) => match create(out, path) {
+            Some(f) => Some(f),
+            None => return INVALID,
+        },
+    };
+    let history: Option<Box<dyn Write>> = match args.history {
+        None => None,
+        Some(path) => match create(out, path) {
+            Some(f) => Some(Box::new(f)),
+            None => return INVALID,
         },
     };
     let reader = EventReader::new(&program, &source, events_name);
-    let mut engine = Engine::new(&program);
+    let options = Options {
+        dedup_horizon: horizon,
+        history,
+        ..Options::default()
+    };
+    let mut engine = Engine::with_options(&program, options);
     let until = as_of.as_ref().map(|a| a.instant);
     let replay = driver::replay(
         &mut engine,
         &reader,
-        events_name,
         input,
         until,
-        rejects.is_some(),
+        args.rejects.is_some(),
         |err, line| {
             out.diag(err);
             if let Some(f) = rejects_file.as_mut() {
@@ -397,7 +453,7 @@ fn run(
     if let Some(mut f) = rejects_file {
         if let Err(e) = f.flush() {
             out.diag(&CliError::Unwritable {
-                path: rejects.unwrap_or_default().to_string(),
+                path: args.rejects.unwrap_or_default().to_string(),
                 reason: e.to_string(),
             });
         }
@@ -411,21 +467,38 @@ fn run(
         }
         None => engine.last_event().map(|m| m.to_string()),
     };
-    let report = Report::build(&engine, shown, replay.rejected.len() as u64);
-    let rendered = match format {
-        Format::Json => serde_json::to_string_pretty(&report)
-            .map(|s| s + "\n")
-            .unwrap_or_default(),
+    if let Err(e) = engine.finish() {
+        out.diag(&CliError::WriteFailed {
+            what: "history",
+            reason: e.to_string(),
+        });
+        return INVALID;
+    }
+    let Ok(snapshot) = engine.snapshot() else {
+        return INVALID;
+    };
+    let report = Report::build(&snapshot, shown, replay.rejected.len() as u64);
+    let stdout = io::stdout();
+    let mut w = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let written = match args.format {
+        Format::Json => report.write_json(&mut w),
         Format::Text => {
             let color = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             let style = match out.style {
                 Style::Graphical { width, .. } => Style::Graphical { color, width },
                 other => other,
             };
-            text::render(&report, &engine, &source, events_name, style)
+            text::render(&report, &source, events_name, style, &mut w)
         }
-    };
-    let _ = io::stdout().write_all(rendered.as_bytes());
+    }
+    .and_then(|()| w.flush());
+    if let Err(e) = written {
+        out.diag(&CliError::WriteFailed {
+            what: "report",
+            reason: e.to_string(),
+        });
+        return INVALID;
+    }
     if !replay.rejected.is_empty() {
         INVALID
     } else if !report.breaches.is_empty() {

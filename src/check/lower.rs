@@ -107,6 +107,7 @@ impl Checker {
                 };
                 let summary = format!("{bearer_name} may {}", action.event.name);
                 let rule = NormRule::Permission {
+                    once: false,
                     activation,
                     window,
                     only_if: None,
@@ -395,7 +396,9 @@ impl Checker {
                 },
                 key: trigger_key,
             },
+            // A consent is to that very act: the act uses it up.
             NormRule::Permission {
+                once: true,
                 activation: None,
                 window: None,
                 only_if: None,
@@ -629,7 +632,9 @@ impl Checker {
                 condition: None,
             },
             Instancing::OnLapse { norm: power },
+            // Passed on for one deal: signing it uses the permission up.
             NormRule::Permission {
+                once: true,
                 activation: None,
                 window: None,
                 only_if,

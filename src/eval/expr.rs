@@ -4,8 +4,6 @@
 use rust_decimal::Decimal;
 use thiserror::Error;
 
-use std::sync::Arc;
-
 use crate::model::{CExpr, Func, RoundMode, TableSpec, TermSlot};
 use crate::syntax::ast::{BinOp, UnOp};
 use crate::time::{add_days, add_months, Instant, Moment};
@@ -45,7 +43,7 @@ pub struct Ctx<'a> {
 #[derive(Debug, Clone)]
 pub struct Latest {
     pub at: Moment,
-    pub fields: Arc<[Option<Value>]>,
+    pub fields: Vec<Option<Value>>,
 }
 
 /// What the engine knows beyond the fields at hand.
@@ -75,8 +73,24 @@ impl<'a> Ctx<'a> {
 }
 
 pub fn eval(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
-    // See `check::expr`: trees are bounded, stacks may be small.
-    stacker::maybe_grow(64 * 1024, 1024 * 1024, || eval_inner(e, ctx))
+    // See `check::expr`: trees are bounded, stacks may be small. Checking
+    // the stack costs a call, so it is checked every few levels only: far
+    // more often than a level could use up the margin.
+    thread_local! {
+        static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
+    let depth = DEPTH.with(|d| {
+        let v = d.get();
+        d.set(v + 1);
+        v
+    });
+    let out = if depth % 16 == 15 {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || eval_inner(e, ctx))
+    } else {
+        eval_inner(e, ctx)
+    };
+    DEPTH.with(|d| d.set(depth));
+    out
 }
 
 fn eval_inner(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
@@ -129,16 +143,16 @@ fn eval_inner(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
             (Some(v), Some(Value::Decimal(step))) => Some(round(v, step, *mode)?),
             _ => None,
         },
-        CExpr::Latest(ev, field) => ctx
-            .env
-            .latest
-            .get(*ev)
-            .cloned()
-            .flatten()
-            .and_then(|l| match field {
-                None => Some(Value::Date(l.at)),
-                Some(f) => l.fields.get(*f).cloned().flatten(),
-            }),
+        CExpr::Latest(ev, field) => {
+            ctx.env
+                .latest
+                .get(*ev)
+                .and_then(Option::as_ref)
+                .and_then(|l| match field {
+                    None => Some(Value::Date(l.at)),
+                    Some(f) => l.fields.get(*f).cloned().flatten(),
+                })
+        }
         CExpr::At => ctx.env.at.map(Value::Date),
         CExpr::BoundAt => ctx.env.bound_at.map(Value::Date),
         CExpr::Now => ctx.env.now.map(|n| Value::Date(Moment::at(n))),
@@ -344,9 +358,18 @@ fn div(a: Decimal, b: Decimal) -> Result<Decimal> {
     }
     a.checked_div(b).ok_or(EvalError::Overflow)
 }
-/// p% of x, exactly.
+/// p% of x, exactly: the product moved two decimal places, which is a
+/// division by 100 without the division.
 pub fn percent_of(p: Decimal, x: Decimal) -> Result<Decimal> {
-    div(mul(p, x)?, Decimal::ONE_HUNDRED)
+    let product = mul(p, x)?;
+    let scale = product.scale() + 2;
+    if scale <= Decimal::MAX_SCALE {
+        let mut shifted = product;
+        if shifted.set_scale(scale).is_ok() {
+            return Ok(shifted);
+        }
+    }
+    div(product, Decimal::ONE_HUNDRED)
 }
 
 fn same_currency(a: &Money, b: &Money) -> Result<()> {
@@ -446,6 +469,11 @@ fn negate(d: Duration) -> Result<Duration> {
         days: d.days.checked_neg().ok_or(EvalError::Overflow)?,
         seconds: d.seconds.checked_neg().ok_or(EvalError::Overflow)?,
     })
+}
+
+/// The instant `d` after `at`, in calendar units and exact seconds.
+pub fn ahead(at: Instant, d: Duration) -> Option<Instant> {
+    shift(Moment::at(at), d).ok().map(|m| m.instant)
 }
 
 /// The instant `d` before `at`, in calendar units and exact seconds.

@@ -1,12 +1,24 @@
 //! Amounts owed between two parties in one currency: what accrued, in which
-//! bucket (one per period and clause), when each bucket falls due, and how
-//! payments settle them, oldest due first.
+//! bucket (one per period and clause, or one per accrual), when each bucket
+//! falls due, and how payments settle them, oldest due first.
+//!
+//! Buckets with something unpaid are kept in the order payments settle
+//! them, and in the order reversals take back from them, so a payment
+//! touches only what it pays. A bucket paid off that can receive nothing
+//! more leaves the ledger: the engine counts it as fulfilled (or discharged,
+//! when a reversal took it back whole).
 
-use rust_decimal::Decimal;
-
+use std::collections::BTreeSet;
+use std::fmt;
 use std::sync::Arc;
 
+use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
+
+use super::clock::BucketId;
+use super::state::NState;
 use crate::model::{EventId, NormId, PartyId};
+use crate::syntax::ast::Period;
 use crate::time::{Instant, Moment};
 use crate::value::{Currency, Duration, Value};
 
@@ -17,6 +29,49 @@ pub struct LedgerKey {
     pub currency: Currency,
 }
 
+/// A calendar period: `2025-Q1` is (Quarter, 2025, 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PeriodKey {
+    pub period: Period,
+    pub year: i16,
+    pub index: u8,
+}
+
+impl fmt::Display for PeriodKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.period {
+            Period::Month => write!(f, "{}-{:02}", self.year, self.index),
+            Period::Quarter => write!(f, "{}-Q{}", self.year, self.index),
+            Period::Year => write!(f, "{}", self.year),
+        }
+    }
+}
+
+/// What a bucket holds amounts for; words are made only when shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Label {
+    /// Everything accrued in a calendar period.
+    Period(PeriodKey),
+    /// One accrual.
+    Accrual { at: Moment, line: usize },
+    /// One accrual, due after the end of its period.
+    PeriodAccrual {
+        period: PeriodKey,
+        at: Moment,
+        line: usize,
+    },
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Label::Period(p) => write!(f, "{p}"),
+            Label::Accrual { at, line } => write!(f, "{at} line {line}"),
+            Label::PeriodAccrual { period, at, line } => write!(f, "{period}, {at} line {line}"),
+        }
+    }
+}
+
 /// An amount that grows with time until an event stops it.
 #[derive(Debug, Clone)]
 pub struct Live {
@@ -25,16 +80,25 @@ pub struct Live {
     pub payload: Arc<[Option<Value>]>,
 }
 
+/// When a new bucket falls due.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DueSpec {
+    /// The last day on which payment is on time.
+    pub date: Option<jiff::civil::Date>,
+    /// The instant from which it is late.
+    pub late_from: Option<Instant>,
+    /// Due a grace after the next event of this kind.
+    pub awaiting: Option<(EventId, Duration)>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Bucket {
     pub norm: NormId,
-    /// `2025-Q1`, `2025-03`, `2025`, or the accrual's date when there is no period.
-    pub label: String,
-    /// The last day on which payment is on time, once known.
+    /// Creation order among all buckets and instances of the run.
+    pub seq: u64,
+    pub label: Label,
     pub due_date: Option<jiff::civil::Date>,
-    /// The instant from which it is late, once known.
     pub late_from: Option<Instant>,
-    /// Due a grace after the next event of this kind.
     pub awaiting: Option<(EventId, Duration)>,
     pub live: Option<Live>,
     pub opened: Instant,
@@ -44,68 +108,162 @@ pub struct Bucket {
     pub undetermined: u32,
     pub violated: bool,
     pub settled_at: Option<Instant>,
-    /// Whether it is in the ledger's list of open buckets.
-    listed: bool,
+    /// Nothing more can accrue to it: its period is over, or it holds one
+    /// accrual.
+    pub complete: bool,
 }
 
 impl Bucket {
     pub fn outstanding(&self) -> Decimal {
         self.accrued - self.paid
     }
+
+    /// Its state as a norm instance, and since when.
+    pub fn state(&self) -> (NState, Option<Instant>) {
+        // Taken back in full by a reversal (which dates it), not merely zero.
+        let withdrawn = self.accrued.is_zero()
+            && self.paid.is_zero()
+            && self.undetermined == 0
+            && self.settled_at.is_some();
+        let state = if withdrawn && self.live.is_none() {
+            NState::Discharged
+        } else if self.outstanding() <= Decimal::ZERO && self.undetermined == 0 {
+            if self.violated {
+                NState::Violated
+            } else {
+                NState::Fulfilled
+            }
+        } else if self.violated {
+            NState::Violated
+        } else {
+            NState::Active
+        };
+        let since = match state {
+            NState::Fulfilled | NState::Discharged => self.settled_at.or(Some(self.opened)),
+            NState::Violated => self.late_from,
+            _ => Some(self.opened),
+        };
+        (state, since)
+    }
+
+    /// Whether it can change no more: then it leaves the ledger.
+    fn done(&self) -> bool {
+        self.complete
+            && self.live.is_none()
+            && self.undetermined == 0
+            && !self.violated
+            && self.outstanding() <= Decimal::ZERO
+    }
+
+    fn settle_order(&self, slot: u32) -> SettleOrder {
+        (
+            self.late_from.is_none(),
+            self.late_from,
+            self.opened,
+            self.seq,
+            slot,
+        )
+    }
 }
 
-#[derive(Debug, Clone, Default)]
+/// Amounts with a due date first, earliest first; then the rest; within
+/// one due date, the one opened first.
+type SettleOrder = (bool, Option<Instant>, Instant, u64, u32);
+
+#[derive(Debug)]
 pub struct Ledger {
-    pub buckets: Vec<Bucket>,
+    pub key: LedgerKey,
+    slots: Vec<Option<Bucket>>,
+    free: Vec<u32>,
+    /// Buckets of a period still kept, by norm and period.
+    grouped: FxHashMap<(NormId, PeriodKey), BucketId>,
+    /// Buckets with something unpaid, or still growing (their value is
+    /// worked out only when a payment reaches them), in the order payments
+    /// settle them.
+    unpaid: BTreeSet<SettleOrder>,
+    /// The same, by opening, for reversals (newest first).
+    unpaid_by_age: BTreeSet<(Instant, u64, u32)>,
+    /// How many buckets are still growing.
+    live: usize,
     /// Paid beyond everything owed: held, not applied to later accruals.
     pub unapplied: Decimal,
     pub paid_total: Decimal,
-    /// The sum of every bucket's `accrued`, kept as they change.
     accrued_total: Decimal,
     undetermined_total: u32,
-    /// Buckets with something still unpaid or undetermined: the only ones a
-    /// payment or a reversal can touch.
-    open: Vec<usize>,
+    /// Whether anything ever accrued here.
+    pub used: bool,
+    /// Buckets that left the ledger since the engine last looked, with the
+    /// state they closed in.
+    pub closed: Vec<(Bucket, NState)>,
 }
 
 /// What a payment did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Settled {
-    /// Buckets paid off in full by this payment.
-    pub closed: Vec<usize>,
+    pub applied: Decimal,
     pub unapplied: Decimal,
 }
 
 impl Ledger {
-    /// The bucket for `norm` and `label`, opened if new. Returns its index
-    /// and whether it was opened now.
-    /// The bucket for `norm` and `label`, opened if new (or always, when
-    /// amounts are not grouped). Returns its index and whether it was opened.
-    /// The bucket for `norm` and `label`, opened if new (or always, when
-    /// amounts are not grouped). Returns its index and whether it was opened.
-    pub fn bucket(&mut self, norm: NormId, label: &str, grouped: bool, now: Instant) -> (usize, bool) {
-        if grouped {
-            let found = self
-                .open
-                .iter()
-                .rev()
-                .copied()
-                .find(|&i| self.buckets[i].norm == norm && self.buckets[i].label == label)
-                .or_else(|| {
-                    self.buckets
-                        .iter()
-                        .rposition(|b| b.norm == norm && b.label == label)
-                });
-            if let Some(i) = found {
-                return (i, false);
-            }
+    pub fn new(key: LedgerKey) -> Ledger {
+        Ledger {
+            key,
+            slots: Vec::new(),
+            free: Vec::new(),
+            grouped: FxHashMap::default(),
+            unpaid: BTreeSet::new(),
+            unpaid_by_age: BTreeSet::new(),
+            live: 0,
+            unapplied: Decimal::ZERO,
+            paid_total: Decimal::ZERO,
+            accrued_total: Decimal::ZERO,
+            undetermined_total: 0,
+            used: false,
+            closed: Vec::new(),
         }
-        self.buckets.push(Bucket {
+    }
+
+    pub fn get(&self, id: BucketId) -> Option<&Bucket> {
+        self.slots
+            .get(id.slot as usize)
+            .and_then(Option::as_ref)
+            .filter(|b| b.seq == id.seq)
+    }
+
+    fn get_mut(&mut self, id: BucketId) -> Option<&mut Bucket> {
+        self.slots
+            .get_mut(id.slot as usize)
+            .and_then(Option::as_mut)
+            .filter(|b| b.seq == id.seq)
+    }
+
+    /// The bucket of `norm` for `period`, if one is still kept.
+    pub fn find(&self, norm: NormId, period: PeriodKey) -> Option<BucketId> {
+        self.grouped
+            .get(&(norm, period))
+            .copied()
+            .filter(|id| self.get(*id).is_some())
+    }
+
+    /// Opens a bucket. `period` groups every later accrual of the period
+    /// into it.
+    pub fn open(
+        &mut self,
+        norm: NormId,
+        seq: u64,
+        label: Label,
+        period: Option<PeriodKey>,
+        due: DueSpec,
+        now: Instant,
+    ) -> BucketId {
+        self.used = true;
+        let bucket = Bucket {
             norm,
-            label: label.to_string(),
-            due_date: None,
-            late_from: None,
-            awaiting: None,
+            seq,
+            label,
+            due_date: due.date,
+            late_from: due.late_from,
+            awaiting: due.awaiting,
             live: None,
             opened: now,
             accrued: Decimal::ZERO,
@@ -113,132 +271,258 @@ impl Ledger {
             undetermined: 0,
             violated: false,
             settled_at: None,
-            listed: false,
-        });
-        (self.buckets.len() - 1, true)
+            complete: period.is_none(),
+        };
+        let slot = match self.free.pop() {
+            Some(s) => {
+                if let Some(place) = self.slots.get_mut(s as usize) {
+                    *place = Some(bucket);
+                }
+                s
+            }
+            None => {
+                self.slots.push(Some(bucket));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let id = BucketId { slot, seq };
+        if let Some(p) = period {
+            self.grouped.insert((norm, p), id);
+        }
+        id
+    }
+
+    /// Changes a bucket, keeping the unpaid orders right: a bucket is in
+    /// them exactly while something of it is unpaid, under its due order.
+    fn update<R>(&mut self, id: BucketId, f: impl FnOnce(&mut Bucket) -> R) -> Option<R> {
+        let b = self.get_mut(id)?;
+        let listed = |b: &Bucket| b.live.is_some() || b.outstanding() > Decimal::ZERO;
+        let before = listed(b).then(|| (b.settle_order(id.slot), b.opened));
+        let out = f(b);
+        let after = listed(b).then(|| (b.settle_order(id.slot), b.opened));
+        if before != after {
+            if let Some((order, opened)) = before {
+                self.unpaid.remove(&order);
+                self.unpaid_by_age.remove(&(opened, id.seq, id.slot));
+            }
+            if let Some((order, opened)) = after {
+                self.unpaid.insert(order);
+                self.unpaid_by_age.insert((opened, id.seq, id.slot));
+            }
+        }
+        Some(out)
     }
 
     /// Adds to what a bucket holds.
-    pub fn add(&mut self, b: usize, amount: Decimal) -> Option<()> {
-        let new = self.buckets[b].accrued.checked_add(amount)?;
-        self.set(b, new)
+    pub fn add(&mut self, id: BucketId, amount: Decimal) -> Option<()> {
+        let new = self.get(id)?.accrued.checked_add(amount)?;
+        self.set(id, new)
     }
 
     /// Counts an accrual whose amount waits on an open term.
-    pub fn add_undetermined(&mut self, b: usize) {
-        self.buckets[b].undetermined += 1;
-        self.undetermined_total += 1;
-        self.reopen(b);
+    pub fn add_undetermined(&mut self, id: BucketId) {
+        if let Some(b) = self.get_mut(id) {
+            b.undetermined += 1;
+            self.undetermined_total += 1;
+        }
     }
 
     /// Sets what a bucket holds (a growing amount, re-evaluated).
-    pub fn set(&mut self, b: usize, amount: Decimal) -> Option<()> {
-        let old = self.buckets[b].accrued;
-        self.accrued_total = self.accrued_total.checked_sub(old)?.checked_add(amount)?;
-        self.buckets[b].accrued = amount;
-        self.buckets[b].settled_at = None;
-        self.reopen(b);
-        Some(())
+    pub fn set(&mut self, id: BucketId, amount: Decimal) -> Option<()> {
+        let old = self.get(id)?.accrued;
+        let total = self.accrued_total.checked_sub(old)?.checked_add(amount)?;
+        self.accrued_total = total;
+        self.update(id, |b| {
+            b.accrued = amount;
+            b.settled_at = None;
+        })
     }
 
-    fn reopen(&mut self, b: usize) {
-        let bucket = &mut self.buckets[b];
-        let open = bucket.outstanding() > Decimal::ZERO || bucket.undetermined > 0 || bucket.live.is_some();
-        if open && !bucket.listed {
-            bucket.listed = true;
-            self.open.push(b);
+    pub fn set_due(&mut self, id: BucketId, date: jiff::civil::Date, late_from: Instant) {
+        self.update(id, |b| {
+            b.due_date = Some(date);
+            b.late_from = Some(late_from);
+            b.awaiting = None;
+        });
+    }
+
+    pub fn start_growing(&mut self, id: BucketId, live: Live) {
+        if self.update(id, |b| b.live = Some(live)).is_some() {
+            self.live += 1;
         }
+    }
+
+    /// A growing amount stops at its value now.
+    pub fn stop_growing(&mut self, id: BucketId) {
+        if self.update(id, |b| b.live.take().is_some()) == Some(true) {
+            self.live -= 1;
+        }
+        self.close_if_done(id);
+    }
+
+    /// The buckets still growing, in no particular order: for bringing
+    /// them all up to now before a total is read.
+    pub fn growing(&self) -> Vec<BucketId> {
+        if self.live == 0 {
+            return Vec::new();
+        }
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, b)| b.as_ref().map(|b| (slot, b)))
+            .filter(|(_, b)| b.live.is_some())
+            .map(|(slot, b)| BucketId {
+                slot: slot as u32,
+                seq: b.seq,
+            })
+            .collect()
+    }
+
+    pub fn mark_violated(&mut self, id: BucketId) {
+        if let Some(b) = self.get_mut(id) {
+            b.violated = true;
+        }
+    }
+
+    /// Nothing more can accrue to a period's bucket once the period is over.
+    pub fn period_over(&mut self, id: BucketId) {
+        if let Some(b) = self.get_mut(id) {
+            b.complete = true;
+        }
+        self.close_if_done(id);
+    }
+
+    /// Moves a bucket that can change no more out of the ledger.
+    pub fn close_if_done(&mut self, id: BucketId) {
+        if !self.get(id).is_some_and(Bucket::done) {
+            return;
+        }
+        // Not in the unpaid orders: nothing of it is unpaid.
+        let Some(bucket) = self.slots.get_mut(id.slot as usize).and_then(Option::take) else {
+            return;
+        };
+        self.free.push(id.slot);
+        if let Label::Period(p) = bucket.label {
+            if self.grouped.get(&(bucket.norm, p)) == Some(&id) {
+                self.grouped.remove(&(bucket.norm, p));
+            }
+        }
+        let (state, _) = bucket.state();
+        self.closed.push((bucket, state));
     }
 
     /// Takes back up to `amount` from what is still unpaid, newest first; a
     /// reversal never turns into a credit. Returns what was taken back.
     pub fn reverse(&mut self, amount: Decimal, now: Instant) -> Option<Decimal> {
         let mut left = amount;
-        let mut order = self.open.clone();
-        order.sort_by_key(|&i| std::cmp::Reverse((self.buckets[i].opened, i)));
-        for i in order {
-            if left <= Decimal::ZERO {
+        while left > Decimal::ZERO {
+            let Some(&(_, seq, slot)) = self.unpaid_by_age.iter().next_back() else {
                 break;
-            }
-            let b = &mut self.buckets[i];
-            let take = left.min(b.outstanding().max(Decimal::ZERO));
-            if take.is_zero() {
-                continue;
-            }
-            b.accrued = b.accrued.checked_sub(take)?;
+            };
+            let id = BucketId { slot, seq };
+            let take = self.update(id, |b| {
+                let take = left.min(b.outstanding());
+                b.accrued = b.accrued.checked_sub(take)?;
+                if b.outstanding().is_zero() {
+                    b.settled_at = Some(now);
+                }
+                Some(take)
+            })??;
             self.accrued_total = self.accrued_total.checked_sub(take)?;
             left = left.checked_sub(take)?;
-            if b.outstanding().is_zero() {
-                b.settled_at = Some(now);
-            }
+            self.close_if_done(id);
         }
-        self.prune();
         amount.checked_sub(left)
     }
 
-    /// Drops from the open list what is fully paid and determined.
-    fn prune(&mut self) {
-        let buckets = &mut self.buckets;
-        self.open.retain(|&i| {
-            let b = &mut buckets[i];
-            b.listed = b.outstanding() > Decimal::ZERO || b.undetermined > 0 || b.live.is_some();
-            b.listed
-        });
+    /// The next bucket a payment settles, after `after` when given.
+    pub fn next_unpaid(&self, after: Option<BucketId>) -> Option<BucketId> {
+        let next = match after.and_then(|id| self.get(id).map(|b| b.settle_order(id.slot))) {
+            Some(key) => self
+                .unpaid
+                .range((std::ops::Bound::Excluded(key), std::ops::Bound::Unbounded))
+                .next(),
+            None => self.unpaid.iter().next(),
+        };
+        next.map(|&(_, _, _, seq, slot)| BucketId { slot, seq })
     }
 
-    /// Applies a payment to the buckets falling due first; within one due
-    /// date, to the one opened first.
-    pub fn settle(&mut self, amount: Decimal, now: Instant) -> Option<Settled> {
-        let mut order: Vec<usize> = self
-            .open
-            .iter()
-            .copied()
-            .filter(|&i| self.buckets[i].outstanding() > Decimal::ZERO)
-            .collect();
-        // Amounts with a due date first, earliest first; then the rest, oldest first.
-        order.sort_by_key(|&i| {
-            let b = &self.buckets[i];
-            (b.late_from.is_none(), b.late_from, b.opened, i)
-        });
-        let mut left = amount;
-        let mut out = Settled::default();
-        for i in order {
-            if left <= Decimal::ZERO {
-                break;
-            }
-            let b = &mut self.buckets[i];
-            let take = left.min(b.outstanding());
+    /// Pays up to `left` of a bucket; returns what it took.
+    pub fn pay(&mut self, id: BucketId, left: Decimal, now: Instant) -> Option<Decimal> {
+        let take = self.update(id, |b| {
+            let take = left.min(b.outstanding().max(Decimal::ZERO));
             b.paid = b.paid.checked_add(take)?;
-            left = left.checked_sub(take)?;
             if b.outstanding().is_zero() && b.undetermined == 0 {
                 b.settled_at = Some(now);
-                out.closed.push(i);
             }
-        }
-        self.paid_total = self.paid_total.checked_add(amount.checked_sub(left)?)?;
-        if left > Decimal::ZERO {
-            self.unapplied = self.unapplied.checked_add(left)?;
-            out.unapplied = left;
-        }
-        self.prune();
-        Some(out)
+            Some(take)
+        })??;
+        self.close_if_done(id);
+        Some(take)
     }
 
-    pub fn accrued(&self) -> Option<Decimal> {
-        Some(self.accrued_total)
+    /// Records a payment of `amount` of which `left` found nothing to pay.
+    pub fn paid(&mut self, amount: Decimal, left: Decimal) -> Option<Settled> {
+        let applied = amount.checked_sub(left)?;
+        self.paid_total = self.paid_total.checked_add(applied)?;
+        if left > Decimal::ZERO {
+            self.unapplied = self.unapplied.checked_add(left)?;
+        }
+        Some(Settled {
+            applied,
+            unapplied: left,
+        })
+    }
+
+    /// Applies a payment to the buckets falling due first. Amounts still
+    /// growing are taken at the value they were last brought up to.
+    #[cfg(test)]
+    pub fn settle(&mut self, amount: Decimal, now: Instant) -> Option<Settled> {
+        let mut left = amount;
+        let mut after = None;
+        while left > Decimal::ZERO {
+            let Some(id) = self.next_unpaid(after) else { break };
+            left = left.checked_sub(self.pay(id, left, now)?)?;
+            after = Some(id);
+        }
+        self.paid(amount, left)
+    }
+
+    pub fn accrued(&self) -> Decimal {
+        self.accrued_total
     }
 
     /// Outstanding in buckets whose due date has passed as of `now`.
     pub fn overdue(&self, now: Option<Instant>) -> Option<Decimal> {
-        self.open
-            .iter()
-            .map(|&i| &self.buckets[i])
-            .filter(|b| matches!((now, b.late_from), (Some(n), Some(l)) if l <= n))
-            .try_fold(Decimal::ZERO, |acc, b| acc.checked_add(b.outstanding()))
+        let Some(now) = now else {
+            return Some(Decimal::ZERO);
+        };
+        let mut total = Decimal::ZERO;
+        for &(_, late_from, _, seq, slot) in &self.unpaid {
+            match late_from {
+                Some(l) if l <= now => {}
+                // In due order: the rest falls due later, or never.
+                _ => break,
+            }
+            total = total.checked_add(self.get(BucketId { slot, seq })?.outstanding())?;
+        }
+        Some(total)
     }
 
     pub fn undetermined(&self) -> u32 {
         self.undetermined_total
+    }
+
+    /// The buckets still kept, oldest first.
+    pub fn listed(&self) -> Vec<&Bucket> {
+        let mut all: Vec<&Bucket> = self.slots.iter().flatten().collect();
+        all.sort_by_key(|b| b.seq);
+        all
+    }
+
+    /// Buckets still kept.
+    pub fn len(&self) -> usize {
+        self.slots.len() - self.free.len()
     }
 }
 
@@ -252,30 +536,86 @@ mod tests {
         (d, Instant::start_of(d).unwrap())
     }
 
-    fn due(l: &mut Ledger, b: usize, d: jiff::civil::Date, i: Instant) {
-        l.buckets[b].due_date = Some(d);
-        l.buckets[b].late_from = Some(i);
+    fn ledger() -> Ledger {
+        Ledger::new(LedgerKey {
+            from: 0,
+            to: 1,
+            currency: Currency::parse("USD").unwrap(),
+        })
+    }
+
+    fn quarter(year: i16, index: u8) -> PeriodKey {
+        PeriodKey {
+            period: Period::Quarter,
+            year,
+            index,
+        }
+    }
+
+    fn bucket(
+        l: &mut Ledger,
+        seq: u64,
+        norm: NormId,
+        grouped: bool,
+        due: Option<&str>,
+        now: Instant,
+    ) -> BucketId {
+        let due = match due {
+            Some(d) => {
+                let (d, i) = day(d);
+                DueSpec {
+                    date: Some(d),
+                    late_from: Some(i),
+                    awaiting: None,
+                }
+            }
+            None => DueSpec::default(),
+        };
+        let p = quarter(2025, (seq % 4 + 1) as u8);
+        let label = if grouped {
+            Label::Period(p)
+        } else {
+            Label::Accrual {
+                at: Moment::at(now),
+                line: seq as usize,
+            }
+        };
+        l.open(norm, seq, label, grouped.then_some(p), due, now)
+    }
+
+    fn dec(s: &str) -> Decimal {
+        Decimal::from_str_exact(s).unwrap()
     }
 
     #[test]
     fn a_reversal_takes_back_unpaid_amounts_newest_first_and_never_more() {
-        let mut l = Ledger::default();
+        let mut l = ledger();
         let (_, now) = day("2025-03-01");
-        for _ in 0..3 {
-            let (b, _) = l.bucket(0, "unit", false, now);
+        let mut ids = Vec::new();
+        for seq in 0..3 {
+            let b = bucket(&mut l, seq, 0, false, None, now);
             l.set(b, dec("10"));
+            ids.push(b);
         }
         l.settle(dec("10"), now);
         assert_eq!(l.reverse(dec("15"), now), Some(dec("15")));
-        assert_eq!(l.accrued(), Some(dec("15")));
+        assert_eq!(l.accrued(), dec("15"));
         assert_eq!(l.reverse(dec("100"), now), Some(dec("5")), "only what is unpaid");
-        assert_eq!(l.accrued(), Some(dec("10")));
+        assert_eq!(l.accrued(), dec("10"));
+        // The first was paid, the other two taken back: all three left.
+        assert_eq!(l.len(), 0);
+        let states: Vec<NState> = l.closed.iter().map(|(_, s)| *s).collect();
+        assert_eq!(
+            states,
+            [NState::Fulfilled, NState::Discharged, NState::Discharged]
+        );
     }
 
-    /// The totals kept as amounts change equal the totals recomputed.
+    /// The totals kept as amounts change equal the totals recomputed, and
+    /// the unpaid orders hold exactly the buckets with something unpaid.
     #[test]
     fn running_totals_match_a_recount() {
-        let mut l = Ledger::default();
+        let mut l = ledger();
         let (_, now) = day("2025-03-01");
         let mut seed: u64 = 7;
         let mut next = || {
@@ -284,10 +624,17 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             Decimal::from(seed >> 54)
         };
-        for step in 0..500 {
+        let mut closed_accrued = Decimal::ZERO;
+        for step in 0..500u64 {
             match step % 4 {
                 0 | 1 => {
-                    let (b, _) = l.bucket(step % 3, "q", step % 2 == 0, now);
+                    let norm = (step % 3) as usize;
+                    let grouped = step % 2 == 0;
+                    let p = quarter(2025, 1);
+                    let b = match l.find(norm, p).filter(|_| grouped) {
+                        Some(b) => b,
+                        None => bucket(&mut l, step, norm, grouped, Some("2025-04-30"), now),
+                    };
                     l.add(b, next()).unwrap();
                 }
                 2 => {
@@ -297,75 +644,70 @@ mod tests {
                     l.reverse(next(), now).unwrap();
                 }
             }
-            let recount: Decimal = l.buckets.iter().map(|b| b.accrued).sum();
-            assert_eq!(l.accrued(), Some(recount));
-            let open: usize = l
-                .buckets
+            closed_accrued += l.closed.drain(..).map(|(b, _)| b.accrued).sum::<Decimal>();
+            let kept: Decimal = l.listed().iter().map(|b| b.accrued).sum();
+            assert_eq!(l.accrued(), kept + closed_accrued);
+            let unpaid = l
+                .listed()
                 .iter()
                 .filter(|b| b.outstanding() > Decimal::ZERO)
                 .count();
-            assert_eq!(
-                l.open
-                    .iter()
-                    .filter(|&&i| l.buckets[i].outstanding() > Decimal::ZERO)
-                    .count(),
-                open
-            );
+            assert_eq!(l.unpaid.len(), unpaid);
+            assert_eq!(l.unpaid_by_age.len(), unpaid);
         }
-    }
-
-    fn dec(s: &str) -> Decimal {
-        Decimal::from_str_exact(s).unwrap()
     }
 
     #[test]
     fn payments_settle_the_oldest_due_first() {
-        let mut l = Ledger::default();
-        let (d1, i1) = day("2025-04-30");
-        let (d2, i2) = day("2025-07-30");
+        let mut l = ledger();
         let (_, now) = day("2025-03-01");
         // Opened out of order: the later-due bucket first.
-        let (late, _) = l.bucket(1, "2025-Q2", true, now);
-        due(&mut l, late, d2, i2);
-        let (early, _) = l.bucket(0, "2025-Q1", true, now);
-        due(&mut l, early, d1, i1);
+        let late = bucket(&mut l, 0, 1, true, Some("2025-07-30"), now);
+        let early = bucket(&mut l, 1, 0, true, Some("2025-04-30"), now);
         l.set(late, dec("100"));
         l.set(early, dec("40"));
-        let s = l.settle(dec("50"), now);
-        assert_eq!(s.map(|s| s.closed), Some(vec![early]));
-        assert_eq!(l.buckets[early].paid, dec("40"));
-        assert_eq!(l.buckets[late].paid, dec("10"));
+        let s = l.settle(dec("50"), now).unwrap();
+        assert_eq!(s.applied, dec("50"));
+        assert_eq!(l.get(early).unwrap().paid, dec("40"));
+        assert_eq!(l.get(late).unwrap().paid, dec("10"));
         assert_eq!(l.paid_total, dec("50"));
     }
 
     #[test]
     fn overpayment_is_held_not_lost() {
-        let mut l = Ledger::default();
-        let (d1, i1) = day("2025-04-30");
+        let mut l = ledger();
         let (_, now) = day("2025-03-01");
-        let (b, _) = l.bucket(0, "2025-Q1", true, now);
-        due(&mut l, b, d1, i1);
+        let b = bucket(&mut l, 0, 0, true, Some("2025-04-30"), now);
         l.set(b, dec("10.005"));
-        let s = l.settle(dec("12"), now);
-        assert_eq!(s.map(|s| s.unapplied), Some(dec("1.995")));
+        let s = l.settle(dec("12"), now).unwrap();
+        assert_eq!(s.unapplied, dec("1.995"));
         assert_eq!(l.paid_total, dec("10.005"));
         assert_eq!(l.unapplied, dec("1.995"));
     }
 
     #[test]
     fn overdue_counts_only_past_due_buckets() {
-        let mut l = Ledger::default();
-        let (d1, i1) = day("2025-04-30");
-        let (d2, i2) = day("2025-07-30");
+        let mut l = ledger();
         let (_, now) = day("2025-03-01");
-        let (a, _) = l.bucket(0, "2025-Q1", true, now);
-        due(&mut l, a, d1, i1);
-        let (b, _) = l.bucket(0, "2025-Q2", true, now);
-        due(&mut l, b, d2, i2);
+        let a = bucket(&mut l, 0, 0, true, Some("2025-04-30"), now);
+        let b = bucket(&mut l, 1, 0, true, Some("2025-07-30"), now);
         l.set(a, dec("1"));
         l.set(b, dec("2"));
         let (_, june) = day("2025-06-01");
         assert_eq!(l.overdue(Some(june)), Some(dec("1")));
         assert_eq!(l.overdue(None), Some(dec("0")));
+    }
+
+    #[test]
+    fn a_period_bucket_leaves_only_once_its_period_is_over() {
+        let mut l = ledger();
+        let (_, now) = day("2025-03-01");
+        let b = bucket(&mut l, 0, 0, true, Some("2025-04-30"), now);
+        l.set(b, dec("5"));
+        l.settle(dec("5"), now);
+        assert_eq!(l.len(), 1, "more may accrue to the quarter");
+        l.period_over(b);
+        assert_eq!(l.len(), 0);
+        assert_eq!(l.closed.len(), 1);
     }
 }

@@ -1,34 +1,77 @@
 //! Evaluate: replays events against the lowered program.
 //!
-//! The engine is incremental: it holds the current state (clause states,
-//! norm instances, ledgers, pending deadlines), never the history. Time moves
-//! forward only; before each event, and at the end, every deadline due by
-//! then fires at its own moment.
+//! The engine holds state, not history. The work for one event is
+//! proportional to the norms that listen to its kind and are open; memory
+//! is proportional to open norms, open balances and the duplicate-detection
+//! horizon. Each part owns one kind of state:
+//!
+//! - [`clock`]: every deadline, delayed start, due date, window slide and
+//!   clause or deal boundary, as timers in one queue;
+//! - [`instances`]: the norm instances still open or violated, by creation
+//!   order and key; closed ones counted by state;
+//! - [`trackers`]: running counts and sums, their windows, latest events;
+//! - [`ledger`]: amounts owed, settled oldest due first;
+//! - [`dedup`]: ids over a horizon of event time;
+//! - [`spool`]: breaches and ineffective acts, capped in memory;
+//! - [`history`]: the transitions streamed to `--history`;
+//! - [`explain`]: the words of breaches and ineffective acts.
+//!
+//! This module coordinates them: it routes each event to its listeners and
+//! each timer to its owner, and carries out what they lead to (a breach, a
+//! lapse, a remedy).
 
+mod clock;
+mod dedup;
+mod explain;
 pub mod expr;
-pub mod ledger;
+mod history;
+mod instances;
+mod ledger;
+mod plan;
+mod snapshot;
+pub mod spool;
 mod state;
+mod trackers;
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::VecDeque;
+use std::hash::Hasher;
+use std::io::Write;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
+use smol_str::SmolStr;
 
-pub use state::{Breach, ClauseState, Ineffective, Instance, NState, Status};
+pub use dedup::DEFAULT_HORIZON_DAYS;
+pub use history::Record;
+pub use ledger::{Bucket, Label, LedgerKey, PeriodKey};
+pub use snapshot::{LedgerView, NormView, Snapshot};
+pub use state::{Breach, ClauseState, Closed, Due, Ineffective, Instance, NState, Note, Status};
 
 use crate::events::Event;
 use crate::model::*;
-use crate::time::{add_days, add_months, period_of, Instant, Moment};
-use crate::value::{Duration, Money, Value};
-use expr::{eval, holds, Ctx, Env, EvalError, Latest};
-use ledger::{Ledger, LedgerKey};
+use crate::time::{add_days, add_months, period_of, show_instant, Instant, Moment};
+use crate::value::{format_amount, Duration, Money, Value};
+use clock::{BucketId, Clock, InstanceId, Timer};
+use dedup::{Dedup, Verdict};
+use expr::{eval, holds, Ctx, Env, EvalError};
+use history::History;
+use instances::NormStore;
+use ledger::{DueSpec, Ledger, Live};
+use plan::Plan;
+use spool::Spool;
+use trackers::Trackers;
 
 /// Why an event was not applied.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rejection {
     /// Dated before the previous event.
     OutOfOrder { previous: Moment, previous_line: usize },
+    /// Its `id` was used before, by an event that said something else.
+    ReusedId { first_line: usize },
+    /// It has an `id` and is dated before the duplicate-detection horizon.
+    BeyondHorizon { horizon: Duration, latest: Moment },
     /// Arithmetic or comparison failed while applying it.
     Eval(EvalError),
 }
@@ -37,7 +80,7 @@ pub enum Rejection {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Applied {
     Applied,
-    /// Its `id` was seen before: ignored.
+    /// Its `id` was seen before, on the same event: ignored.
     Duplicate,
 }
 
@@ -48,15 +91,24 @@ pub struct Counts {
     pub ineffective: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Timer {
-    DealStart,
-    DealEnd,
-    ClauseStart(ClauseId),
-    ClauseEnd(ClauseId),
-    Deadline { norm: NormId, instance: usize, gen: u32 },
-    Activate { norm: NormId, instance: usize, gen: u32 },
-    BucketDue { ledger: usize, bucket: usize },
+/// How a run is set up.
+pub struct Options {
+    /// How long ids are remembered, in event time.
+    pub dedup_horizon: Duration,
+    /// How many breaches, and ineffective acts, are held in memory.
+    pub spool_cap: usize,
+    /// Where `--history` goes.
+    pub history: Option<Box<dyn Write>>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            dedup_horizon: Duration::days(DEFAULT_HORIZON_DAYS),
+            spool_cap: spool::DEFAULT_CAP,
+            history: None,
+        }
+    }
 }
 
 /// The deal's own lifecycle.
@@ -68,117 +120,97 @@ struct DealState {
 
 pub struct Engine<'p> {
     program: &'p Program,
+    plan: Plan,
+    clock: Clock,
     now: Option<Instant>,
     last: Option<(Moment, usize)>,
     deal: DealState,
-    pub(crate) clauses: Vec<ClauseState>,
-    pub(crate) instances: Vec<Vec<Instance>>,
-    /// Instance indices by key, per norm.
-    by_key: Vec<HashMap<String, Vec<usize>>>,
-    /// Norms instantiated when an instance of the keyed norm lapses.
-    on_lapse: Vec<Vec<NormId>>,
-    timers: BinaryHeap<Reverse<(Instant, u64, Timer)>>,
-    seq: u64,
-    /// 128-bit fingerprints of the ids applied: the one thing kept per
-    /// event, so that a stream delivered twice never counts twice.
-    seen_ids: HashSet<u128>,
-    pub(crate) ledger_keys: Vec<LedgerKey>,
-    pub(crate) ledgers: Vec<Ledger>,
-    ledger_index: HashMap<LedgerKey, usize>,
-    pub(crate) breaches: Vec<Breach>,
-    pub(crate) ineffective: Vec<Ineffective>,
-    pub(crate) counts: Counts,
-    /// The event being applied: its line and raw text, for breaches.
-    current: Option<(usize, Arc<str>)>,
-    /// When the event being applied happened.
-    current_at: Option<Moment>,
-    /// Values of `count(…)` and `sum(…)`; a sum is undetermined until it has a term.
-    trackers: Vec<Option<Value>>,
-    /// For each event kind: the trackers it adds to, and those it resets.
-    tracker_on: Vec<Vec<usize>>,
-    /// For trackers over a window of time: what each counted event added, and when.
-    windows: Vec<std::collections::VecDeque<(Instant, Value)>>,
-    tracker_reset: Vec<Vec<usize>>,
-    /// The latest event of each kind.
-    latest: Vec<Option<Latest>>,
+    clauses: Vec<ClauseState>,
+    norms: Vec<NormStore>,
+    ledgers: Vec<Ledger>,
+    ledger_index: FxHashMap<LedgerKey, u32>,
+    /// Ledgers by the pair of parties, whatever the currency.
+    ledgers_between: FxHashMap<(PartyId, PartyId), SmallVec<[u32; 1]>>,
+    /// Per norm: its amounts still growing, oldest first.
+    growing: Vec<VecDeque<(u32, BucketId)>>,
+    /// Per norm: its amounts waiting for an event to fix their due date.
+    awaiting: Vec<Vec<(u32, BucketId)>>,
     /// Per norm: `until`/`unless` events that came with nothing to pair
     /// with; each is paired with the next instance to arise.
     banked: Vec<u32>,
-    /// Amounts still growing, and amounts waiting for an event to fix their
-    /// due date, as (ledger, bucket): only these are revisited.
-    growing: Vec<(usize, usize)>,
-    awaiting: Vec<(usize, usize)>,
+    trackers: Trackers,
+    dedup: Dedup,
+    /// Tombstones of closed instances, oldest first, forgotten with the
+    /// ids past the horizon.
+    tombstones: VecDeque<(Instant, NormId, SmolStr, u64)>,
+    breaches: Spool<Breach>,
+    ineffective: Spool<Ineffective>,
+    history: Option<History>,
+    counts: Counts,
+    /// The line of the event being applied.
+    current: Option<usize>,
+    /// When the event being applied happened.
+    current_at: Option<Moment>,
     /// Breaches found but not yet reacted to, as `breach of …` events.
     pending: Vec<Event>,
+    /// Creation order of instances and amounts owed.
+    seq: u64,
 }
 
 impl<'p> Engine<'p> {
     pub fn new(program: &'p Program) -> Engine<'p> {
-        let mut on_lapse = vec![Vec::new(); program.norms.len()];
-        for (id, n) in program.norms.iter().enumerate() {
-            if let Instancing::OnLapse { norm } = n.instancing {
-                on_lapse[norm].push(id);
-            }
-        }
+        Engine::with_options(program, Options::default())
+    }
+
+    pub fn with_options(program: &'p Program, options: Options) -> Engine<'p> {
+        let norms = program.norms.len();
         let mut e = Engine {
             program,
+            plan: Plan::new(program),
+            clock: Clock::default(),
             now: None,
             last: None,
             deal: DealState::default(),
             clauses: vec![ClauseState::default(); program.clauses.len()],
-            instances: vec![Vec::new(); program.norms.len()],
-            by_key: vec![HashMap::new(); program.norms.len()],
-            on_lapse,
-            timers: BinaryHeap::new(),
-            seq: 0,
-            seen_ids: HashSet::new(),
-            ledger_keys: Vec::new(),
+            norms: (0..norms).map(|_| NormStore::default()).collect(),
             ledgers: Vec::new(),
-            ledger_index: HashMap::new(),
-            breaches: Vec::new(),
-            ineffective: Vec::new(),
+            ledger_index: FxHashMap::default(),
+            ledgers_between: FxHashMap::default(),
+            growing: vec![VecDeque::new(); norms],
+            awaiting: vec![Vec::new(); norms],
+            banked: vec![0; norms],
+            trackers: Trackers::new(program),
+            dedup: Dedup::new(options.dedup_horizon),
+            tombstones: VecDeque::new(),
+            breaches: Spool::new(options.spool_cap),
+            ineffective: Spool::new(options.spool_cap),
+            history: options.history.map(History::new),
             counts: Counts::default(),
             current: None,
             current_at: None,
-            trackers: program
-                .trackers
-                .iter()
-                .map(|t| match t.field {
-                    None => Some(Value::Decimal(Decimal::ZERO)),
-                    Some(_) => None,
-                })
-                .collect(),
-            tracker_on: vec![Vec::new(); program.events.len()],
-            windows: vec![std::collections::VecDeque::new(); program.trackers.len()],
-            tracker_reset: vec![Vec::new(); program.events.len()],
-            latest: vec![None; program.events.len()],
-            banked: vec![0; program.norms.len()],
-            growing: Vec::new(),
-            awaiting: Vec::new(),
             pending: Vec::new(),
+            seq: 0,
         };
-        for (i, t) in program.trackers.iter().enumerate() {
-            e.tracker_on[t.event].push(i);
-            if let Some(s) = t.since {
-                e.tracker_reset[s].push(i);
-            }
-        }
         match program.term.start {
-            Bound::At(t) => e.schedule(t, Timer::DealStart),
+            Bound::At(t) => e.clock.schedule(t, Timer::DealStart),
             Bound::Unbounded => e.deal.started = true,
             Bound::On(_) => {}
         }
         if let Bound::At(t) = program.term.end {
-            e.schedule(t, Timer::DealEnd);
+            e.clock.schedule(t, Timer::DealEnd);
         }
         for (id, c) in program.clauses.iter().enumerate() {
             match c.lifetime.start {
-                Bound::At(t) => e.schedule(t, Timer::ClauseStart(id)),
-                Bound::Unbounded => e.clauses[id].started = true,
+                Bound::At(t) => e.clock.schedule(t, Timer::ClauseStart(id)),
+                Bound::Unbounded => {
+                    if let Some(st) = e.clauses.get_mut(id) {
+                        st.started = true;
+                    }
+                }
                 Bound::On(_) => {}
             }
             if let Bound::At(t) = c.lifetime.end {
-                e.schedule(t, Timer::ClauseEnd(id));
+                e.clock.schedule(t, Timer::ClauseEnd(id));
             }
         }
         for id in 0..program.clauses.len() {
@@ -203,24 +235,44 @@ impl<'p> Engine<'p> {
         self.counts
     }
 
-    pub fn breaches(&self) -> &[Breach] {
-        &self.breaches
+    /// How many breaches were found so far.
+    pub fn breach_count(&self) -> u64 {
+        self.breaches.len()
     }
 
-    fn schedule(&mut self, at: Instant, t: Timer) {
-        self.seq += 1;
-        self.timers.push(Reverse((at, self.seq, t)));
+    /// How many ids are remembered for duplicate detection.
+    pub fn ids_remembered(&self) -> usize {
+        self.dedup.remembered()
     }
 
-    /// Applies one event. `raw` is its line, kept only if it breaches.
+    /// Instances open or violated, amounts owed still kept, timers set:
+    /// what the engine's memory follows.
+    pub fn open_state(&self) -> (usize, usize, usize) {
+        let instances = self.norms.iter().map(NormStore::len).sum();
+        let buckets = self.ledgers.iter().map(Ledger::len).sum();
+        (instances, buckets, self.clock.pending())
+    }
+
+    /// Applies one event. `raw` is its line, copied only if it breaches.
     pub fn apply(&mut self, ev: &Event, raw: &str) -> Result<Applied, Rejection> {
-        // Duplicates first: a stream delivered again from its start repeats
-        // earlier ids with earlier dates, and must be ignored, not refused.
-        let fingerprint = ev.id.as_deref().map(fingerprint);
-        if let Some(f) = fingerprint {
-            if self.seen_ids.contains(&f) {
-                self.counts.duplicates += 1;
-                return Ok(Applied::Duplicate);
+        let latest = self.last.map(|(m, _)| m.instant);
+        let payload = ev.id.map(|_| payload_hash(ev));
+        // Duplicates first: a stream delivered again repeats earlier ids
+        // with earlier dates, and must be ignored, not refused.
+        if let (Some(id), Some(payload)) = (ev.id, payload) {
+            match self.dedup.judge(id, payload, ev.at.instant, latest) {
+                Verdict::New => {}
+                Verdict::Duplicate => {
+                    self.counts.duplicates += 1;
+                    return Ok(Applied::Duplicate);
+                }
+                Verdict::Reused { first_line } => return Err(Rejection::ReusedId { first_line }),
+                Verdict::BeyondHorizon => {
+                    return Err(Rejection::BeyondHorizon {
+                        horizon: self.dedup.horizon,
+                        latest: self.last.map_or(ev.at, |(m, _)| m),
+                    })
+                }
             }
         }
         if let Some((prev, prev_line)) = self.last {
@@ -233,11 +285,12 @@ impl<'p> Engine<'p> {
         }
         self.advance_to(ev.at.instant).map_err(Rejection::Eval)?;
         self.last = Some((ev.at, ev.line));
-        if let Some(f) = fingerprint {
-            self.seen_ids.insert(f);
+        if let (Some(id), Some(payload)) = (ev.id, payload) {
+            self.dedup.remember(id, payload, ev.at.instant, ev.line);
         }
-        self.current = Some((ev.line, raw.into()));
-        let result = self.dispatch(ev);
+        self.forget_old(ev.at.instant);
+        self.current = Some(ev.line);
+        let result = self.dispatch(ev, raw);
         self.current = None;
         result.map_err(Rejection::Eval)?;
         self.react_to_breaches().map_err(Rejection::Eval)?;
@@ -245,15 +298,26 @@ impl<'p> Engine<'p> {
         Ok(Applied::Applied)
     }
 
-    /// Moves time to `to`, inclusive, firing every deadline due by then.
-    pub fn advance_to(&mut self, to: Instant) -> Result<(), EvalError> {
-        while let Some(Reverse((at, _, _))) = self.timers.peek() {
-            if *at > to {
-                break;
+    /// Forgets the tombstones of instances closed before the horizon.
+    fn forget_old(&mut self, latest: Instant) {
+        if self.tombstones.is_empty() {
+            return;
+        }
+        let Some(cutoff) = self.dedup.cutoff(latest) else {
+            return;
+        };
+        while self.tombstones.front().is_some_and(|(at, ..)| *at < cutoff) {
+            if let Some((_, norm, key, seq)) = self.tombstones.pop_front() {
+                if let Some(store) = self.norms.get_mut(norm) {
+                    store.forget(&key, seq);
+                }
             }
-            let Some(Reverse((at, _, timer))) = self.timers.pop() else {
-                break;
-            };
+        }
+    }
+
+    /// Moves time to `to`, inclusive, firing every timer due by then.
+    pub fn advance_to(&mut self, to: Instant) -> Result<(), EvalError> {
+        while let Some((at, timer)) = self.clock.next_due(to) {
             self.now = Some(at);
             self.fire(at, timer)?;
             self.react_to_breaches()?;
@@ -261,7 +325,7 @@ impl<'p> Engine<'p> {
         if self.now.is_none_or(|n| n < to) {
             self.now = Some(to);
         }
-        self.refresh_live()
+        Ok(())
     }
 
     fn fire(&mut self, at: Instant, timer: Timer) -> Result<(), EvalError> {
@@ -275,100 +339,85 @@ impl<'p> Engine<'p> {
                 self.refresh_all(Some(at));
             }
             Timer::ClauseStart(c) => {
-                self.clauses[c].started = true;
+                if let Some(st) = self.clauses.get_mut(c) {
+                    st.started = true;
+                }
                 self.refresh(c, Some(at));
             }
             Timer::ClauseEnd(c) => {
-                self.clauses[c].ended = true;
+                if let Some(st) = self.clauses.get_mut(c) {
+                    st.ended = true;
+                }
                 self.refresh(c, Some(at));
             }
-            Timer::Deadline { norm, instance, gen } => self.deadline(norm, instance, gen, at)?,
-            Timer::Activate { norm, instance, gen } => self.activate(norm, instance, gen, at),
-            Timer::BucketDue { ledger, bucket } => {
-                self.refresh_live()?;
-                self.bucket_due(ledger, bucket)
+            Timer::Deadline { norm, id, gen } => self.deadline(norm, id, gen, at),
+            Timer::Activate { norm, id, gen } => self.activate(norm, id, gen, at),
+            Timer::BucketDue { ledger, id } => self.bucket_due(ledger, id)?,
+            Timer::PeriodOver { ledger, id } => {
+                if let Some(l) = self.ledgers.get_mut(ledger as usize) {
+                    l.period_over(id);
+                }
+                self.collect_closed(ledger, at);
+            }
+            Timer::WindowSlides { tracker } => {
+                if let Some(next) = self.trackers.slide(self.program, tracker as usize, at)? {
+                    self.clock.schedule(next, Timer::WindowSlides { tracker });
+                }
             }
         }
         Ok(())
     }
 
-    fn dispatch(&mut self, ev: &Event) -> Result<(), EvalError> {
+    fn dispatch(&mut self, ev: &Event, raw: &str) -> Result<(), EvalError> {
         self.current_at = Some(ev.at);
-        let result = self.dispatch_listeners(ev);
-        self.latest[ev.kind] = Some(Latest {
-            at: ev.at,
-            fields: Arc::from(ev.fields.clone()),
-        });
-        // `since F` starts afresh after F: at F itself, a count still means
-        // the period that F closes.
-        for i in self.tracker_reset[ev.kind].clone() {
-            self.trackers[i] = self.empty_tracker(i);
-            self.windows[i].clear();
-        }
+        let result = self.dispatch_listeners(ev, raw);
+        self.trackers.after(self.program, ev);
         self.current_at = None;
         result
-    }
-
-    fn empty_tracker(&self, i: usize) -> Option<Value> {
-        match self.program.trackers[i].field {
-            None => Some(Value::Decimal(Decimal::ZERO)),
-            Some(_) => None,
-        }
     }
 
     /// Counts and sums take in the event before anything else reacts to it,
     /// so that a condition such as "the fifth payment" sees this one.
     fn track(&mut self, ev: &Event) -> Result<(), EvalError> {
         let program = self.program;
-        for i in self.tracker_on[ev.kind].clone() {
-            let t = &program.trackers[i];
-            if let Some(c) = &t.condition {
+        for i in 0..self.trackers.fed_by(ev.kind).len() {
+            let Some(&t) = self.trackers.fed_by(ev.kind).get(i) else {
+                break;
+            };
+            let Some(spec) = program.trackers.get(t) else {
+                continue;
+            };
+            if let Some(c) = &spec.condition {
                 if !holds(c, &self.ctx(&ev.fields, &[]))? {
                     continue;
                 }
             }
-            let add = match t.field {
+            let add = match spec.field {
                 None => Some(Value::Decimal(Decimal::ONE)),
                 Some(f) => ev.fields.get(f).cloned().flatten(),
             };
             let Some(add) = add else { continue };
-            if t.window.is_some() {
-                self.windows[i].push_back((ev.at.instant, add.clone()));
-            }
-            self.trackers[i] = Some(match self.trackers[i].take() {
-                None => add,
-                Some(v) => expr::add_values(v, add)?,
-            });
-        }
-        // Windows slide with time: what falls out of one is taken off its total.
-        for (i, t) in program.trackers.iter().enumerate() {
-            let Some(cutoff) = t.window.and_then(|w| expr::back(ev.at.instant, w)) else {
-                continue;
-            };
-            while self.windows[i].front().is_some_and(|(at, _)| *at <= cutoff) {
-                let Some((_, gone)) = self.windows[i].pop_front() else {
-                    break;
-                };
-                self.trackers[i] = match self.trackers[i].take() {
-                    _ if self.windows[i].is_empty() => self.empty_tracker(i),
-                    Some(v) => Some(expr::sub_values(v, gone)?),
-                    None => None,
-                };
+            if let Some(wake) = self.trackers.take_in(program, t, ev.at.instant, add)? {
+                self.clock
+                    .schedule(wake, Timer::WindowSlides { tracker: t as u32 });
             }
         }
         Ok(())
     }
 
-    fn dispatch_listeners(&mut self, ev: &Event) -> Result<(), EvalError> {
+    fn dispatch_listeners(&mut self, ev: &Event, raw: &str) -> Result<(), EvalError> {
         let at = ev.at.instant;
         let program = self.program;
         self.track(ev)?;
-        for listener in &program.listeners[ev.kind] {
+        let Some(listeners) = program.listeners.get(ev.kind) else {
+            return Ok(());
+        };
+        for listener in listeners {
             match *listener {
-                Listener::Act(n) => self.act(n, ev)?,
+                Listener::Act(n) => self.act(n, ev, raw)?,
                 Listener::Renounce(n) => self.renounce(n, ev)?,
                 Listener::Cancel(n) => self.cancel(n, ev),
-                Listener::Stop(n) => self.stop(n, ev)?,
+                Listener::Stop(n) => self.stop(n)?,
                 Listener::DueOn(n) => self.due_on(n, ev),
                 Listener::Accrue(n) => self.accrue(n, ev)?,
                 Listener::Settle => self.settle(ev)?,
@@ -385,35 +434,58 @@ impl<'p> Engine<'p> {
                     }
                 }
                 Listener::ClauseEnd(c) => {
-                    let spec = &program.clauses[c];
+                    let Some(spec) = program.clauses.get(c) else {
+                        continue;
+                    };
                     let by_term = self.matches_bound(&spec.lifetime.end, ev)?;
                     let discharged = self.any_matches(&spec.ended_on, ev)?;
                     if by_term || discharged {
-                        let st = &mut self.clauses[c];
-                        if !st.ended {
-                            st.ended = true;
-                            st.discharged = discharged && !by_term;
-                            self.refresh(c, Some(at));
+                        if let Some(st) = self.clauses.get_mut(c) {
+                            if !st.ended {
+                                st.ended = true;
+                                st.discharged = discharged && !by_term;
+                                self.refresh(c, Some(at));
+                            }
                         }
                     }
                 }
                 Listener::ClauseSuspend(c) => {
-                    if self.any_matches(&program.clauses[c].suspended_on, ev)? && !self.clauses[c].suspended {
-                        self.clauses[c].suspended = true;
-                        self.refresh(c, Some(at));
+                    let Some(spec) = program.clauses.get(c) else {
+                        continue;
+                    };
+                    if self.any_matches(&spec.suspended_on, ev)? {
+                        if let Some(st) = self.clauses.get_mut(c) {
+                            if !st.suspended {
+                                st.suspended = true;
+                                self.refresh(c, Some(at));
+                            }
+                        }
                     }
                 }
                 Listener::ClauseStart(c) => {
-                    if self.matches_bound(&program.clauses[c].lifetime.start, ev)? && !self.clauses[c].started
-                    {
-                        self.clauses[c].started = true;
-                        self.refresh(c, Some(at));
+                    let Some(spec) = program.clauses.get(c) else {
+                        continue;
+                    };
+                    if self.matches_bound(&spec.lifetime.start, ev)? {
+                        if let Some(st) = self.clauses.get_mut(c) {
+                            if !st.started {
+                                st.started = true;
+                                self.refresh(c, Some(at));
+                            }
+                        }
                     }
                 }
                 Listener::ClauseResume(c) => {
-                    if self.any_matches(&program.clauses[c].resumed_on, ev)? && self.clauses[c].suspended {
-                        self.clauses[c].suspended = false;
-                        self.refresh(c, Some(at));
+                    let Some(spec) = program.clauses.get(c) else {
+                        continue;
+                    };
+                    if self.any_matches(&spec.resumed_on, ev)? {
+                        if let Some(st) = self.clauses.get_mut(c) {
+                            if st.suspended {
+                                st.suspended = false;
+                                self.refresh(c, Some(at));
+                            }
+                        }
                     }
                 }
                 Listener::Trigger(n) => self.trigger(n, ev)?,
@@ -427,13 +499,16 @@ impl<'p> Engine<'p> {
         let Some(&kind) = self.program.breach_events.get(clause) else {
             return;
         };
+        let Some(name) = self.program.parties.get(party) else {
+            return;
+        };
         self.pending.push(Event {
             line: 0,
             at: Moment::at(at),
             kind,
             id: None,
             fields: vec![
-                Some(Value::Entity(self.program.parties[party].as_str().into())),
+                Some(Value::Entity(name.as_str().into())),
                 amount.map(Value::Money),
             ],
         });
@@ -443,12 +518,15 @@ impl<'p> Engine<'p> {
     /// is reacted to in turn, up to a bound that only a contract whose
     /// remedies breach each other without end could reach.
     fn react_to_breaches(&mut self) -> Result<(), EvalError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
         let saved = self.current.take();
         let mut rounds = 0;
         while !self.pending.is_empty() && rounds < 1000 {
             rounds += 1;
             for ev in std::mem::take(&mut self.pending) {
-                self.dispatch(&ev)?;
+                self.dispatch(&ev, "")?;
             }
         }
         self.pending.clear();
@@ -473,14 +551,15 @@ impl<'p> Engine<'p> {
             bound_at: None,
             elapsed: None,
             outstanding: None,
-            trackers: &self.trackers,
-            latest: &self.latest,
+            trackers: &self.trackers.values,
+            latest: &self.trackers.latest,
         }
     }
 
     /// A context for judging an act against an instance.
     fn inst_ctx<'a>(&'a self, fields: &'a [Option<Value>], inst: &'a Instance) -> Ctx<'a> {
-        let mut c = self.ctx(fields, &inst.payload);
+        let bound: &[Option<Value>] = inst.payload.as_deref().unwrap_or(&[]);
+        let mut c = self.ctx(fields, bound);
         c.env.bound_at = inst.born;
         c
     }
@@ -515,10 +594,14 @@ impl<'p> Engine<'p> {
         }
     }
 
+    fn clause_status(&self, c: ClauseId) -> Status {
+        self.clauses.get(c).map_or(Status::Inactive, |st| st.status)
+    }
+
     /// Recomputes a clause's status from its flags and the deal's, and moves
     /// its norm instances along if it changed.
     fn refresh(&mut self, c: ClauseId, at: Option<Instant>) {
-        let st = &self.clauses[c];
+        let Some(st) = self.clauses.get(c) else { return };
         let status = if st.ended || self.deal.ended {
             Status::Ended
         } else if !st.started || !self.deal.started {
@@ -534,36 +617,53 @@ impl<'p> Engine<'p> {
         }
         let discharged = st.discharged;
         let suspended_at = st.suspended_at;
-        let st = &mut self.clauses[c];
-        st.status = status;
-        st.since = at;
-        if status == Status::Suspended {
-            st.suspended_at = at;
+        if let Some(st) = self.clauses.get_mut(c) {
+            st.status = status;
+            st.since = at;
+            if status == Status::Suspended {
+                st.suspended_at = at;
+            }
         }
         let program = self.program;
-        for &n in &program.clauses[c].norms {
+        let Some(spec) = program.clauses.get(c) else {
+            return;
+        };
+        if self.history.is_some() {
+            self.record_clause(c, old, status, at);
+        }
+        for &n in &spec.norms {
+            let Some(norm) = program.norms.get(n) else {
+                continue;
+            };
             match (old, status) {
                 (Status::Inactive, Status::Active) => {
-                    if matches!(program.norms[n].instancing, Instancing::Single) {
-                        self.create(n, None, Arc::from(Vec::new()), at);
+                    if matches!(norm.instancing, Instancing::Single) {
+                        self.create(n, None, None, at);
                     }
                 }
                 (Status::Active, Status::Suspended) => {
-                    self.each_open(n, |i| {
-                        if i.state == NState::Active {
-                            i.state = NState::Suspended;
-                            i.since = at;
-                        }
-                    });
+                    let ids: Vec<InstanceId> = self.store(n).open().collect();
+                    for id in ids {
+                        self.transition(n, id, |i| {
+                            if i.state == NState::Active {
+                                i.state = NState::Suspended;
+                                i.since = at;
+                            }
+                        });
+                    }
                 }
                 (Status::Suspended, Status::Active) => {
                     let paused = match (suspended_at, at) {
                         (Some(s), Some(a)) => a.seconds_since(s),
                         _ => 0,
                     };
-                    let mut retimed = Vec::new();
-                    for (idx, i) in self.instances[n].iter_mut().enumerate() {
-                        if i.state == NState::Suspended {
+                    let ids: Vec<InstanceId> = self.store(n).open().collect();
+                    for id in ids {
+                        let mut retimed = None;
+                        self.transition(n, id, |i| {
+                            if i.state != NState::Suspended {
+                                return;
+                            }
                             i.state = NState::Active;
                             i.since = at;
                             // A suspension stops the clock: the deadline moves
@@ -571,65 +671,98 @@ impl<'p> Engine<'p> {
                             if let Some(d) = i.due.as_mut() {
                                 if let Some(later) = d.late_from.plus_seconds(paused) {
                                     d.late_from = later;
-                                    d.shown = if d.date_only {
-                                        later
-                                            .just_before()
-                                            .map(|x| x.date().to_string())
-                                            .unwrap_or_default()
-                                    } else {
-                                        later.to_string()
-                                    };
                                     i.gen += 1;
-                                    retimed.push((idx, later, i.gen));
+                                    retimed = Some((later, i.gen));
                                 }
                             }
+                        });
+                        if let Some((when, gen)) = retimed {
+                            self.clock.schedule(when, Timer::Deadline { norm: n, id, gen });
                         }
-                    }
-                    for (idx, when, gen) in retimed {
-                        self.schedule(
-                            when,
-                            Timer::Deadline {
-                                norm: n,
-                                instance: idx,
-                                gen,
-                            },
-                        );
                     }
                 }
                 (_, Status::Ended) => {
-                    let kind = program.norms[n].kind;
-                    self.each_open(n, |i| {
-                        i.state = match kind {
-                            NormKind::Obligation if discharged => NState::Discharged,
-                            NormKind::Obligation => NState::Expired,
-                            NormKind::Power => NState::Lapsed,
-                            _ => NState::Ended,
-                        };
-                        i.since = at;
-                    });
+                    let state = match norm.kind {
+                        NormKind::Obligation if discharged => NState::Discharged,
+                        NormKind::Obligation => NState::Expired,
+                        NormKind::Power => NState::Lapsed,
+                        _ => NState::Ended,
+                    };
+                    let ids: Vec<InstanceId> = self.store(n).open().collect();
+                    for id in ids {
+                        // A permission not yet in force stays so: it never
+                        // came into force before the clause ended.
+                        if self
+                            .store(n)
+                            .get(id)
+                            .is_some_and(|i| matches!(i.state, NState::Active | NState::Suspended))
+                        {
+                            self.close(n, id, state, at);
+                        }
+                    }
                 }
                 _ => {}
             }
         }
     }
 
-    fn each_open(&mut self, n: NormId, mut f: impl FnMut(&mut Instance)) {
-        for i in self.instances[n].iter_mut() {
-            if matches!(i.state, NState::Active | NState::Suspended) {
-                f(i);
-            }
+    fn store(&self, n: NormId) -> &NormStore {
+        static EMPTY: std::sync::OnceLock<NormStore> = std::sync::OnceLock::new();
+        self.norms
+            .get(n)
+            .unwrap_or_else(|| EMPTY.get_or_init(NormStore::default))
+    }
+
+    /// Changes an instance in place (not closing it), recording the change.
+    fn transition(&mut self, n: NormId, id: InstanceId, f: impl FnOnce(&mut Instance)) {
+        let Some(inst) = self.norms.get_mut(n).and_then(|s| s.get_mut(id)) else {
+            return;
+        };
+        let before = inst.state;
+        f(inst);
+        let after = inst.state;
+        if before != after && self.history.is_some() {
+            self.record_instance(n, id, before);
         }
     }
 
-    fn clause_active(&self, n: NormId) -> bool {
-        self.clauses[self.program.norms[n].clause].status == Status::Active
+    /// Closes an instance: it is counted, and leaves a tombstone.
+    fn close(&mut self, n: NormId, id: InstanceId, state: NState, at: Option<Instant>) -> Option<Instance> {
+        let before = self.store(n).get(id)?.state;
+        let inst = self.norms.get_mut(n)?.close(id, state, at)?;
+        if let (Some(key), Some(at)) = (&inst.key, at) {
+            self.tombstones.push_back((at, n, key.clone(), inst.seq));
+        }
+        if self.history.is_some() {
+            self.record_closed(n, &inst, before);
+        }
+        Some(inst)
     }
 
-    /// Creates an instance of norm `n` and sets its deadline.
+    fn clause_active(&self, n: NormId) -> bool {
+        self.program
+            .norms
+            .get(n)
+            .is_some_and(|spec| self.clause_status(spec.clause) == Status::Active)
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
     /// Creates an instance of norm `n` and sets its deadline; a permission
     /// with a delayed start waits for it, unless a paired event came first.
-    fn create(&mut self, n: NormId, key: Option<String>, payload: Arc<[Option<Value>]>, at: Option<Instant>) {
-        let spec = &self.program.norms[n];
+    fn create(
+        &mut self,
+        n: NormId,
+        key: Option<SmolStr>,
+        payload: Option<Arc<[Option<Value>]>>,
+        at: Option<Instant>,
+    ) {
+        let Some(spec) = self.program.norms.get(n) else {
+            return;
+        };
         let due_expr = match &spec.rule {
             NormRule::Obligation { due } => Some(due.as_ref()),
             _ => None,
@@ -645,204 +778,239 @@ impl<'p> Engine<'p> {
             _ => None,
         };
         if let Some(a) = activation {
-            if a.unless.is_some() && self.banked[n] > 0 {
+            if let Some(banked) = self.banked.get_mut(n).filter(|b| a.unless.is_some() && **b > 0) {
                 // What this instance was to wait for has already happened.
-                self.banked[n] -= 1;
+                *banked -= 1;
                 return;
             }
         }
+        let bound: &[Option<Value>] = payload.as_deref().unwrap_or(&[]);
         let due = match (due_expr, window, at) {
             (Some(Some(DueRule::After(d))), _, Some(at)) | (None, Some(d), Some(at)) => {
-                self.due_after(d, at, &payload)
+                self.due_after(d, at, bound)
             }
-            (Some(Some(DueRule::By(d))), _, _) => self.due_by(d, &payload),
+            (Some(Some(DueRule::By(d))), _, _) => self.due_by(d, bound),
             _ => None,
         };
         let starts_at = match (activation, at) {
-            (Some(a), Some(at)) => match eval(&a.delay, &self.ctx(&[], &payload)) {
+            (Some(a), Some(at)) => match eval(&a.delay, &self.ctx(&[], bound)) {
                 Ok(Some(Value::Duration(d))) => d.exact_seconds().and_then(|s| at.plus_seconds(s)),
                 _ => None,
             },
             _ => None,
         };
-        let idx = self.instances[n].len();
-        let line = self.current.as_ref().map(|(l, _)| *l);
-        self.instances[n].push(Instance {
-            key: key.clone(),
-            payload,
+        let pairs = activation.is_some_and(|a| a.unless.is_some());
+        let keep = self.plan.keeps_payload.get(n).copied().unwrap_or(false);
+        let seq = self.next_seq();
+        let inst = Instance {
+            seq,
+            key,
+            payload: if keep { payload } else { None },
             state: if starts_at.is_some() {
                 NState::Inactive
             } else {
                 NState::Active
             },
             since: if starts_at.is_some() { None } else { at },
-            due: due.clone(),
-            line,
+            due,
             gen: 0,
             note: None,
             born: self.current_at,
-            matched: false,
-        });
-        if let Some(k) = key {
-            self.by_key[n].entry(k).or_default().push(idx);
+        };
+        let Some(store) = self.norms.get_mut(n) else {
+            return;
+        };
+        let id = store.insert(inst);
+        if pairs {
+            store.push_unpaired(id);
         }
         if let Some(d) = due {
-            self.schedule(
-                d.late_from,
-                Timer::Deadline {
-                    norm: n,
-                    instance: idx,
-                    gen: 0,
-                },
-            );
+            self.clock
+                .schedule(d.late_from, Timer::Deadline { norm: n, id, gen: 0 });
         }
         if let Some(s) = starts_at {
-            self.schedule(
-                s,
-                Timer::Activate {
-                    norm: n,
-                    instance: idx,
-                    gen: 0,
-                },
-            );
+            self.clock.schedule(s, Timer::Activate { norm: n, id, gen: 0 });
+        }
+        if self.history.is_some() {
+            self.record_instance(n, id, NState::Inactive);
         }
     }
 
     /// A delayed permission comes into force, if nothing cancelled it.
-    fn activate(&mut self, n: NormId, idx: usize, gen: u32, at: Instant) {
+    fn activate(&mut self, n: NormId, id: InstanceId, gen: u32, at: Instant) {
         let active = self.clause_active(n);
-        let Some(inst) = self.instances[n].get_mut(idx) else {
-            return;
-        };
-        if inst.gen == gen && inst.state == NState::Inactive && active {
-            inst.state = NState::Active;
-            inst.since = Some(at);
-        }
+        self.transition(n, id, |inst| {
+            if inst.gen == gen && inst.state == NState::Inactive && active {
+                inst.state = NState::Active;
+                inst.since = Some(at);
+            }
+        });
     }
 
     /// `unless F first`: F pairs with the oldest instance not yet paired;
     /// if that one has not come into force, it never will.
     fn cancel(&mut self, n: NormId, ev: &Event) {
-        let name = &self.program.events[ev.kind].name;
-        match self.instances[n].iter_mut().find(|i| !i.matched) {
-            Some(i) => {
-                i.matched = true;
-                if i.state == NState::Inactive {
-                    i.gen += 1;
-                    i.note = Some(format!("{name} came first, on {}", ev.at));
+        let Some(store) = self.norms.get_mut(n) else {
+            return;
+        };
+        match store.pop_unpaired() {
+            Some(id) => {
+                if let Some(i) = store.get_mut(id) {
+                    if i.state == NState::Inactive {
+                        i.gen += 1;
+                        i.note = Some(Note::CameFirst {
+                            event: ev.kind,
+                            at: ev.at,
+                        });
+                    }
                 }
             }
-            None => self.banked[n] += 1,
+            None => {
+                if let Some(b) = self.banked.get_mut(n) {
+                    *b += 1;
+                }
+            }
         }
     }
 
-    fn due_after(&self, d: &CExpr, at: Instant, payload: &[Option<Value>]) -> Option<state::Due> {
+    fn due_after(&self, d: &CExpr, at: Instant, payload: &[Option<Value>]) -> Option<Due> {
         let Ok(Some(Value::Duration(dur))) = eval(d, &self.ctx(&[], payload)) else {
             return None;
         };
         if dur.is_calendar() {
             // "within 30 days after" an event on day D: on or before D + 30.
-            let (last, late_from) = due_after_date(at.date(), dur)?;
-            Some(state::Due {
+            let (_, late_from) = due_after_date(at.date(), dur)?;
+            Some(Due {
                 late_from,
-                shown: last.to_string(),
                 date_only: true,
             })
         } else {
             let secs = dur.exact_seconds()?;
-            let late_from = at.plus_seconds(secs)?;
-            Some(state::Due {
-                late_from,
-                shown: late_from.to_string(),
+            Some(Due {
+                late_from: at.plus_seconds(secs)?,
                 date_only: false,
             })
         }
     }
 
-    fn due_by(&self, d: &CExpr, payload: &[Option<Value>]) -> Option<state::Due> {
+    fn due_by(&self, d: &CExpr, payload: &[Option<Value>]) -> Option<Due> {
         let Ok(Some(Value::Date(m))) = eval(d, &self.ctx(&[], payload)) else {
             return None;
         };
         if m.date_only {
-            Some(state::Due {
+            Some(Due {
                 late_from: Instant::end_of(m.instant.date())?,
-                shown: m.to_string(),
                 date_only: true,
             })
         } else {
-            Some(state::Due {
+            Some(Due {
                 late_from: m.instant,
-                shown: m.to_string(),
                 date_only: false,
             })
         }
     }
 
-    fn key_of(ev: &Event, field: Option<FieldId>) -> Option<String> {
+    fn key_of(ev: &Event, field: Option<FieldId>) -> Option<SmolStr> {
         field
-            .and_then(|f| ev.fields.get(f).cloned().flatten())
-            .map(|v| v.key_text())
+            .and_then(|f| ev.fields.get(f))
+            .and_then(Option::as_ref)
+            .map(Value::key_text)
     }
 
     fn trigger(&mut self, n: NormId, ev: &Event) -> Result<(), EvalError> {
         if !self.clause_active(n) {
             return Ok(());
         }
-        let Instancing::PerEvent { trigger, key } = &self.program.norms[n].instancing else {
+        let Some(Instancing::PerEvent { trigger, key }) = self.program.norms.get(n).map(|s| &s.instancing)
+        else {
             return Ok(());
         };
         if !self.matches(trigger, ev)? {
             return Ok(());
         }
         let key = Self::key_of(ev, *key);
-        self.create(n, key, Arc::from(ev.fields.clone()), Some(ev.at.instant));
+        let payload = self
+            .plan
+            .keeps_payload
+            .get(n)
+            .copied()
+            .unwrap_or(false)
+            .then(|| Arc::from(ev.fields.as_slice()));
+        self.create(n, key, payload, Some(ev.at.instant));
         Ok(())
     }
 
-    /// Instances of `n` that an act could concern: by key when the act is
-    /// correlated, otherwise all of them.
-    fn candidates(&self, n: NormId, ev: &Event) -> Vec<usize> {
-        let spec = &self.program.norms[n];
-        match spec.action.key {
-            Some(_) => match Self::key_of(ev, spec.action.key) {
-                Some(k) => self.by_key[n].get(&k).cloned().unwrap_or_default(),
-                None => Vec::new(),
+    /// Instances of `n` in the slab that an act could concern: by key when
+    /// the act is correlated, otherwise all open then all late ones.
+    fn candidates(&self, n: NormId, key_field: Option<FieldId>, ev: &Event) -> SmallVec<[InstanceId; 4]> {
+        let store = self.store(n);
+        match key_field {
+            Some(_) => match Self::key_of(ev, key_field) {
+                Some(k) => store.with_key(&k).iter().copied().collect(),
+                None => SmallVec::new(),
             },
-            None => (0..self.instances[n].len()).collect(),
+            None => store.open().chain(store.late()).collect(),
         }
     }
 
     fn act_matches(&self, n: NormId, inst: &Instance, ev: &Event) -> Result<bool, EvalError> {
-        match &self.program.norms[n].action.condition {
+        match self
+            .program
+            .norms
+            .get(n)
+            .and_then(|s| s.action.condition.as_ref())
+        {
             None => Ok(true),
             Some(c) => holds(c, &self.inst_ctx(&ev.fields, inst)),
         }
     }
 
-    fn act(&mut self, n: NormId, ev: &Event) -> Result<(), EvalError> {
-        let spec = &self.program.norms[n];
+    /// The first instance among `ids` in `state` that the act matches.
+    fn first_matching(
+        &self,
+        n: NormId,
+        ids: impl IntoIterator<Item = InstanceId>,
+        ev: &Event,
+        pred: impl Fn(&Instance) -> bool,
+    ) -> Result<Option<InstanceId>, EvalError> {
+        let store = self.store(n);
+        for id in ids {
+            let Some(inst) = store.get(id) else { continue };
+            if pred(inst) && self.act_matches(n, inst, ev)? {
+                return Ok(Some(id));
+            }
+        }
+        Ok(None)
+    }
+
+    fn act(&mut self, n: NormId, ev: &Event, raw: &str) -> Result<(), EvalError> {
+        let Some(spec) = self.program.norms.get(n) else {
+            return Ok(());
+        };
+        let key = spec.action.key;
         match spec.kind {
             NormKind::Obligation => {
                 if matches!(spec.rule, NormRule::Accrual { .. }) {
                     return Ok(());
                 }
-                for idx in self.candidates(n, ev) {
-                    let inst = &self.instances[n][idx];
-                    if inst.state == NState::Active && self.act_matches(n, inst, ev)? {
-                        let i = &mut self.instances[n][idx];
-                        i.state = NState::Fulfilled;
-                        i.since = Some(ev.at.instant);
-                        return Ok(());
-                    }
+                // Keyless acts look at open instances only: the late ones
+                // come second, from their own list.
+                let open = match key {
+                    Some(_) => self.candidates(n, key, ev),
+                    None => self.store(n).open().collect(),
+                };
+                if let Some(id) = self.first_matching(n, open, ev, |i| i.state == NState::Active)? {
+                    self.close(n, id, NState::Fulfilled, Some(ev.at.instant));
+                    return Ok(());
                 }
-                for idx in self.candidates(n, ev) {
-                    let inst = &self.instances[n][idx];
-                    if inst.state == NState::Violated
-                        && inst.note.is_none()
-                        && self.act_matches(n, inst, ev)?
-                    {
-                        self.instances[n][idx].note = Some(format!("performed late, on {}", ev.at));
-                        return Ok(());
+                let late = match key {
+                    Some(_) => self.candidates(n, key, ev),
+                    None => self.store(n).late().collect(),
+                };
+                let late_one = |i: &Instance| i.state == NState::Violated && i.note.is_none();
+                if let Some(id) = self.first_matching(n, late, ev, late_one)? {
+                    if let Some(store) = self.norms.get_mut(n) {
+                        store.performed_late(id, Note::PerformedLate { at: ev.at });
                     }
                 }
             }
@@ -850,34 +1018,39 @@ impl<'p> Engine<'p> {
                 if !self.clause_active(n) {
                     return Ok(());
                 }
-                for idx in self.candidates(n, ev) {
-                    let inst = &self.instances[n][idx];
-                    if inst.state != NState::Active || !self.act_matches(n, inst, ev)? {
-                        continue;
-                    }
-                    let NormRule::Prohibition { excepted_by } = &spec.rule else {
-                        continue;
-                    };
-                    let mut why_not = Vec::new();
-                    for &p in excepted_by {
-                        match self.excuse(p, ev)? {
-                            Ok(()) => return Ok(()),
-                            Err(reason) => why_not.push(reason),
-                        }
-                    }
-                    self.breach(n, ev, why_not);
+                let NormRule::Prohibition { excepted_by } = &spec.rule else {
+                    return Ok(());
+                };
+                let ids = self.candidates(n, key, ev);
+                if self
+                    .first_matching(n, ids, ev, |i| i.state == NState::Active)?
+                    .is_none()
+                {
                     return Ok(());
                 }
+                let mut why_not = Vec::new();
+                for &p in excepted_by {
+                    match self.excuse(p, ev)? {
+                        Ok(id) => {
+                            let once = matches!(
+                                self.program.norms.get(p).map(|s| &s.rule),
+                                Some(NormRule::Permission { once: true, .. })
+                            );
+                            if once {
+                                self.use_up(p, id, ev);
+                            }
+                            return Ok(());
+                        }
+                        Err(reason) => why_not.push(reason),
+                    }
+                }
+                self.breach(n, ev, raw, why_not);
             }
             NormKind::Power => {
-                for idx in self.candidates(n, ev) {
-                    let inst = &self.instances[n][idx];
-                    if inst.state == NState::Active && self.act_matches(n, inst, ev)? {
-                        let i = &mut self.instances[n][idx];
-                        i.state = NState::Exercised;
-                        i.since = Some(ev.at.instant);
-                        return Ok(());
-                    }
+                let ids = self.candidates(n, key, ev);
+                if let Some(id) = self.first_matching(n, ids, ev, |i| i.state == NState::Active)? {
+                    self.close(n, id, NState::Exercised, Some(ev.at.instant));
+                    return Ok(());
                 }
                 let reason = self.why_no_power(n, ev);
                 self.ineffective(n, ev, reason);
@@ -887,13 +1060,27 @@ impl<'p> Engine<'p> {
         Ok(())
     }
 
-    /// Whether an active instance of permission `p` covers the act, and if
-    /// not, why not, in words.
-    fn excuse(&self, p: NormId, ev: &Event) -> Result<Result<(), String>, EvalError> {
-        let spec = &self.program.norms[p];
+    /// A permission for one act is used up by it.
+    fn use_up(&mut self, p: NormId, id: InstanceId, ev: &Event) {
+        if let Some(i) = self.norms.get_mut(p).and_then(|s| s.get_mut(id)) {
+            i.note = Some(Note::UsedBy {
+                event: ev.kind,
+                at: ev.at,
+            });
+        }
+        self.close(p, id, NState::Ended, Some(ev.at.instant));
+    }
+
+    /// Whether an active instance of permission `p` covers the act: which
+    /// one, or why none does, in words.
+    fn excuse(&self, p: NormId, ev: &Event) -> Result<Result<InstanceId, String>, EvalError> {
+        let Some(spec) = self.program.norms.get(p) else {
+            return Ok(Err(String::new()));
+        };
         let mut failed_terms = false;
-        for idx in self.candidates(p, ev) {
-            let inst = &self.instances[p][idx];
+        let store = self.store(p);
+        for id in self.candidates(p, spec.action.key, ev) {
+            let Some(inst) = store.get(id) else { continue };
             if inst.state != NState::Active || !self.act_matches(p, inst, ev)? {
                 continue;
             }
@@ -902,118 +1089,43 @@ impl<'p> Engine<'p> {
                 _ => true,
             };
             if ok {
-                return Ok(Ok(()));
+                return Ok(Ok(id));
             }
             failed_terms = true;
         }
-        let key = Self::key_of(ev, spec.action.key);
-        let key_words = key.as_deref().map(|k| format!(" `{k}`")).unwrap_or_default();
-        let program = self.program;
-        let reason = match &spec.instancing {
-            Instancing::OnLapse { norm: power } => {
-                let pw = &program.norms[*power];
-                let holder = &program.parties[pw.bearer];
-                let offer = match &pw.instancing {
-                    Instancing::PerEvent { trigger, .. } => program.events[trigger.event].name.as_str(),
-                    _ => "offer",
-                };
-                let answer = &program.events[pw.action.event].name;
-                let latest = key
-                    .as_ref()
-                    .and_then(|k| self.by_key[*power].get(k))
-                    .and_then(|v| v.last())
-                    .map(|&i| &self.instances[*power][i]);
-                match latest {
-                    _ if failed_terms => format!(
-                        "its terms are better for the third party than those {holder} passed on{key_words}"
-                    ),
-                    None => format!("no {offer}{key_words} was made to {holder} first"),
-                    Some(i) if i.state == NState::Active => format!(
-                        "{holder}'s window to answer {offer}{key_words} is still open until {}",
-                        i.due.as_ref().map_or("its end".to_string(), |d| d.shown.clone())
-                    ),
-                    Some(i) if i.state == NState::Exercised => format!(
-                        "{holder} took up {offer}{key_words} by {answer} on {}",
-                        show(i.since)
-                    ),
-                    Some(i) if i.state == NState::Suspended => {
-                        format!("the first refusal on{key_words} is suspended")
-                    }
-                    Some(_) => format!("{holder}'s first refusal on{key_words} does not cover this act"),
-                }
-            }
-            Instancing::PerEvent { trigger, .. } => {
-                format!(
-                    "no {}{key_words} came before it",
-                    program.events[trigger.event].name
-                )
-            }
-            _ => format!("it is not covered by: {}", spec.summary),
-        };
-        Ok(Err(reason))
-    }
-
-    fn why_no_power(&self, n: NormId, ev: &Event) -> String {
-        let spec = &self.program.norms[n];
-        let key = Self::key_of(ev, spec.action.key);
-        let key_words = key.as_deref().map(|k| format!(" `{k}`")).unwrap_or_default();
-        let trigger = match &spec.instancing {
-            Instancing::PerEvent { trigger, .. } => self.program.events[trigger.event].name.clone(),
-            _ => "event".to_string(),
-        };
-        if !self.clause_active(n) {
-            return format!(
-                "clause `{}` is {}",
-                self.program.clauses[spec.clause].name,
-                self.clauses[spec.clause].status.name()
-            );
-        }
-        let latest = self.candidates(n, ev).last().map(|&i| &self.instances[n][i]);
-        match latest {
-            None => format!("there is no {trigger}{key_words} to answer"),
-            Some(i) => match i.state {
-                NState::Lapsed => match &i.note {
-                    Some(note) => format!("{trigger}{key_words} was already {note}"),
-                    None => format!(
-                        "the window to answer {trigger}{key_words} closed at the end of {}",
-                        i.due.as_ref().map_or("its term".to_string(), |d| d.shown.clone())
-                    ),
-                },
-                NState::Exercised => {
-                    format!("{trigger}{key_words} was already taken up on {}", show(i.since))
-                }
-                other => format!("the power is {}", other.name()),
-            },
-        }
+        Ok(Err(self.why_not_permitted(p, ev, failed_terms)))
     }
 
     fn renounce(&mut self, n: NormId, ev: &Event) -> Result<(), EvalError> {
-        let NormRule::Power {
+        let Some(NormRule::Power {
             renounced_by,
             renounce_is_an_act,
             ..
-        } = &self.program.norms[n].rule
+        }) = self.program.norms.get(n).map(|s| &s.rule)
         else {
             return Ok(());
         };
         for r in renounced_by.iter().filter(|r| r.event == ev.kind) {
-            let key = Self::key_of(ev, r.key);
-            let idxs: Vec<usize> = match (&key, r.key) {
-                (Some(k), Some(_)) => self.by_key[n].get(k).cloned().unwrap_or_default(),
-                (None, Some(_)) => Vec::new(),
-                (_, None) => (0..self.instances[n].len()).collect(),
+            let ids: SmallVec<[InstanceId; 4]> = match r.key {
+                Some(_) => self.candidates(n, r.key, ev),
+                None => self.store(n).open().collect(),
             };
-            for idx in idxs {
-                if self.instances[n][idx].state == NState::Active {
-                    let at = ev.at.instant;
-                    let name = &self.program.events[ev.kind].name;
-                    let i = &mut self.instances[n][idx];
-                    i.state = NState::Lapsed;
-                    i.since = Some(at);
-                    i.note = Some(format!("answered by {name} on {}", ev.at));
-                    self.lapsed(n, idx, at);
-                    return Ok(());
+            let store = self.store(n);
+            let active = ids
+                .into_iter()
+                .find(|&id| store.get(id).is_some_and(|i| i.state == NState::Active));
+            if let Some(id) = active {
+                let at = ev.at.instant;
+                if let Some(i) = self.norms.get_mut(n).and_then(|s| s.get_mut(id)) {
+                    i.note = Some(Note::AnsweredBy {
+                        event: ev.kind,
+                        at: ev.at,
+                    });
                 }
+                if let Some(inst) = self.close(n, id, NState::Lapsed, Some(at)) {
+                    self.lapsed(n, &inst, at);
+                }
+                return Ok(());
             }
         }
         if *renounce_is_an_act {
@@ -1024,34 +1136,40 @@ impl<'p> Engine<'p> {
     }
 
     /// An instance of power `n` lapsed: the norms waiting on that arise.
-    fn lapsed(&mut self, n: NormId, idx: usize, at: Instant) {
-        let (key, payload) = {
-            let i = &self.instances[n][idx];
-            (i.key.clone(), i.payload.clone())
+    fn lapsed(&mut self, n: NormId, inst: &Instance, at: Instant) {
+        let Some(successors) = self.plan.on_lapse.get(n) else {
+            return;
         };
-        for m in self.on_lapse[n].clone() {
+        for m in successors.clone() {
             if self.clause_active(m) {
-                self.create(m, key.clone(), payload.clone(), Some(at));
+                self.create(m, inst.key.clone(), inst.payload.clone(), Some(at));
             }
         }
     }
 
-    fn deadline(&mut self, n: NormId, idx: usize, gen: u32, at: Instant) -> Result<(), EvalError> {
-        let Some(inst) = self.instances[n].get(idx) else {
-            return Ok(());
-        };
+    fn deadline(&mut self, n: NormId, id: InstanceId, gen: u32, at: Instant) {
+        let Some(inst) = self.store(n).get(id) else { return };
         if inst.gen != gen || inst.state != NState::Active {
-            return Ok(());
+            return;
         }
-        match self.program.norms[n].kind {
+        let Some(spec) = self.program.norms.get(n) else {
+            return;
+        };
+        match spec.kind {
             NormKind::Obligation => {
-                let shown = inst.due.as_ref().map(|d| d.shown.clone()).unwrap_or_default();
-                let i = &mut self.instances[n][idx];
-                i.state = NState::Violated;
-                i.since = Some(at);
-                let spec = &self.program.norms[n];
-                let what = &self.program.events[spec.action.event].name;
-                self.breaches.push(Breach {
+                let shown = inst.due.map(|d| d.shown()).unwrap_or_default();
+                if let Some(store) = self.norms.get_mut(n) {
+                    store.violate(id, at);
+                }
+                if self.history.is_some() {
+                    self.record_instance(n, id, NState::Active);
+                }
+                let what = self
+                    .program
+                    .events
+                    .get(spec.action.event)
+                    .map_or("", |e| e.name.as_str());
+                let breach = Breach {
                     clause: spec.clause,
                     norm: n,
                     party: spec.bearer,
@@ -1062,81 +1180,97 @@ impl<'p> Engine<'p> {
                     event: None,
                     reason: format!("no {what} came by {shown}"),
                     allowed: Some(format!("{what} on or before {shown}")),
-                });
-                let (clause, bearer) = (spec.clause, spec.bearer);
-                self.raise(clause, bearer, None, at);
+                };
+                self.push_breach(breach);
+                self.raise(spec.clause, spec.bearer, None, at);
             }
             NormKind::Power => {
-                let i = &mut self.instances[n][idx];
-                i.state = NState::Lapsed;
-                i.since = Some(at);
-                self.lapsed(n, idx, at);
+                if let Some(inst) = self.close(n, id, NState::Lapsed, Some(at)) {
+                    self.lapsed(n, &inst, at);
+                }
             }
             NormKind::Permission | NormKind::Prohibition => {
-                let i = &mut self.instances[n][idx];
-                i.state = NState::Ended;
-                i.since = Some(at);
+                self.close(n, id, NState::Ended, Some(at));
             }
         }
-        Ok(())
     }
 
-    fn breach(&mut self, n: NormId, ev: &Event, why_not: Vec<String>) {
-        let spec = &self.program.norms[n];
+    fn push_breach(&mut self, breach: Breach) {
+        if self.history.is_some() {
+            self.record_breach(&breach);
+        }
+        self.breaches.push(breach);
+    }
+
+    fn breach(&mut self, n: NormId, ev: &Event, raw: &str, why_not: Vec<String>) {
+        let Some(spec) = self.program.norms.get(n) else {
+            return;
+        };
         let program = self.program;
-        let mut reason = format!("{} {}", program.parties[spec.bearer], describe_act(program, ev));
+        let bearer = program.parties.get(spec.bearer).map_or("", String::as_str);
+        let mut reason = format!("{bearer} {}", explain::describe_act(program, ev));
         if !why_not.is_empty() {
             reason.push_str(", but ");
             reason.push_str(&why_not.join("; and "));
         }
-        let allowed = allowed_instead(program, n);
-        let (line, raw) = match &self.current {
-            Some((l, r)) => (Some(*l), Some(r.clone())),
-            None => (None, None),
-        };
-        self.breaches.push(Breach {
+        let line = self.current;
+        self.push_breach(Breach {
             clause: spec.clause,
             norm: n,
             party: spec.bearer,
             at: ev.at.to_string(),
             instant: ev.at.instant,
             line,
-            raw,
+            raw: line.map(|_| raw.to_string()),
             event: Some(ev.kind),
             reason,
-            allowed,
+            allowed: explain::allowed_instead(program, n),
         });
         self.raise(spec.clause, spec.bearer, None, ev.at.instant);
     }
 
     fn ineffective(&mut self, n: NormId, ev: &Event, reason: String) {
         self.counts.ineffective += 1;
-        self.ineffective.push(Ineffective {
-            clause: self.program.norms[n].clause,
+        let Some(spec) = self.program.norms.get(n) else {
+            return;
+        };
+        let record = Ineffective {
+            clause: spec.clause,
             line: ev.line,
             at: ev.at.to_string(),
             event: ev.kind,
             reason,
-        });
+        };
+        if self.history.is_some() {
+            self.record_ineffective(&record);
+        }
+        self.ineffective.push(record);
     }
 
     // ------------------------------------------------------------ money
 
-    fn ledger_for(&mut self, key: LedgerKey) -> usize {
+    fn ledger_for(&mut self, key: LedgerKey) -> u32 {
         if let Some(&i) = self.ledger_index.get(&key) {
             return i;
         }
-        self.ledger_keys.push(key);
-        self.ledgers.push(Ledger::default());
-        self.ledger_index.insert(key, self.ledgers.len() - 1);
-        self.ledgers.len() - 1
+        let i = self.ledgers.len() as u32;
+        self.ledgers.push(Ledger::new(key));
+        self.ledger_index.insert(key, i);
+        self.ledgers_between
+            .entry((key.from, key.to))
+            .or_default()
+            .push(i);
+        i
     }
 
     fn accrue(&mut self, n: NormId, ev: &Event) -> Result<(), EvalError> {
         if !self.clause_active(n) {
             return Ok(());
         }
-        let spec = &self.program.norms[n];
+        let program = self.program;
+        let Some(spec) = program.norms.get(n) else {
+            return Ok(());
+        };
         let NormRule::Accrual {
             amount,
             per,
@@ -1152,8 +1286,13 @@ impl<'p> Engine<'p> {
         }
         let payee = spec.counterparty.unwrap_or(spec.bearer);
         let growing = growing_until.is_some();
+        let outstanding = if self.plan.reads_outstanding.get(n).copied().unwrap_or(false) {
+            self.outstanding_between(spec.bearer, payee)?
+        } else {
+            None
+        };
         let mut ctx = self.ctx(&ev.fields, &[]);
-        ctx.env.outstanding = self.outstanding_between(spec.bearer, payee);
+        ctx.env.outstanding = outstanding;
         if growing {
             ctx.env.elapsed = Some(Duration::default());
             ctx.env.bound_at = Some(ev.at);
@@ -1176,92 +1315,192 @@ impl<'p> Engine<'p> {
             currency: money.currency,
         };
         let l = self.ledger_for(key);
+        let now = ev.at.instant;
         if determined && money.amount < Decimal::ZERO {
             // A negative amount takes back what is still unpaid.
-            self.ledgers[l]
-                .reverse(-money.amount, ev.at.instant)
-                .ok_or(EvalError::Overflow)?;
+            self.refresh_ledger(l)?;
+            let ledger = self.ledger(l)?;
+            let taken = ledger.reverse(-money.amount, now).ok_or(EvalError::Overflow)?;
+            if self.history.is_some() {
+                self.record_money("reversal", n, key, taken, None);
+            }
+            self.collect_closed(l, now);
             return Ok(());
         }
-        let due = self.due_of(schedule.as_ref(), ev)?;
-        let now = ev.at.instant;
-        let (b, opened) = self.ledgers[l].bucket(n, &due.label, due.grouped, now);
+        let place = self.place(schedule.as_ref(), ev)?;
+        let existing = match place.period {
+            Some((p, _)) => self.ledgers.get(l as usize).and_then(|ledger| ledger.find(n, p)),
+            None => None,
+        };
+        // Only a new bucket needs its due date worked out.
+        let (b, due) = match existing {
+            Some(b) => (b, None),
+            None => {
+                let due = self.due_spec(n, &place)?;
+                let seq = self.next_seq();
+                let ledger = self.ledger(l)?;
+                let period = place.period.map(|(p, _)| p);
+                (ledger.open(n, seq, place.label, period, due, now), Some(due))
+            }
+        };
+        let ledger = self.ledger(l)?;
         if determined {
-            self.ledgers[l].add(b, money.amount).ok_or(EvalError::Overflow)?;
+            ledger.add(b, money.amount).ok_or(EvalError::Overflow)?;
         } else {
-            self.ledgers[l].add_undetermined(b);
+            ledger.add_undetermined(b);
         }
-        if opened {
-            let bucket = &mut self.ledgers[l].buckets[b];
-            bucket.due_date = due.date;
-            bucket.late_from = due.late_from;
-            bucket.awaiting = due.awaiting;
+        if let Some(due) = due {
             if due.awaiting.is_some() {
-                self.awaiting.push((l, b));
+                if let Some(list) = self.awaiting.get_mut(n) {
+                    list.push((l, b));
+                }
             }
             if growing {
-                if self.banked[n] > 0 {
+                match self.banked.get_mut(n) {
                     // What it was to grow until has already happened.
-                    self.banked[n] -= 1;
-                } else {
-                    bucket.live = Some(ledger::Live {
-                        started: ev.at,
-                        payload: Arc::from(ev.fields.clone()),
-                    });
-                    self.growing.push((l, b));
+                    Some(banked) if *banked > 0 => *banked -= 1,
+                    _ => {
+                        let live = Live {
+                            started: ev.at,
+                            payload: Arc::from(ev.fields.as_slice()),
+                        };
+                        self.ledger(l)?.start_growing(b, live);
+                        if let Some(q) = self.growing.get_mut(n) {
+                            q.push_back((l, b));
+                        }
+                    }
                 }
             }
             if let Some(late) = due.late_from {
-                self.schedule(late, Timer::BucketDue { ledger: l, bucket: b });
+                self.clock.schedule(late, Timer::BucketDue { ledger: l, id: b });
+            }
+            if let Some((_, last)) = place.period {
+                let end = Instant::end_of(last).ok_or(EvalError::DateRange)?;
+                self.clock.schedule(end, Timer::PeriodOver { ledger: l, id: b });
             }
         }
+        if self.history.is_some() {
+            let label = self
+                .ledgers
+                .get(l as usize)
+                .and_then(|x| x.get(b))
+                .map(|x| x.label);
+            self.record_accrual(n, key, b, label, money.amount, determined);
+        }
+        if let Some(ledger) = self.ledgers.get_mut(l as usize) {
+            ledger.close_if_done(b);
+        }
+        self.collect_closed(l, now);
         Ok(())
     }
 
-    /// When an amount accrued by `ev` falls due, and which bucket holds it.
-    fn due_of(&self, schedule: Option<&Schedule>, ev: &Event) -> Result<DueOf, EvalError> {
-        let unique = format!("{} line {}", ev.at, ev.line);
+    fn ledger(&mut self, l: u32) -> Result<&mut Ledger, EvalError> {
+        // Ledger indices are only ever made by `ledger_for`.
+        self.ledgers.get_mut(l as usize).ok_or(EvalError::Overflow)
+    }
+
+    /// Counts the amounts owed that left a ledger, as closed instances.
+    fn collect_closed(&mut self, l: u32, at: Instant) {
+        let Some(ledger) = self.ledgers.get_mut(l as usize) else {
+            return;
+        };
+        if ledger.closed.is_empty() {
+            return;
+        }
+        let key = ledger.key;
+        let closed = std::mem::take(&mut ledger.closed);
+        for (bucket, state) in &closed {
+            let (_, since) = bucket.state();
+            if let Some(c) = self
+                .norms
+                .get_mut(bucket.norm)
+                .and_then(|s| s.closed.get_mut(state.index()))
+            {
+                c.count += 1;
+                c.last = c.last.max(since.or(Some(at)));
+            }
+            if self.history.is_some() {
+                self.record_bucket(key, bucket, *state, since.unwrap_or(at));
+            }
+        }
+        // Hand the buffer back so its storage is reused.
+        if let Some(ledger) = self.ledgers.get_mut(l as usize) {
+            let mut closed = closed;
+            closed.clear();
+            ledger.closed = closed;
+        }
+    }
+
+    /// Which bucket an amount accrued by `ev` goes to, under which timing.
+    fn place<'s>(&self, schedule: Option<&'s Schedule>, ev: &Event) -> Result<Place<'s>, EvalError> {
+        let single = Label::Accrual {
+            at: ev.at,
+            line: ev.line,
+        };
         let Some(schedule) = schedule else {
-            return Ok(DueOf {
-                label: unique,
-                grouped: false,
-                date: None,
-                late_from: None,
-                awaiting: None,
+            return Ok(Place {
+                timing: None,
+                label: single,
+                period: None,
+                from: ev.at.instant.date(),
             });
         };
-        let timing = match &schedule.alternative {
-            Some((cond, t)) if holds(cond, &self.ctx(&ev.fields, &[]))? => t,
-            _ => &schedule.timing,
-        };
-        let grace = match eval(&timing.grace, &self.ctx(&[], &[]))? {
-            Some(Value::Duration(d)) => d,
-            _ => Duration::default(),
+        let (timing, which) = match &schedule.alternative {
+            Some((cond, t)) if holds(cond, &self.ctx(&ev.fields, &[]))? => (t, 1),
+            _ => (&schedule.timing, 0),
         };
         let date = ev.at.instant.date();
-        let (label, grouped, from) = match timing.anchor {
-            Anchor::Accrual => (unique, false, date),
-            Anchor::EachPeriod(p) | Anchor::ItsPeriod(p) => {
-                let (_, last, label) = period_of(date, p).ok_or(EvalError::DateRange)?;
-                match timing.anchor {
-                    Anchor::EachPeriod(_) => (label, true, last),
-                    _ => (format!("{label}, {unique}"), false, last),
-                }
+        let (label, period, from) = match timing.anchor {
+            Anchor::Accrual | Anchor::Event(_) => (single, None, date),
+            Anchor::EachPeriod(p) => {
+                let (_, last, key) = period_key(date, p).ok_or(EvalError::DateRange)?;
+                (Label::Period(key), Some((key, last)), last)
             }
-            Anchor::Event(e) => {
-                return Ok(DueOf {
-                    label: unique,
-                    grouped: false,
-                    date: None,
-                    late_from: None,
-                    awaiting: Some((e, grace)),
-                })
+            Anchor::ItsPeriod(p) => {
+                let (_, last, key) = period_key(date, p).ok_or(EvalError::DateRange)?;
+                let label = Label::PeriodAccrual {
+                    period: key,
+                    at: ev.at,
+                    line: ev.line,
+                };
+                (label, None, last)
             }
         };
-        let (due_date, late_from) = due_after_date(from, grace).ok_or(EvalError::DateRange)?;
-        Ok(DueOf {
+        Ok(Place {
+            timing: Some((timing, which)),
             label,
-            grouped,
+            period,
+            from,
+        })
+    }
+
+    /// When a new bucket falls due.
+    fn due_spec(&self, n: NormId, place: &Place<'_>) -> Result<DueSpec, EvalError> {
+        let Some((timing, which)) = place.timing else {
+            return Ok(DueSpec::default());
+        };
+        let cached = self
+            .plan
+            .graces
+            .get(n)
+            .and_then(|g| g.get(which))
+            .copied()
+            .flatten();
+        let grace = match cached {
+            Some(g) => g,
+            None => match eval(&timing.grace, &self.ctx(&[], &[]))? {
+                Some(Value::Duration(d)) => d,
+                _ => Duration::default(),
+            },
+        };
+        if let Anchor::Event(e) = timing.anchor {
+            return Ok(DueSpec {
+                awaiting: Some((e, grace)),
+                ..DueSpec::default()
+            });
+        }
+        let (due_date, late_from) = due_after_date(place.from, grace).ok_or(EvalError::DateRange)?;
+        Ok(DueSpec {
             date: Some(due_date),
             late_from: Some(late_from),
             awaiting: None,
@@ -1269,166 +1508,215 @@ impl<'p> Engine<'p> {
     }
 
     /// Amounts waiting for this event to fix their due date get it now.
-    /// Amounts waiting for this event to fix their due date get it now.
     fn due_on(&mut self, n: NormId, ev: &Event) {
         let date = ev.at.instant.date();
-        let mut timers = Vec::new();
-        let ledgers = &mut self.ledgers;
-        self.awaiting.retain(|&(l, b)| {
-            let bucket = &mut ledgers[l].buckets[b];
+        let Some(waiting) = self.awaiting.get_mut(n) else {
+            return;
+        };
+        let mut fixed: SmallVec<[(u32, BucketId, jiff::civil::Date, Instant); 4]> = SmallVec::new();
+        let ledgers = &self.ledgers;
+        waiting.retain(|&(l, b)| {
+            let Some(bucket) = ledgers.get(l as usize).and_then(|x| x.get(b)) else {
+                return false;
+            };
             let Some((e, grace)) = bucket.awaiting else {
                 return false;
             };
-            if bucket.norm != n || e != ev.kind {
+            if e != ev.kind {
                 return true;
             }
             match due_after_date(date, grace) {
                 Some((due_date, late_from)) => {
-                    bucket.due_date = Some(due_date);
-                    bucket.late_from = Some(late_from);
-                    bucket.awaiting = None;
-                    timers.push((late_from, l, b));
+                    fixed.push((l, b, due_date, late_from));
                     false
                 }
                 None => true,
             }
         });
-        for (at, l, b) in timers {
-            self.schedule(at, Timer::BucketDue { ledger: l, bucket: b });
+        for (l, b, due_date, late_from) in fixed {
+            if let Some(ledger) = self.ledgers.get_mut(l as usize) {
+                ledger.set_due(b, due_date, late_from);
+            }
+            self.clock
+                .schedule(late_from, Timer::BucketDue { ledger: l, id: b });
         }
     }
 
     /// `growing until F`: F stops the oldest amount still growing, at its
     /// value now; with none growing, it stops the next one as it arises.
-    /// `growing until F`: F stops the oldest amount still growing, at its
-    /// value now; with none growing, it stops the next one as it arises.
-    fn stop(&mut self, n: NormId, _ev: &Event) -> Result<(), EvalError> {
-        self.refresh_live()?;
-        let ledgers = &self.ledgers;
-        let oldest = self
-            .growing
-            .iter()
-            .enumerate()
-            .filter(|(_, (l, b))| ledgers[*l].buckets[*b].norm == n)
-            .min_by_key(|(_, (l, b))| ledgers[*l].buckets[*b].opened)
-            .map(|(i, _)| i);
+    fn stop(&mut self, n: NormId) -> Result<(), EvalError> {
+        let oldest = self.growing.get_mut(n).and_then(VecDeque::pop_front);
         match oldest {
-            Some(i) => {
-                let (l, b) = self.growing.remove(i);
-                self.ledgers[l].buckets[b].live = None;
+            Some((l, b)) => {
+                self.refresh_bucket(l, b)?;
+                if let Some(ledger) = self.ledgers.get_mut(l as usize) {
+                    ledger.stop_growing(b);
+                }
+                let now = self.now.unwrap_or_default();
+                self.collect_closed(l, now);
             }
-            None => self.banked[n] += 1,
+            None => {
+                if let Some(b) = self.banked.get_mut(n) {
+                    *b += 1;
+                }
+            }
         }
         Ok(())
     }
 
-    /// Re-evaluates every growing amount as of now.
-    /// Re-evaluates every growing amount as of now.
-    fn refresh_live(&mut self) -> Result<(), EvalError> {
+    /// Re-evaluates one growing amount as of now.
+    fn refresh_bucket(&mut self, l: u32, b: BucketId) -> Result<(), EvalError> {
         let Some(now) = self.now else { return Ok(()) };
-        let mut updates = Vec::new();
-        for &(l, b) in &self.growing {
-            let bucket = &self.ledgers[l].buckets[b];
-            let Some(live) = &bucket.live else { continue };
-            let NormRule::Accrual { amount, .. } = &self.program.norms[bucket.norm].rule else {
-                continue;
-            };
-            let mut ctx = self.ctx(&live.payload, &[]);
-            ctx.env.at = Some(live.started);
-            ctx.env.bound_at = Some(live.started);
-            ctx.env.elapsed = Some(Duration::seconds(now.seconds_since(live.started.instant).max(0)));
-            if let Some(Value::Money(m)) = eval(amount, &ctx)? {
-                updates.push((l, b, m.amount));
-            }
+        let Some(bucket) = self.ledgers.get(l as usize).and_then(|x| x.get(b)) else {
+            return Ok(());
+        };
+        let Some(live) = &bucket.live else { return Ok(()) };
+        let Some(NormRule::Accrual { amount, .. }) = self.program.norms.get(bucket.norm).map(|s| &s.rule)
+        else {
+            return Ok(());
+        };
+        let mut ctx = self.ctx(&live.payload, &[]);
+        ctx.env.at = Some(live.started);
+        ctx.env.bound_at = Some(live.started);
+        ctx.env.elapsed = Some(Duration::seconds(now.seconds_since(live.started.instant).max(0)));
+        if let Some(Value::Money(m)) = eval(amount, &ctx)? {
+            self.ledger(l)?.set(b, m.amount).ok_or(EvalError::Overflow)?;
         }
-        for (l, b, amount) in updates {
-            self.ledgers[l].set(b, amount).ok_or(EvalError::Overflow)?;
+        Ok(())
+    }
+
+    /// Re-evaluates every growing amount of a ledger as of now: before its
+    /// amounts are read or paid.
+    fn refresh_ledger(&mut self, l: u32) -> Result<(), EvalError> {
+        let Some(ledger) = self.ledgers.get(l as usize) else {
+            return Ok(());
+        };
+        for b in ledger.growing() {
+            self.refresh_bucket(l, b)?;
         }
         Ok(())
     }
 
     /// What `from` still owes `to`, when it is owed in one currency.
-    fn outstanding_between(&self, from: PartyId, to: PartyId) -> Option<Money> {
-        let mut found: Option<Money> = None;
-        for (key, ledger) in self.ledger_keys.iter().zip(&self.ledgers) {
-            if key.from != from || key.to != to {
-                continue;
-            }
-            let owed = ledger.accrued()?.checked_sub(ledger.paid_total)?;
-            match found {
-                None => found = Some(Money::new(owed, key.currency)),
-                Some(_) => return None,
-            }
-        }
-        found
+    fn outstanding_between(&mut self, from: PartyId, to: PartyId) -> Result<Option<Money>, EvalError> {
+        let Some(ids) = self.ledgers_between.get(&(from, to)).cloned() else {
+            return Ok(None);
+        };
+        let [l] = ids.as_slice() else { return Ok(None) };
+        self.refresh_ledger(*l)?;
+        let Some(ledger) = self.ledgers.get(*l as usize) else {
+            return Ok(None);
+        };
+        Ok(ledger
+            .accrued()
+            .checked_sub(ledger.paid_total)
+            .map(|owed| Money::new(owed, ledger.key.currency)))
     }
 
     /// Applies a payment. The first clause settled by this kind of event
     /// whose condition holds says who pays whom and how much counts.
     fn settle(&mut self, ev: &Event) -> Result<(), EvalError> {
-        self.refresh_live()?;
         let program = self.program;
-        for spec in &program.norms {
+        let Some(settlers) = self.plan.settlers.get(ev.kind) else {
+            return Ok(());
+        };
+        for &(n, i) in settlers {
+            let Some(spec) = program.norms.get(n) else {
+                continue;
+            };
             let NormRule::Accrual { settlements, .. } = &spec.rule else {
                 continue;
             };
-            for s in settlements.iter().filter(|s| s.event == ev.kind) {
-                if let Some(c) = &s.condition {
-                    if !holds(c, &self.ctx(&ev.fields, &[]))? {
-                        continue;
-                    }
+            let Some(s) = settlements.get(i) else { continue };
+            if let Some(c) = &s.condition {
+                if !holds(c, &self.ctx(&ev.fields, &[]))? {
+                    continue;
                 }
-                let field = |f: Option<FieldId>| f.and_then(|f| ev.fields.get(f).cloned().flatten());
-                let party = |v: Option<Value>| match v {
-                    Some(Value::Entity(name)) => program.party_id(&name),
-                    _ => None,
-                };
-                let (from, to) = match (s.from, s.to) {
-                    (Some(f), Some(t)) => (party(field(Some(f))), party(field(Some(t)))),
-                    _ => (Some(spec.bearer), spec.counterparty),
-                };
-                let paid = match &s.applying {
-                    Some(a) => eval(a, &self.ctx(&ev.fields, &[]))?,
-                    None => field(Some(s.amount)),
-                };
-                let (Some(from), Some(to), Some(Value::Money(m))) = (from, to, paid) else {
-                    return Ok(());
-                };
-                let key = LedgerKey {
-                    from,
-                    to,
-                    currency: m.currency,
-                };
-                let l = self.ledger_for(key);
-                self.ledgers[l]
-                    .settle(m.amount.max(Decimal::ZERO), ev.at.instant)
-                    .ok_or(EvalError::Overflow)?;
-                return Ok(());
             }
+            let field = |f: Option<FieldId>| f.and_then(|f| ev.fields.get(f).cloned().flatten());
+            let party = |v: Option<Value>| match v {
+                Some(Value::Entity(name)) => program.party_id(&name),
+                _ => None,
+            };
+            let (from, to) = match (s.from, s.to) {
+                (Some(f), Some(t)) => (party(field(Some(f))), party(field(Some(t)))),
+                _ => (Some(spec.bearer), spec.counterparty),
+            };
+            let paid = match &s.applying {
+                Some(a) => eval(a, &self.ctx(&ev.fields, &[]))?,
+                None => field(Some(s.amount)),
+            };
+            let (Some(from), Some(to), Some(Value::Money(m))) = (from, to, paid) else {
+                return Ok(());
+            };
+            let key = LedgerKey {
+                from,
+                to,
+                currency: m.currency,
+            };
+            let l = self.ledger_for(key);
+            let settled = self.pay(l, m.amount.max(Decimal::ZERO), ev.at.instant)?;
+            if self.history.is_some() {
+                self.record_settlement(key, settled);
+            }
+            self.collect_closed(l, ev.at.instant);
+            return Ok(());
         }
         Ok(())
     }
 
-    fn bucket_due(&mut self, l: usize, b: usize) {
-        let key = self.ledger_keys[l];
-        let Some(bucket) = self.ledgers[l].buckets.get_mut(b) else {
-            return;
+    /// Applies a payment, bringing each amount still growing up to now
+    /// only when the payment reaches it.
+    fn pay(&mut self, l: u32, amount: Decimal, now: Instant) -> Result<ledger::Settled, EvalError> {
+        let mut left = amount;
+        let mut after = None;
+        while left > Decimal::ZERO {
+            let Some(id) = self.ledger(l)?.next_unpaid(after) else {
+                break;
+            };
+            self.refresh_bucket(l, id)?;
+            let ledger = self.ledger(l)?;
+            let taken = ledger.pay(id, left, now).ok_or(EvalError::Overflow)?;
+            left = left.checked_sub(taken).ok_or(EvalError::Overflow)?;
+            after = Some(id);
+        }
+        self.ledger(l)?.paid(amount, left).ok_or(EvalError::Overflow)
+    }
+
+    fn bucket_due(&mut self, l: u32, b: BucketId) -> Result<(), EvalError> {
+        self.refresh_bucket(l, b)?;
+        let Some(ledger) = self.ledgers.get_mut(l as usize) else {
+            return Ok(());
+        };
+        let key = ledger.key;
+        let Some(bucket) = ledger.get(b) else {
+            return Ok(());
         };
         let outstanding = bucket.outstanding();
         if outstanding <= Decimal::ZERO {
-            return;
+            return Ok(());
         }
-        bucket.violated = true;
-        let due = bucket.due_date.map(|d| d.to_string()).unwrap_or_default();
-        let spec = &self.program.norms[bucket.norm];
-        let payee = &self.program.parties[key.to];
-        let payer = &self.program.parties[key.from];
-        let Some(late_from) = bucket.late_from else {
-            return;
+        let (Some(late_from), norm, label, due_date) =
+            (bucket.late_from, bucket.norm, bucket.label, bucket.due_date)
+        else {
+            return Ok(());
         };
-        self.breaches.push(Breach {
+        ledger.mark_violated(b);
+        let due = due_date.map(|d| d.to_string()).unwrap_or_default();
+        let program = self.program;
+        let Some(spec) = program.norms.get(norm) else {
+            return Ok(());
+        };
+        let payee = program.parties.get(key.to).map_or("", String::as_str);
+        let payer = program.parties.get(key.from).map_or("", String::as_str);
+        if self.history.is_some() {
+            if let Some(bucket) = self.ledgers.get(l as usize).and_then(|x| x.get(b)).cloned() {
+                self.record_bucket(key, &bucket, NState::Violated, late_from);
+            }
+        }
+        self.push_breach(Breach {
             clause: spec.clause,
-            norm: bucket.norm,
+            norm,
             party: key.from,
             at: due.clone(),
             instant: late_from,
@@ -1436,128 +1724,130 @@ impl<'p> Engine<'p> {
             raw: None,
             event: None,
             reason: format!(
-                "{} {} of what accrued for {} was still unpaid when it fell due on {due}",
-                crate::report::amount(outstanding),
+                "{} {} of what accrued for {label} was still unpaid when it fell due on {due}",
+                format_amount(outstanding),
                 key.currency,
-                bucket.label
             ),
-            allowed: Some(format!(
-                "{payer} pays {payee} the {} amount by {due}",
-                bucket.label
-            )),
+            allowed: Some(format!("{payer} pays {payee} the {label} amount by {due}")),
         });
-        let clause = spec.clause;
         self.raise(
-            clause,
+            spec.clause,
             key.from,
             Some(Money::new(outstanding, key.currency)),
             late_from,
         );
+        Ok(())
     }
-}
 
-/// Two independent 64-bit SipHashes of the id. At 128 bits, two different
-/// ids colliding within any realistic stream is out of reach.
-fn fingerprint(id: &str) -> u128 {
-    use std::hash::{Hash, Hasher};
-    let half = |salt: u8| {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        salt.hash(&mut h);
-        id.hash(&mut h);
-        h.finish()
-    };
-    (u128::from(half(0)) << 64) | u128::from(half(1))
-}
-
-fn show(at: Option<Instant>) -> String {
-    match at {
-        Some(i) if i.is_midnight() => i.date().to_string(),
-        Some(i) => i.to_string(),
-        None => "the start".to_string(),
+    /// Brings every growing amount up to now and returns a read-only view
+    /// of the state for a report.
+    pub fn snapshot(&mut self) -> Result<Snapshot<'_, 'p>, EvalError> {
+        for l in 0..self.ledgers.len() as u32 {
+            self.refresh_ledger(l)?;
+        }
+        Ok(Snapshot::new(self))
     }
-}
 
-/// "signed cloud_contract with provider Oracle, ref `stargate`"
-fn describe_act(program: &Program, ev: &Event) -> String {
-    let spec = &program.events[ev.kind];
-    let fields: Vec<String> = spec
-        .fields
-        .iter()
-        .zip(&ev.fields)
-        .filter_map(|(f, v)| v.as_ref().map(|v| format!("{} {v}", f.name)))
-        .collect();
-    if fields.is_empty() {
-        format!("did {}", spec.name)
-    } else {
-        format!("did {} ({})", spec.name, fields.join(", "))
-    }
-}
-
-/// What the prohibition would have allowed, read off its exceptions.
-fn allowed_instead(program: &Program, n: NormId) -> Option<String> {
-    let NormRule::Prohibition { excepted_by } = &program.norms[n].rule else {
-        return None;
-    };
-    let mut ways = Vec::new();
-    for &p in excepted_by {
-        let spec = &program.norms[p];
-        match &spec.instancing {
-            Instancing::OnLapse { norm } => {
-                let pw = &program.norms[*norm];
-                let holder = &program.parties[pw.bearer];
-                let offer = match &pw.instancing {
-                    Instancing::PerEvent { trigger, .. } => program.events[trigger.event].name.as_str(),
-                    _ => "an offer",
-                };
-                let window = match &pw.rule {
-                    NormRule::Power { window: Some(w), .. } => {
-                        match eval(w, &Ctx::constant(&program.terms)) {
-                            Ok(Some(v)) => format!(" or {v}"),
-                            _ => String::new(),
-                        }
-                    }
-                    _ => String::new(),
-                };
-                let renounce = match &pw.rule {
-                    NormRule::Power { renounced_by, .. } => renounced_by
-                        .first()
-                        .map_or("a refusal", |r| program.events[r.event].name.as_str()),
-                    _ => "a refusal",
-                };
-                let terms = match &spec.rule {
-                    NormRule::Permission { only_if: Some(_), .. } => {
-                        ", then deal on terms no better than offered"
-                    }
-                    _ => "",
-                };
-                ways.push(format!(
-                    "make a {offer} to {holder} first and wait for {renounce}{window}{terms}"
-                ));
-            }
-            Instancing::PerEvent { trigger, .. } => {
-                ways.push(format!(
-                    "obtain a {} for this very act first",
-                    program.events[trigger.event].name
-                ));
-            }
-            _ => {}
+    /// Writes out what the history stream still holds; a failed write of
+    /// it, or of the breaches past the cap, is reported here.
+    pub fn finish(&mut self) -> std::io::Result<()> {
+        if let Some(e) = self.breaches.error.take().or(self.ineffective.error.take()) {
+            return Err(std::io::Error::other(e));
+        }
+        match self.history.as_mut() {
+            Some(h) => h.flush(),
+            None => Ok(()),
         }
     }
-    if ways.is_empty() {
-        None
-    } else {
-        Some(ways.join(", or "))
-    }
 }
 
-/// Where an accrual goes and when it falls due.
-struct DueOf {
-    label: String,
-    /// Whether accruals with the same label are one debt.
-    grouped: bool,
-    date: Option<jiff::civil::Date>,
-    late_from: Option<Instant>,
-    awaiting: Option<(EventId, Duration)>,
+/// Where an accrual goes.
+struct Place<'s> {
+    /// The timing that applies (and which of the two), if any.
+    timing: Option<(&'s Timing, usize)>,
+    label: Label,
+    /// The calendar period whose accruals are one debt, and its last day.
+    period: Option<(PeriodKey, jiff::civil::Date)>,
+    /// The day the grace is counted from.
+    from: jiff::civil::Date,
+}
+
+/// The calendar period holding `date`: its first and last day and its key.
+fn period_key(
+    date: jiff::civil::Date,
+    p: crate::syntax::ast::Period,
+) -> Option<(jiff::civil::Date, jiff::civil::Date, PeriodKey)> {
+    use crate::syntax::ast::Period;
+    let (first, last) = period_of(date, p)?;
+    let index = match p {
+        Period::Month => date.month(),
+        Period::Quarter => (date.month() - 1) / 3 + 1,
+        Period::Year => 1,
+    };
+    Some((
+        first,
+        last,
+        PeriodKey {
+            period: p,
+            year: date.year(),
+            index: u8::try_from(index).ok()?,
+        },
+    ))
+}
+
+/// What an id'd event says, for telling a redelivery from a reused id:
+/// its kind, moment and field values, numbers as written (`1.50` is not
+/// `1.5`), so that nothing is normalised on the hot path.
+fn payload_hash(ev: &Event) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    h.write_usize(ev.kind);
+    let (secs, nanos) = ev.at.instant.parts();
+    h.write_i64(secs);
+    h.write_i32(nanos);
+    h.write_u8(u8::from(ev.at.date_only));
+    for f in &ev.fields {
+        match f {
+            None => h.write_u8(0),
+            Some(Value::Bool(b)) => h.write_u8(2 + u8::from(*b)),
+            Some(Value::Text(t)) => {
+                h.write_u8(4);
+                h.write(t.as_bytes());
+                h.write_u8(0xff);
+            }
+            Some(Value::Entity(t)) => {
+                h.write_u8(5);
+                h.write(t.as_bytes());
+                h.write_u8(0xff);
+            }
+            Some(Value::Decimal(d)) => {
+                h.write_u8(6);
+                h.write(&d.serialize());
+            }
+            Some(Value::Percent(d)) => {
+                h.write_u8(7);
+                h.write(&d.serialize());
+            }
+            Some(Value::Money(m)) => {
+                h.write_u8(8);
+                h.write(&m.amount.serialize());
+                h.write(m.currency.as_str().as_bytes());
+            }
+            Some(Value::Date(m)) => {
+                h.write_u8(9);
+                let (s, n) = m.instant.parts();
+                h.write_i64(s);
+                h.write_i32(n);
+                h.write_u8(u8::from(m.date_only));
+            }
+            Some(Value::Duration(d)) => {
+                h.write_u8(10);
+                h.write_i64(d.months);
+                h.write_i64(d.days);
+                h.write_i64(d.seconds);
+            }
+        }
+    }
+    h.finish()
 }
 
 /// The last day on time `grace` after the end of `from`, and the first
@@ -1566,4 +1856,14 @@ fn due_after_date(from: jiff::civil::Date, grace: Duration) -> Option<(jiff::civ
     let due = add_days(add_months(from, grace.months)?, grace.days)?;
     let late = Instant::end_of(due)?.plus_seconds(grace.seconds)?;
     Some((due, late))
+}
+
+/// An amount as the history writes it.
+fn amount_text(d: Decimal) -> String {
+    format_amount(d)
+}
+
+/// An instant as the history writes it.
+fn at_text(i: Instant) -> String {
+    show_instant(i)
 }

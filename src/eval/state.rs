@@ -1,9 +1,12 @@
-//! The state the engine holds between events.
+//! The state the engine holds between events, as the report reads it.
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+use smol_str::SmolStr;
+
 use crate::model::{ClauseId, EventId, NormId, PartyId};
-use crate::time::{Instant, Moment};
+use crate::time::{show_instant, Instant, Moment};
 use crate::value::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -39,7 +42,7 @@ pub struct ClauseState {
 }
 
 /// The lifecycle state of a norm instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NState {
     Inactive,
     Active,
@@ -54,6 +57,19 @@ pub enum NState {
 }
 
 impl NState {
+    pub const ALL: [NState; 10] = [
+        NState::Inactive,
+        NState::Active,
+        NState::Suspended,
+        NState::Fulfilled,
+        NState::Violated,
+        NState::Discharged,
+        NState::Expired,
+        NState::Ended,
+        NState::Exercised,
+        NState::Lapsed,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             NState::Inactive => "inactive",
@@ -68,49 +84,114 @@ impl NState {
             NState::Lapsed => "lapsed",
         }
     }
+
+    /// Whether an instance in this state can still change.
+    pub fn is_open(self) -> bool {
+        matches!(self, NState::Inactive | NState::Active | NState::Suspended)
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
 }
 
-/// When an instance falls due: the first late instant, and how to show the
-/// deadline (the last day on time, or the exact instant).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// When an instance falls due: the first late instant, and whether the
+/// deadline is a whole day (shown as its last day) or an exact instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Due {
     pub late_from: Instant,
-    pub shown: String,
     pub date_only: bool,
+}
+
+impl Due {
+    /// The last day on time, or the instant.
+    pub fn shown(&self) -> String {
+        if self.date_only {
+            self.late_from
+                .just_before()
+                .map(|x| x.date().to_string())
+                .unwrap_or_default()
+        } else {
+            self.late_from.to_string()
+        }
+    }
+}
+
+/// What happened to an instance besides its state, for the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Note {
+    /// A power closed by a refusal (or an alternative's act).
+    AnsweredBy { event: EventId, at: Moment },
+    /// An obligation performed after it was violated.
+    PerformedLate { at: Moment },
+    /// `unless F first`: F came before the permission came into force.
+    CameFirst { event: EventId, at: Moment },
+    /// A permission for one act, used by it.
+    UsedBy { event: EventId, at: Moment },
 }
 
 #[derive(Debug, Clone)]
 pub struct Instance {
+    /// Creation order among all instances of the run.
+    pub seq: u64,
     /// The correlation key (`ref`) it was created for.
-    pub key: Option<String>,
-    /// Fields of the event that created it.
-    pub payload: Arc<[Option<Value>]>,
+    pub key: Option<SmolStr>,
+    /// Fields of the event that created it, kept only when the norm reads
+    /// them.
+    pub payload: Option<Arc<[Option<Value>]>>,
     pub state: NState,
     pub since: Option<Instant>,
     pub due: Option<Due>,
-    /// Line of the event that created it.
-    pub line: Option<usize>,
     /// Bumped when the deadline moves, so stale timers are ignored.
     pub gen: u32,
-    pub note: Option<String>,
+    pub note: Option<Note>,
     /// When the event that created it happened.
     pub born: Option<Moment>,
-    /// Whether an `unless … first` event has been paired with it.
-    pub matched: bool,
 }
 
-#[derive(Debug, Clone)]
+/// Instances of a norm that closed in one state: how many, and when the
+/// last of them did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Closed {
+    pub count: u64,
+    pub last: Option<Instant>,
+}
+
+/// An instant as written in a saved record.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct Stamp {
+    s: i64,
+    n: i32,
+}
+
+mod stamp {
+    use super::{Instant, Stamp};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(i: &Instant, s: S) -> Result<S::Ok, S::Error> {
+        let (sec, n) = i.parts();
+        Stamp { s: sec, n }.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Instant, D::Error> {
+        let st = Stamp::deserialize(d)?;
+        Instant::from_parts(st.s, st.n).ok_or_else(|| serde::de::Error::custom("instant out of range"))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Breach {
     pub clause: ClauseId,
     pub norm: NormId,
     pub party: PartyId,
     /// As shown: the event's `at`, or the due date for a missed deadline.
     pub at: String,
+    #[serde(with = "stamp")]
     pub instant: Instant,
     /// Line of the breaching event; `None` when time passing caused it.
     pub line: Option<usize>,
     /// The breaching event's line as read.
-    pub raw: Option<Arc<str>>,
+    pub raw: Option<String>,
     pub event: Option<EventId>,
     pub reason: String,
     /// What would have been allowed instead.
@@ -118,11 +199,18 @@ pub struct Breach {
 }
 
 /// An act that changed nothing, such as an acceptance after the window.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ineffective {
     pub clause: ClauseId,
     pub line: usize,
     pub at: String,
     pub event: EventId,
     pub reason: String,
+}
+
+pub(crate) fn show(at: Option<Instant>) -> String {
+    match at {
+        Some(i) => show_instant(i),
+        None => "the start".to_string(),
+    }
 }

@@ -1,25 +1,35 @@
 //! Report: the state of the deal at one moment, as data (`Report`, which is
-//! also the JSON form) and as text for people (`text`).
+//! also the JSON form) and as text for people (`text`, rendered from the
+//! `Report` alone, so the two can never disagree).
+//!
+//! The report is built from a [`Snapshot`] of the engine. Its size follows
+//! the open state: instances still open, violated or suspended are listed
+//! one by one, closed ones as a count per state. Breaches and ineffective
+//! acts are listed in full, read in order as the report is written.
 
 pub mod text;
 
-use rust_decimal::Decimal;
-use serde::Serialize;
+use std::io::{self, Write};
 
-use crate::eval::{Engine, NState};
-use crate::model::{Instancing, NormRule};
-use crate::time::Instant;
+use serde::ser::{Error as _, SerializeSeq};
+use serde::{Serialize, Serializer};
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Report {
+use crate::eval::{Breach, Ineffective, NState, Snapshot, Status};
+use crate::model::{Instancing, NormRule, Program};
+use crate::syntax::ast::Span;
+use crate::time::show_instant;
+use crate::value::format_amount;
+
+#[derive(Serialize)]
+pub struct Report<'s> {
     pub deal: String,
     pub as_of: Option<String>,
     pub events: EventCounts,
     pub clauses: Vec<ClauseRow>,
     pub norms: Vec<NormRow>,
     pub balances: Vec<BalanceRow>,
-    pub breaches: Vec<BreachRow>,
-    pub ineffective: Vec<IneffectiveRow>,
+    pub breaches: Breaches<'s>,
+    pub ineffective: IneffectiveActs<'s>,
     /// Open terms with no value: amounts that depend on them are undetermined.
     pub open_terms: Vec<String>,
 }
@@ -47,10 +57,14 @@ pub struct NormRow {
     pub counterparty: Option<String>,
     pub action: String,
     pub state: String,
+    /// For a count of closed instances: when the last of them closed.
     pub since: Option<String>,
     pub due: Option<String>,
-    /// The correlation key or period the instance is for.
+    /// The correlation key or period the instance is for; `null` on a count.
     pub key: Option<String>,
+    /// How many closed instances this row stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
     /// For amounts owed: what is still outstanding on this instance.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outstanding: Option<String>,
@@ -83,6 +97,12 @@ pub struct BreachRow {
     pub reason: String,
     pub allowed: Option<String>,
     pub event: Option<String>,
+    /// Where the breached norm is written, for the text report.
+    #[serde(skip)]
+    pub span: Span,
+    /// The breaching event's line as read, for the text report.
+    #[serde(skip)]
+    pub raw: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -94,34 +114,141 @@ pub struct IneffectiveRow {
     pub reason: String,
 }
 
-/// Shows an instant as a date when it is a midnight, else as a date-time.
-pub fn show_instant(i: Instant) -> String {
-    if i.is_midnight() {
-        i.date().to_string()
-    } else {
-        i.to_string()
+/// The breaches, read from the engine in order as they are written.
+pub struct Breaches<'s> {
+    snapshot: &'s Snapshot<'s, 's>,
+}
+
+/// The ineffective acts, likewise.
+pub struct IneffectiveActs<'s> {
+    snapshot: &'s Snapshot<'s, 's>,
+}
+
+impl Breaches<'_> {
+    pub fn len(&self) -> u64 {
+        self.snapshot.breach_count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Calls `f` on each row in order.
+    pub fn each(&self, mut f: impl FnMut(BreachRow) -> io::Result<()>) -> io::Result<()> {
+        let p = self.snapshot.program();
+        for b in self.snapshot.breaches()? {
+            f(breach_row(p, b?))?;
+        }
+        Ok(())
+    }
+
+    /// All rows, in memory: for tests and small reports.
+    pub fn rows(&self) -> io::Result<Vec<BreachRow>> {
+        let mut out = Vec::new();
+        self.each(|r| {
+            out.push(r);
+            Ok(())
+        })?;
+        Ok(out)
     }
 }
 
-/// An exact amount, with at least two decimals and no trailing noise.
-pub fn amount(d: Decimal) -> String {
-    let mut n = d.normalize();
-    if n.scale() < 2 {
-        n.rescale(2);
+impl IneffectiveActs<'_> {
+    pub fn each(&self, mut f: impl FnMut(IneffectiveRow) -> io::Result<()>) -> io::Result<()> {
+        let p = self.snapshot.program();
+        for i in self.snapshot.ineffective()? {
+            f(ineffective_row(p, i?))?;
+        }
+        Ok(())
     }
-    n.to_string()
+
+    pub fn rows(&self) -> io::Result<Vec<IneffectiveRow>> {
+        let mut out = Vec::new();
+        self.each(|r| {
+            out.push(r);
+            Ok(())
+        })?;
+        Ok(out)
+    }
 }
 
-impl Report {
-    /// The report as of the engine's present moment. `as_of` is how that
-    /// moment was asked for (`--at`, or the last event).
-    pub fn build(engine: &Engine<'_>, as_of: Option<String>, rejected: u64) -> Report {
-        let p = engine.program();
-        let counts = engine.counts();
-        let clauses = p
+fn serialize_rows<S: Serializer, T: Serialize>(
+    s: S,
+    each: impl FnOnce(&mut dyn FnMut(T) -> io::Result<()>) -> io::Result<()>,
+) -> Result<S::Ok, S::Error> {
+    let mut seq = s.serialize_seq(None)?;
+    let mut failed: Option<S::Error> = None;
+    let read = each(&mut |row| {
+        if failed.is_none() {
+            if let Err(e) = seq.serialize_element(&row) {
+                failed = Some(e);
+            }
+        }
+        Ok(())
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    read.map_err(S::Error::custom)?;
+    seq.end()
+}
+
+impl Serialize for Breaches<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_rows(s, |f| self.each(f))
+    }
+}
+
+impl Serialize for IneffectiveActs<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_rows(s, |f| self.each(f))
+    }
+}
+
+fn name(list: &[String], i: usize) -> String {
+    list.get(i).cloned().unwrap_or_default()
+}
+
+fn breach_row(p: &Program, b: Breach) -> BreachRow {
+    BreachRow {
+        clause: p
             .clauses
-            .iter()
-            .zip(&engine.clauses)
+            .get(b.clause)
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
+        party: name(&p.parties, b.party),
+        at: b.at,
+        line: b.line,
+        reason: b.reason,
+        allowed: b.allowed,
+        event: b.event.and_then(|e| p.events.get(e)).map(|e| e.name.clone()),
+        span: p.norms.get(b.norm).map(|n| n.span).unwrap_or_default(),
+        raw: b.raw,
+    }
+}
+
+fn ineffective_row(p: &Program, i: Ineffective) -> IneffectiveRow {
+    IneffectiveRow {
+        clause: p
+            .clauses
+            .get(i.clause)
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
+        line: i.line,
+        at: i.at,
+        event: p.events.get(i.event).map(|e| e.name.clone()).unwrap_or_default(),
+        reason: i.reason,
+    }
+}
+
+impl<'s> Report<'s> {
+    /// The report as of the snapshot's moment. `as_of` is how that moment
+    /// was asked for (`--at`, or the last event).
+    pub fn build(snapshot: &'s Snapshot<'s, 's>, as_of: Option<String>, rejected: u64) -> Report<'s> {
+        let p = snapshot.program();
+        let counts = snapshot.counts();
+        let clauses = snapshot
+            .clauses()
             .map(|(spec, st)| ClauseRow {
                 name: spec.name.clone(),
                 state: st.status.name().to_string(),
@@ -131,139 +258,93 @@ impl Report {
 
         let mut norms = Vec::new();
         for (id, spec) in p.norms.iter().enumerate() {
-            let clause = &p.clauses[spec.clause].name;
+            let clause = p
+                .clauses
+                .get(spec.clause)
+                .map(|c| c.name.as_str())
+                .unwrap_or_default();
             let row =
-                |state: &str, since: Option<String>, due: Option<String>, key: Option<String>| NormRow {
-                    clause: clause.clone(),
+                |state: NState, since: Option<String>, due: Option<String>, key: Option<String>| NormRow {
+                    clause: clause.to_string(),
                     kind: spec.kind.name().to_string(),
-                    bearer: p.parties[spec.bearer].clone(),
-                    counterparty: spec.counterparty.map(|c| p.parties[c].clone()),
-                    action: p.events[spec.action.event].name.clone(),
-                    state: state.to_string(),
+                    bearer: name(&p.parties, spec.bearer),
+                    counterparty: spec.counterparty.map(|c| name(&p.parties, c)),
+                    action: p
+                        .events
+                        .get(spec.action.event)
+                        .map(|e| e.name.clone())
+                        .unwrap_or_default(),
+                    state: state.name().to_string(),
                     since,
                     due,
                     key,
+                    count: None,
                     outstanding: None,
                     summary: spec.summary.clone(),
                     note: None,
                 };
+            let view = snapshot.norm(id);
+            let before = norms.len();
             if let NormRule::Accrual { .. } = spec.rule {
-                let mut any = false;
-                for (l, ledger) in engine.ledgers.iter().enumerate() {
-                    let key = engine.ledger_keys[l];
-                    for b in ledger.buckets.iter().filter(|b| b.norm == id) {
-                        any = true;
-                        // Taken back in full by a reversal (which dates it), not merely zero.
-                        let withdrawn = b.accrued.is_zero()
-                            && b.paid.is_zero()
-                            && b.undetermined == 0
-                            && b.settled_at.is_some();
-                        let state = if withdrawn && b.live.is_none() {
-                            // Taken back in full before anything was paid.
-                            NState::Discharged
-                        } else if b.outstanding() <= Decimal::ZERO && b.undetermined == 0 {
-                            if b.violated {
-                                NState::Violated
-                            } else {
-                                NState::Fulfilled
-                            }
-                        } else if b.violated {
-                            NState::Violated
-                        } else {
-                            NState::Active
-                        };
-                        let since = match state {
-                            NState::Fulfilled | NState::Discharged => b.settled_at.or(Some(b.opened)),
-                            NState::Violated => b.late_from,
-                            _ => Some(b.opened),
-                        };
-                        let mut r = row(
-                            state.name(),
-                            since.map(show_instant),
-                            b.due_date.map(|d| d.to_string()),
-                            Some(b.label.clone()),
-                        );
-                        r.outstanding = Some(format!("{} {}", amount(b.outstanding()), key.currency));
-                        if b.undetermined > 0 {
-                            r.note = Some(format!(
-                                "{} accrual(s) undetermined until an open term is set",
-                                b.undetermined
-                            ));
-                        }
-                        norms.push(r);
+                for (key, b) in view.buckets {
+                    let (state, since) = b.state();
+                    let mut r = row(
+                        state,
+                        since.map(show_instant),
+                        b.due_date.map(|d| d.to_string()),
+                        Some(b.label.to_string()),
+                    );
+                    r.outstanding = Some(format!("{} {}", format_amount(b.outstanding()), key.currency));
+                    if b.undetermined > 0 {
+                        r.note = Some(format!(
+                            "{} accrual(s) undetermined until an open term is set",
+                            b.undetermined
+                        ));
                     }
+                    norms.push(r);
                 }
-                if !any {
-                    norms.push(row("inactive", None, None, None));
+            } else {
+                for i in &view.instances {
+                    let mut r = row(
+                        i.state,
+                        i.since.map(show_instant),
+                        i.due.map(|d| d.shown()),
+                        i.key.as_ref().map(|k| k.to_string()),
+                    );
+                    r.note = i.note.map(|n| n.describe(p));
+                    norms.push(r);
                 }
-                continue;
             }
-            let instances = &engine.instances[id];
-            if instances.is_empty() {
-                let state = match (&spec.instancing, engine.clauses[spec.clause].status) {
-                    (Instancing::Single, crate::eval::Status::Ended) => "ended",
-                    _ => "inactive",
-                };
+            for (state, closed) in NState::ALL.iter().zip(view.closed) {
+                if closed.count > 0 {
+                    let mut r = row(*state, closed.last.map(show_instant), None, None);
+                    r.count = Some(closed.count);
+                    norms.push(r);
+                }
+            }
+            if norms.len() == before {
+                let ended = matches!(spec.instancing, Instancing::Single)
+                    && snapshot
+                        .clause_state(spec.clause)
+                        .is_some_and(|st| st.status == Status::Ended);
+                let state = if ended { NState::Ended } else { NState::Inactive };
                 norms.push(row(state, None, None, None));
-                continue;
-            }
-            for i in instances {
-                let mut r = row(
-                    i.state.name(),
-                    i.since.map(show_instant),
-                    i.due.as_ref().map(|d| d.shown.clone()),
-                    i.key.clone(),
-                );
-                r.note = i.note.clone();
-                norms.push(r);
             }
         }
 
-        let now = engine.now();
-        let balances = engine
-            .ledgers
-            .iter()
-            .zip(&engine.ledger_keys)
-            .filter(|(l, _)| !l.buckets.is_empty() || l.unapplied > Decimal::ZERO)
-            .map(|(l, key)| {
-                let accrued = l.accrued().unwrap_or_default();
-                BalanceRow {
-                    from: p.parties[key.from].clone(),
-                    to: p.parties[key.to].clone(),
-                    currency: key.currency.to_string(),
-                    accrued: amount(accrued),
-                    paid: amount(l.paid_total),
-                    outstanding: amount(accrued - l.paid_total),
-                    overdue: amount(l.overdue(now).unwrap_or_default()),
-                    undetermined: l.undetermined(),
-                    unapplied: amount(l.unapplied),
-                }
-            })
-            .collect();
-
-        let breaches = engine
-            .breaches()
-            .iter()
-            .map(|b| BreachRow {
-                clause: p.clauses[b.clause].name.clone(),
-                party: p.parties[b.party].clone(),
-                at: b.at.clone(),
-                line: b.line,
-                reason: b.reason.clone(),
-                allowed: b.allowed.clone(),
-                event: b.event.map(|e| p.events[e].name.clone()),
-            })
-            .collect();
-
-        let ineffective = engine
-            .ineffective
-            .iter()
-            .map(|i| IneffectiveRow {
-                clause: p.clauses[i.clause].name.clone(),
-                line: i.line,
-                at: i.at.clone(),
-                event: p.events[i.event].name.clone(),
-                reason: i.reason.clone(),
+        let balances = snapshot
+            .ledgers()
+            .filter(|l| l.used || l.unapplied > rust_decimal::Decimal::ZERO)
+            .map(|l| BalanceRow {
+                from: name(&p.parties, l.key.from),
+                to: name(&p.parties, l.key.to),
+                currency: l.key.currency.to_string(),
+                accrued: format_amount(l.accrued),
+                paid: format_amount(l.paid),
+                outstanding: format_amount(l.accrued - l.paid),
+                overdue: format_amount(l.overdue),
+                undetermined: l.undetermined,
+                unapplied: format_amount(l.unapplied),
             })
             .collect();
 
@@ -279,8 +360,8 @@ impl Report {
             clauses,
             norms,
             balances,
-            breaches,
-            ineffective,
+            breaches: Breaches { snapshot },
+            ineffective: IneffectiveActs { snapshot },
             open_terms: p
                 .terms
                 .iter()
@@ -288,5 +369,18 @@ impl Report {
                 .map(|t| t.name.clone())
                 .collect(),
         }
+    }
+
+    /// Writes the report as pretty JSON, through `out` as it is made.
+    pub fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self).map_err(io::Error::from)?;
+        out.write_all(b"\n")
+    }
+
+    /// The report as one JSON string: for tests and small reports.
+    pub fn to_json(&self) -> io::Result<String> {
+        let mut out = Vec::new();
+        self.write_json(&mut out)?;
+        String::from_utf8(out).map_err(io::Error::other)
     }
 }

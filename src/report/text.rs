@@ -1,12 +1,12 @@
 //! The report as text for people.
 
 use std::fmt::Write as _;
+use std::io::{self, Write};
 
 use miette::{Diagnostic, SourceSpan};
 use thiserror::Error;
 
 use super::Report;
-use crate::eval::Engine;
 use crate::render::{render as render_diag, Style};
 use crate::source::{LineSource, SourceFile};
 
@@ -57,20 +57,19 @@ pub struct EventLine {
     pub line: usize,
 }
 
-/// Renders the report; breaches are drawn as diagnostics in `style`.
+/// Writes the report for people; breaches are drawn as diagnostics in
+/// `style`, pointing at the contract and at the events line.
 pub fn render(
-    report: &Report,
-    engine: &Engine<'_>,
+    report: &Report<'_>,
     contract: &SourceFile,
     events_name: &str,
     style: Style,
-) -> String {
-    let mut out = String::new();
-    let p = engine.program();
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let as_of = report.as_of.as_deref().unwrap_or("the start (no events)");
-    let _ = writeln!(out, "{} — as of {as_of}", report.deal);
+    writeln!(out, "{} — as of {as_of}", report.deal)?;
     let e = &report.events;
-    let _ = writeln!(
+    writeln!(
         out,
         "{} applied, {} rejected, {} ineffective, {} duplicate{}",
         plural(e.applied, "event"),
@@ -78,16 +77,16 @@ pub fn render(
         e.ineffective,
         e.duplicates,
         if e.duplicates == 1 { "" } else { "s" }
-    );
+    )?;
     if !report.open_terms.is_empty() {
-        let _ = writeln!(
+        writeln!(
             out,
             "open terms: {} (amounts that depend on them are undetermined; try --set NAME=VALUE)",
             report.open_terms.join(", ")
-        );
+        )?;
     }
 
-    let _ = writeln!(out, "\nClauses");
+    writeln!(out, "\nClauses")?;
     let width = report.clauses.iter().map(|c| c.name.len()).max().unwrap_or(0);
     for c in &report.clauses {
         let since = c
@@ -95,20 +94,23 @@ pub fn render(
             .as_deref()
             .map(|s| format!(" since {s}"))
             .unwrap_or_default();
-        let _ = writeln!(out, "  {:width$}  {}{since}", c.name, c.state);
+        writeln!(out, "  {:width$}  {}{since}", c.name, c.state)?;
     }
 
-    let _ = writeln!(out, "\nNorms");
+    writeln!(out, "\nNorms")?;
     let mut last_clause = "";
     for n in &report.norms {
         if n.clause != last_clause {
-            let _ = writeln!(out, "  {}", n.clause);
+            writeln!(out, "  {}", n.clause)?;
             last_clause = &n.clause;
         }
         let key = n.key.as_deref().map(|k| format!(" [{k}]")).unwrap_or_default();
         let mut tail = String::new();
         if let Some(s) = &n.since {
             let _ = write!(tail, " since {s}");
+            if n.count.is_some() {
+                tail = format!(", the last{tail}");
+            }
         }
         if let Some(d) = &n.due {
             let _ = write!(tail, ", due {d}");
@@ -116,90 +118,90 @@ pub fn render(
         if let Some(o) = &n.outstanding {
             let _ = write!(tail, ", outstanding {o}");
         }
-        let _ = writeln!(out, "    {:11} {}{key}: {}{tail}", n.kind, n.summary, n.state);
+        let state = match n.count {
+            Some(c) => format!("{c} {}", n.state),
+            None => n.state.clone(),
+        };
+        writeln!(out, "    {:11} {}{key}: {state}{tail}", n.kind, n.summary)?;
         if let Some(note) = &n.note {
-            let _ = writeln!(out, "                ({note})");
+            writeln!(out, "                ({note})")?;
         }
     }
 
-    let _ = writeln!(out, "\nBalances");
+    writeln!(out, "\nBalances")?;
     if report.balances.is_empty() {
-        let _ = writeln!(out, "  nothing owed");
+        writeln!(out, "  nothing owed")?;
     }
     for b in &report.balances {
-        let _ = writeln!(
+        writeln!(
             out,
             "  {} owes {} ({}): accrued {}, paid {}, outstanding {}, overdue {}",
             b.from, b.to, b.currency, b.accrued, b.paid, b.outstanding, b.overdue
-        );
+        )?;
         if b.undetermined > 0 {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "    plus {} accrual(s) undetermined until an open term is set",
                 b.undetermined
-            );
+            )?;
         }
         if b.unapplied != "0.00" {
-            let _ = writeln!(
+            writeln!(
                 out,
                 "    {} {} paid beyond what was owed",
                 b.unapplied, b.currency
-            );
+            )?;
         }
     }
 
-    if !report.ineffective.is_empty() {
-        let _ = writeln!(out, "\nIneffective acts");
-        for i in &report.ineffective {
-            let _ = writeln!(
+    if report.events.ineffective > 0 {
+        writeln!(out, "\nIneffective acts")?;
+        report.ineffective.each(|i| {
+            writeln!(
                 out,
                 "  line {} ({}): {} changed nothing: {}",
                 i.line, i.at, i.event, i.reason
-            );
-        }
+            )
+        })?;
     }
 
-    let _ = writeln!(out, "\nBreaches");
-    if engine.breaches().is_empty() {
-        let _ = writeln!(out, "  none");
+    writeln!(out, "\nBreaches")?;
+    if report.breaches.is_empty() {
+        writeln!(out, "  none")?;
     }
-    for b in engine.breaches() {
-        let clause = &p.clauses[b.clause];
-        let norm = &p.norms[b.norm];
-        let party = p.parties[b.party].clone();
+    report.breaches.each(|b| {
         let help = b.allowed.as_ref().map(|a| format!("allowed instead: {a}"));
-        let diag = match (&b.line, &b.raw) {
+        let diag = match (b.line, b.raw) {
             (Some(line), Some(raw)) => BreachReport::Act {
-                party,
-                clause: clause.name.clone(),
-                at: b.at.clone(),
+                party: b.party,
+                clause: b.clause,
+                at: b.at,
                 src: contract.clone(),
-                span: norm.span.into(),
-                reason: b.reason.clone(),
+                span: b.span.into(),
+                reason: b.reason,
                 help,
                 event: vec![EventLine {
+                    span: (0, raw.len()).into(),
                     src: LineSource {
                         name: events_name.into(),
-                        line: *line,
-                        text: raw.clone(),
+                        line,
+                        text: raw.into(),
                     },
-                    span: (0, raw.len()).into(),
-                    line: *line,
+                    line,
                 }],
             },
             _ => BreachReport::Deadline {
-                party,
-                clause: clause.name.clone(),
-                at: b.at.clone(),
+                party: b.party,
+                clause: b.clause,
+                at: b.at,
                 src: contract.clone(),
-                span: norm.span.into(),
-                reason: b.reason.clone(),
+                span: b.span.into(),
+                reason: b.reason,
                 help,
             },
         };
-        out.push_str(&render_diag(&diag, style));
-    }
-    out
+        out.write_all(render_diag(&diag, style).as_bytes())
+    })
 }
 
 fn plural(n: u64, word: &str) -> String {

@@ -251,7 +251,7 @@ pub struct FirstRefusal {
     pub repeated: Vec<(&'static str, Span, Span)>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Period {
     Month,
     Quarter,

@@ -116,3 +116,34 @@ pub fn same_amount(a: &str, b: &str) -> bool {
     };
     norm(a) == norm(b)
 }
+
+/// Replays `events` against `contract` with `--history`, returning the
+/// output and the history's records.
+pub fn run_with_history(contract: &str, events: &[&str], extra: &[&str]) -> (Output, Vec<serde_json::Value>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "history-{}-{}.jsonl",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let path_text = path.to_string_lossy().into_owned();
+    let mut args = vec!["--history", path_text.as_str()];
+    args.extend_from_slice(extra);
+    let out = run(contract, events, &args);
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let _ = std::fs::remove_file(&path);
+    let records = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("history line not JSON ({e}): {l}")))
+        .collect();
+    (out, records)
+}
+
+/// The history's records of one clause's instances.
+pub fn instance_records<'a>(records: &'a [serde_json::Value], clause: &str) -> Vec<&'a serde_json::Value> {
+    records
+        .iter()
+        .filter(|r| r["record"] == "instance" && r["clause"] == clause)
+        .collect()
+}

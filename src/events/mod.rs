@@ -1,21 +1,41 @@
 //! Events in: one JSON object a line, read exactly (numbers keep their text)
-//! and typed against the contract's declarations. serde_json does the
-//! reading; the grammar of `.deal` files is never used here.
+//! and typed against the contract's declarations.
+//!
+//! Two paths read a line. The fast one ([`scan`]) borrows the line, finds
+//! keys and values by hand, resolves names by index and types each value
+//! straight into a reused [`Event`]: no allocation for the lines nearly
+//! every stream is made of. Anything it does not take — a bad line above
+//! all — goes to the precise one, `serde_json`, which decides and words
+//! the diagnostic with the file, line, column and field. Both type values
+//! with the same functions, so they cannot disagree on a line both take.
+//! The grammar of `.deal` files is never used here.
+
+mod error;
+mod scan;
+mod spans;
 
 use std::sync::Arc;
 
-use miette::{Diagnostic, SourceSpan};
+use miette::SourceSpan;
+use rustc_hash::FxHashMap;
 use serde_json::{Map, Value as Json};
-use thiserror::Error;
+
+pub use error::{Declared, EventError};
+pub(crate) use spans::value_span;
 
 use crate::check::suggest;
 use crate::model::{EventId, FieldSpec, Program};
 use crate::source::{LineSource, SourceFile};
 use crate::time::Moment;
 use crate::value::{parse_decimal, parse_percent, Duration, Money, Type, Value};
+use scan::{slice, Kind, Members};
+use spans::key_span;
 
 /// The longest events line accepted, in bytes.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// A 128-bit fingerprint of an event's `id`: what is kept of it.
+pub type IdPrint = u128;
 
 /// A well-formed event, typed against its declaration.
 #[derive(Debug, Clone)]
@@ -24,216 +44,46 @@ pub struct Event {
     pub line: usize,
     pub at: Moment,
     pub kind: EventId,
-    pub id: Option<String>,
+    /// The fingerprint of its `id`, if it has one.
+    pub id: Option<IdPrint>,
     /// One slot per declared field, in declaration order; `None` if absent.
     pub fields: Vec<Option<Value>>,
 }
 
-/// Where a contract declaration lives, shown beside an event error.
-#[derive(Debug, Clone, Error, Diagnostic)]
-#[error("{what}")]
-#[diagnostic(severity(Advice))]
-pub struct Declared {
-    pub what: String,
-    #[source_code]
-    pub src: SourceFile,
-    #[label("{label}")]
-    pub span: SourceSpan,
-    pub label: String,
-}
-
-#[derive(Debug, Clone, Error, Diagnostic)]
-pub enum EventError {
-    #[error("line {line} is not a JSON object: {message}")]
-    #[diagnostic(
-        code(deal::event::not_json),
-        help("each line holds one event, e.g. {{\"at\":\"2025-01-21\",\"event\":\"cloud_offer\",\"ref\":\"stargate\",\"price\":\"100 USD\"}}")
-    )]
-    NotJson {
-        line: usize,
-        message: String,
-        #[source_code]
-        src: LineSource,
-        #[label("{message}")]
-        span: SourceSpan,
-    },
-
-    #[error("line {line} has no `{what}`")]
-    #[diagnostic(code(deal::event::missing_key))]
-    MissingKey {
-        line: usize,
-        what: &'static str,
-        #[source_code]
-        src: LineSource,
-        #[label("this event has no `{what}`")]
-        span: SourceSpan,
-        #[help]
-        help: String,
-    },
-
-    #[error("`{text}` is not a date or an RFC 3339 date-time")]
-    #[diagnostic(
-        code(deal::event::bad_at),
-        help("write `at` as a date, \"2025-01-21\", or a date-time, \"2025-01-21T09:30:00Z\"")
-    )]
-    BadAt {
-        text: String,
-        #[source_code]
-        src: LineSource,
-        #[label("not a valid moment")]
-        span: SourceSpan,
-    },
-
-    #[error("this event is dated {at}, earlier than line {previous_line} ({previous})")]
-    #[diagnostic(
-        code(deal::event::out_of_order),
-        help("events must come in order of `at`; move this line up, or correct its date")
-    )]
-    OutOfOrder {
-        at: String,
-        previous: String,
-        #[source_code]
-        src: LineSource,
-        #[label("earlier than the event before it")]
-        span: SourceSpan,
-        previous_line: usize,
-    },
-
-    #[error("unknown event kind `{kind}`")]
-    #[diagnostic(code(deal::event::unknown_kind))]
-    UnknownKind {
-        kind: String,
-        #[source_code]
-        src: LineSource,
-        #[label("not declared in the contract")]
-        span: SourceSpan,
-        #[help]
-        help: String,
-    },
-
-    #[error("`{event}` event lacks the field `{field}`")]
-    #[diagnostic(code(deal::event::missing_field))]
-    MissingField {
-        event: String,
-        field: String,
-        #[source_code]
-        src: LineSource,
-        #[label("`{field}` missing from this event")]
-        span: SourceSpan,
-        #[help]
-        help: String,
-        #[related]
-        declared: Vec<Declared>,
-    },
-
-    #[error("field `{field}` of `{event}` should be {expected}")]
-    #[diagnostic(code(deal::event::bad_field))]
-    BadField {
-        event: String,
-        field: String,
-        expected: String,
-        #[source_code]
-        src: LineSource,
-        #[label("not {expected}")]
-        span: SourceSpan,
-        #[help]
-        help: String,
-        #[related]
-        declared: Vec<Declared>,
-    },
-
-    #[error("`{event}` events have no field `{field}`")]
-    #[diagnostic(code(deal::event::unknown_field))]
-    UnknownField {
-        event: String,
-        field: String,
-        #[source_code]
-        src: LineSource,
-        #[label("not a field of `{event}`")]
-        span: SourceSpan,
-        #[help]
-        help: String,
-        #[related]
-        declared: Vec<Declared>,
-    },
-
-    #[error("`{name}` in field `{field}` is not one of the deal's parties")]
-    #[diagnostic(code(deal::event::not_a_party))]
-    NotAParty {
-        name: String,
-        field: String,
-        #[source_code]
-        src: LineSource,
-        #[label("not a party")]
-        span: SourceSpan,
-        #[help]
-        help: String,
-        #[related]
-        declared: Vec<Declared>,
-    },
-
-    #[error("`id` must be a string or a whole number")]
-    #[diagnostic(code(deal::event::bad_id), help("e.g. \"id\": \"evt-0042\""))]
-    BadId {
-        #[source_code]
-        src: LineSource,
-        #[label("not an id")]
-        span: SourceSpan,
-    },
-
-    #[error("line {line} is {bytes} bytes long, more than the {MAX_LINE_BYTES} accepted")]
-    #[diagnostic(
-        code(deal::event::too_long),
-        help("an event is one short JSON object; check that the file is JSON Lines, one event per line")
-    )]
-    TooLong { line: usize, bytes: usize },
-
-    #[error("line {line} is not valid UTF-8")]
-    #[diagnostic(code(deal::event::not_utf8), help("save the events file as UTF-8 text"))]
-    NotUtf8 { line: usize },
-
-    #[error("cannot read the events: {message}")]
-    #[diagnostic(
-        code(deal::event::unreadable),
-        help("check the path and the file's permissions")
-    )]
-    Unreadable { message: String },
-
-    #[error("this event cannot be applied: {reason}")]
-    #[diagnostic(code(deal::event::cannot_apply))]
-    CannotApply {
-        reason: String,
-        #[source_code]
-        src: LineSource,
-        #[label("applying this event failed")]
-        span: SourceSpan,
-        #[help]
-        help: String,
-        #[related]
-        declared: Vec<Declared>,
-    },
-}
-
-impl EventError {
-    /// The 1-based line the error is about, if it is about one.
-    pub fn line(&self) -> Option<usize> {
-        match self {
-            EventError::NotJson { line, .. }
-            | EventError::MissingKey { line, .. }
-            | EventError::TooLong { line, .. }
-            | EventError::NotUtf8 { line } => Some(*line),
-            EventError::BadAt { src, .. }
-            | EventError::OutOfOrder { src, .. }
-            | EventError::UnknownKind { src, .. }
-            | EventError::MissingField { src, .. }
-            | EventError::BadField { src, .. }
-            | EventError::UnknownField { src, .. }
-            | EventError::NotAParty { src, .. }
-            | EventError::BadId { src, .. }
-            | EventError::CannotApply { src, .. } => Some(src.line),
-            EventError::Unreadable { .. } => None,
+impl Event {
+    /// An event to decode into, reused line after line.
+    pub fn blank() -> Event {
+        Event {
+            line: 0,
+            at: Moment::at(crate::time::Instant::default()),
+            kind: 0,
+            id: None,
+            fields: Vec::new(),
         }
     }
+}
+
+/// The fingerprint of an id's text: XXH3's 128 bits, so that two different
+/// ids colliding within any realistic stream is out of reach.
+pub fn fingerprint(id: &str) -> IdPrint {
+    xxhash_rust::xxh3::xxh3_128(id.as_bytes())
+}
+
+/// A JSON value as the typing rules see it.
+#[derive(Debug, Clone, Copy)]
+enum Scalar<'a> {
+    Str(&'a str),
+    /// A number, as written.
+    Num(&'a str),
+    Bool(bool),
+    Null,
+    /// An array or an object.
+    Other,
+}
+
+enum FieldProblem {
+    Mistyped,
+    NotAParty(String),
 }
 
 /// Reads lines of an events file against a program.
@@ -241,19 +91,144 @@ pub struct EventReader<'p> {
     program: &'p Program,
     contract: &'p SourceFile,
     events_name: Arc<str>,
+    /// Event kinds that can be sent, by name.
+    kinds: FxHashMap<Box<str>, EventId>,
 }
 
 impl<'p> EventReader<'p> {
     pub fn new(program: &'p Program, contract: &'p SourceFile, events_name: &str) -> Self {
+        let kinds = program
+            .events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| !e.derived)
+            .map(|(i, e)| (e.name.as_str().into(), i))
+            .collect();
         EventReader {
             program,
             contract,
             events_name: events_name.into(),
+            kinds,
         }
+    }
+
+    pub fn events_name(&self) -> &str {
+        &self.events_name
     }
 
     /// Parses one line (without its newline). Blank lines are skipped.
     pub fn parse(&self, line_no: usize, text: &str) -> Result<Option<Event>, Box<EventError>> {
+        let mut ev = Event::blank();
+        Ok(self.decode(line_no, text, &mut ev)?.then_some(ev))
+    }
+
+    /// Parses one line into `out`, reusing its storage. `Ok(false)` for a
+    /// blank line, which leaves `out` as it was.
+    pub fn decode(&self, line_no: usize, text: &str, out: &mut Event) -> Result<bool, Box<EventError>> {
+        if self.fast(line_no, text, out).is_some() {
+            return Ok(true);
+        }
+        match self.precise(line_no, text)? {
+            Some(ev) => {
+                *out = ev;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// The fast path: `None` hands the line to the precise one.
+    fn fast(&self, line_no: usize, text: &str, out: &mut Event) -> Option<()> {
+        if text.len() > MAX_LINE_BYTES {
+            return None;
+        }
+        let mut members = Members::new();
+        scan::scan(text, &mut members)?;
+        let members = members.as_slice();
+        let scalar = |m: &scan::Member| {
+            let v = slice(text, m.value);
+            match m.kind {
+                Kind::Str => Scalar::Str(v),
+                Kind::Num => Scalar::Num(v),
+                Kind::True => Scalar::Bool(true),
+                Kind::False => Scalar::Bool(false),
+                Kind::Null => Scalar::Null,
+            }
+        };
+        // First the three keys every line may have; a repeated one is the
+        // precise path's to judge.
+        let (mut at, mut kind, mut id) = (None, None, None);
+        for m in members {
+            let slot = match slice(text, m.key).as_bytes() {
+                [b'a', b't'] => &mut at,
+                [b'e', b'v', b'e', b'n', b't'] => &mut kind,
+                [b'i', b'd'] => &mut id,
+                _ => continue,
+            };
+            if slot.replace(m).is_some() {
+                return None;
+            }
+        }
+        let at = match scalar(at?) {
+            Scalar::Str(s) => Moment::parse(s)?,
+            _ => return None,
+        };
+        let kind = match scalar(kind?) {
+            Scalar::Str(s) => *self.kinds.get(s)?,
+            _ => return None,
+        };
+        let id = match id.map(scalar) {
+            None | Some(Scalar::Null) => None,
+            Some(Scalar::Str(s)) => Some(fingerprint(s)),
+            // Whole numbers as ids are rare: the precise path reads them.
+            Some(_) => return None,
+        };
+        let spec = self.program.events.get(kind)?;
+        if spec.fields.len() > 64 {
+            return None;
+        }
+        out.fields.clear();
+        out.fields.resize(spec.fields.len(), None);
+        // Fields seen, so that a repeated one goes the precise way.
+        let mut seen = 0u64;
+        for m in members {
+            let key = slice(text, m.key).as_bytes();
+            if matches!(key, b"at" | b"event" | b"id") {
+                continue;
+            }
+            // Names are short: compared inline, not through memcmp.
+            let f = spec.fields.iter().position(|f| same(f.name.as_bytes(), key))?;
+            let bit = 1u64 << f;
+            if seen & bit != 0 {
+                return None;
+            }
+            seen |= bit;
+            let field = spec.fields.get(f)?;
+            let value = match scalar(m) {
+                Scalar::Null if field.optional => None,
+                Scalar::Null => return None,
+                v => Some(self.typed(field, v).ok()?),
+            };
+            *out.fields.get_mut(f)? = value;
+        }
+        let missing = spec
+            .fields
+            .iter()
+            .zip(&out.fields)
+            .any(|(f, v)| !f.optional && v.is_none());
+        if missing {
+            return None;
+        }
+        out.line = line_no;
+        out.at = at;
+        out.kind = kind;
+        out.id = id;
+        Some(())
+    }
+
+    /// The precise path: every line can be judged here, and every bad line
+    /// gets its diagnostic here.
+    fn precise(&self, line_no: usize, text: &str) -> Result<Option<Event>, Box<EventError>> {
         if text.trim().is_empty() {
             return Ok(None);
         }
@@ -332,11 +307,7 @@ impl<'p> EventReader<'p> {
                 }))
             }
         };
-        let kind = self
-            .program
-            .event_id(&kind_text)
-            .filter(|k| !self.program.events[*k].derived);
-        let Some(kind) = kind else {
+        let Some(&kind) = self.kinds.get(kind_text.as_str()) else {
             let declared = || {
                 self.program
                     .events
@@ -360,8 +331,8 @@ impl<'p> EventReader<'p> {
         };
         let id = match obj.get("id") {
             None | Some(Json::Null) => None,
-            Some(Json::String(s)) => Some(s.clone()),
-            Some(Json::Number(n)) if n.is_u64() || n.is_i64() => Some(n.to_string()),
+            Some(Json::String(s)) => Some(fingerprint(s)),
+            Some(Json::Number(n)) if n.is_u64() || n.is_i64() => Some(fingerprint(&n.to_string())),
             Some(_) => {
                 return Err(Box::new(EventError::BadId {
                     span: value_span(text, "id"),
@@ -409,35 +380,48 @@ impl<'p> EventReader<'p> {
                         declared: vec![self.declared_field(f)],
                     }));
                 }
-                Some(json) => match self.typed(f, json) {
-                    Ok(v) => fields.push(Some(v)),
-                    Err(FieldProblem::NotAParty(name)) => {
-                        let names = self.program.parties.join(", ");
-                        let mut help = suggest(&name, self.program.parties.iter().map(String::as_str));
-                        if help.is_empty() {
-                            help = format!("a `party` field names one of the deal's parties: {names}");
+                Some(json) => {
+                    let number;
+                    let scalar = match json {
+                        Json::String(s) => Scalar::Str(s),
+                        Json::Number(n) => {
+                            number = n.to_string();
+                            Scalar::Num(&number)
                         }
-                        return Err(Box::new(EventError::NotAParty {
-                            name,
-                            field: f.name.clone(),
-                            span: value_span(text, &f.name),
-                            src,
-                            help,
-                            declared: vec![self.declared_field(f)],
-                        }));
+                        Json::Bool(b) => Scalar::Bool(*b),
+                        Json::Null => Scalar::Null,
+                        Json::Array(_) | Json::Object(_) => Scalar::Other,
+                    };
+                    match self.typed(f, scalar) {
+                        Ok(v) => fields.push(Some(v)),
+                        Err(FieldProblem::NotAParty(name)) => {
+                            let names = self.program.parties.join(", ");
+                            let mut help = suggest(&name, self.program.parties.iter().map(String::as_str));
+                            if help.is_empty() {
+                                help = format!("a `party` field names one of the deal's parties: {names}");
+                            }
+                            return Err(Box::new(EventError::NotAParty {
+                                name,
+                                field: f.name.clone(),
+                                span: value_span(text, &f.name),
+                                src,
+                                help,
+                                declared: vec![self.declared_field(f)],
+                            }));
+                        }
+                        Err(FieldProblem::Mistyped) => {
+                            return Err(Box::new(EventError::BadField {
+                                event: spec.name.clone(),
+                                field: f.name.clone(),
+                                expected: crate::check::article(f.ty),
+                                span: value_span(text, &f.name),
+                                src,
+                                help: format!("write it as {}", f.ty.example()),
+                                declared: vec![self.declared_field(f)],
+                            }));
+                        }
                     }
-                    Err(FieldProblem::Mistyped) => {
-                        return Err(Box::new(EventError::BadField {
-                            event: spec.name.clone(),
-                            field: f.name.clone(),
-                            expected: crate::check::article(f.ty),
-                            span: value_span(text, &f.name),
-                            src,
-                            help: format!("write it as {}", f.ty.example()),
-                            declared: vec![self.declared_field(f)],
-                        }));
-                    }
-                },
+                }
             }
         }
         Ok(Some(Event {
@@ -449,8 +433,12 @@ impl<'p> EventReader<'p> {
         }))
     }
 
-    fn typed(&self, f: &FieldSpec, json: &Json) -> Result<Value, FieldProblem> {
-        let s = json.as_str();
+    /// A field's value, typed by its declaration. Both paths use this.
+    fn typed(&self, f: &FieldSpec, json: Scalar<'_>) -> Result<Value, FieldProblem> {
+        let s = match json {
+            Scalar::Str(s) => Some(s),
+            _ => None,
+        };
         let v = match f.ty {
             Type::Party => {
                 let name = s.ok_or(FieldProblem::Mistyped)?;
@@ -464,15 +452,18 @@ impl<'p> EventReader<'p> {
                 Value::Entity(name.into())
             }
             Type::Text => Value::Text(s.ok_or(FieldProblem::Mistyped)?.into()),
-            Type::Bool => Value::Bool(json.as_bool().ok_or(FieldProblem::Mistyped)?),
+            Type::Bool => match json {
+                Scalar::Bool(b) => Value::Bool(b),
+                _ => return Err(FieldProblem::Mistyped),
+            },
             Type::Money => Value::Money(s.and_then(Money::parse).ok_or(FieldProblem::Mistyped)?),
             Type::Percent => Value::Percent(s.and_then(parse_percent).ok_or(FieldProblem::Mistyped)?),
             Type::Duration => Value::Duration(s.and_then(Duration::parse).ok_or(FieldProblem::Mistyped)?),
             Type::Date => Value::Date(s.and_then(Moment::parse).ok_or(FieldProblem::Mistyped)?),
             Type::Decimal => {
                 let d = match json {
-                    Json::String(t) => parse_decimal(t),
-                    Json::Number(n) => number_exact(&n.to_string()),
+                    Scalar::Str(t) => parse_decimal(t),
+                    Scalar::Num(n) => number_exact(n),
                     _ => None,
                 };
                 Value::Decimal(d.ok_or(FieldProblem::Mistyped)?)
@@ -509,9 +500,8 @@ impl<'p> EventReader<'p> {
     }
 }
 
-enum FieldProblem {
-    Mistyped,
-    NotAParty(String),
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// A JSON number's text read as an exact decimal (exponents allowed).
@@ -529,59 +519,6 @@ fn strip_position(message: &str) -> String {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),
     }
-}
-
-/// The span of `"key"` in the raw line.
-fn key_span(text: &str, key: &str) -> SourceSpan {
-    let quoted = format!("\"{key}\"");
-    match text.find(&quoted) {
-        Some(i) => (i, quoted.len()).into(),
-        None => (0, text.len()).into(),
-    }
-}
-
-/// The span of the value after `"key":` in the raw line.
-fn value_span(text: &str, key: &str) -> SourceSpan {
-    let quoted = format!("\"{key}\"");
-    let Some(i) = text.find(&quoted) else {
-        return (0, text.len()).into();
-    };
-    let rest = &text[i + quoted.len()..];
-    let Some(colon) = rest.find(':') else {
-        return (i, quoted.len()).into();
-    };
-    let after = &rest[colon + 1..];
-    let lead = after.len() - after.trim_start().len();
-    let start = i + quoted.len() + colon + 1 + lead;
-    let value = &text[start..];
-    let len = json_value_len(value);
-    (start, len.max(1)).into()
-}
-
-/// Length of the JSON value at the start of `s`.
-fn json_value_len(s: &str) -> usize {
-    let b = s.as_bytes();
-    if b.first() == Some(&b'"') {
-        let mut i = 1;
-        while i < b.len() {
-            match b[i] {
-                b'\\' => i += 2,
-                b'"' => return i + 1,
-                _ => i += 1,
-            }
-        }
-        return b.len();
-    }
-    let mut depth = 0i32;
-    for (i, c) in b.iter().enumerate() {
-        match c {
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' if depth > 0 => depth -= 1,
-            b',' | b'}' | b']' if depth == 0 => return i,
-            _ => {}
-        }
-    }
-    b.len()
 }
 
 #[cfg(test)]

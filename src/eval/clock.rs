@@ -1,0 +1,88 @@
+//! The clock: every moment something falls due without an event — a
+//! deadline, a delayed start, an amount falling due, a window sliding, a
+//! clause or the deal starting or ending — is a timer in one queue, fired
+//! in time order. Nothing is ever found by scanning.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::model::{ClauseId, NormId};
+use crate::time::Instant;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Timer {
+    DealStart,
+    DealEnd,
+    ClauseStart(ClauseId),
+    ClauseEnd(ClauseId),
+    /// An instance's deadline or window end; `gen` tells a moved deadline
+    /// from the one it replaced.
+    Deadline {
+        norm: NormId,
+        id: InstanceId,
+        gen: u32,
+    },
+    /// A delayed permission comes into force.
+    Activate {
+        norm: NormId,
+        id: InstanceId,
+        gen: u32,
+    },
+    /// An amount owed falls due.
+    BucketDue {
+        ledger: u32,
+        id: BucketId,
+    },
+    /// A period is over: nothing more can accrue to its amount.
+    PeriodOver {
+        ledger: u32,
+        id: BucketId,
+    },
+    /// The oldest entry of a windowed count leaves the window.
+    WindowSlides {
+        tracker: u32,
+    },
+}
+
+/// An instance: where it is stored and which one it is. Slots are reused
+/// once an instance closes, so the sequence number tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct InstanceId {
+    pub slot: u32,
+    pub seq: u64,
+}
+
+/// An amount owed within one ledger, likewise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct BucketId {
+    pub slot: u32,
+    pub seq: u64,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Clock {
+    /// Ordered by instant, then by when each was set, so that timers of
+    /// one instant fire in the order they were set.
+    queue: BinaryHeap<Reverse<(Instant, u64, Timer)>>,
+    set: u64,
+}
+
+impl Clock {
+    pub fn schedule(&mut self, at: Instant, timer: Timer) {
+        self.set += 1;
+        self.queue.push(Reverse((at, self.set, timer)));
+    }
+
+    /// The next timer due at or before `to`, taken off the queue.
+    pub fn next_due(&mut self, to: Instant) -> Option<(Instant, Timer)> {
+        match self.queue.peek() {
+            Some(Reverse((at, _, _))) if *at <= to => {}
+            _ => return None,
+        }
+        self.queue.pop().map(|Reverse((at, _, t))| (at, t))
+    }
+
+    pub fn pending(&self) -> usize {
+        self.queue.len()
+    }
+}

@@ -1,0 +1,159 @@
+//! Running counts and sums over events (`count(…)`, `sum(…)`), the windows
+//! they slide over, and the latest event of each kind that expressions read.
+//! A window slides by a timer set for its oldest entry, so a window that
+//! sees no events costs nothing.
+
+use std::collections::VecDeque;
+
+use rust_decimal::Decimal;
+
+use super::expr::{self, EvalError, Latest};
+use crate::events::Event;
+use crate::model::{CExpr, EventId, Program};
+use crate::time::Instant;
+use crate::value::Value;
+
+#[derive(Debug)]
+pub(crate) struct Trackers {
+    /// Current values; a sum is undetermined until it has a term.
+    pub values: Vec<Option<Value>>,
+    /// For windowed trackers: each entry's contribution and when it leaves.
+    windows: Vec<VecDeque<(Instant, Value)>>,
+    /// Whether a timer is set for the window's oldest entry.
+    sliding: Vec<bool>,
+    /// Per event kind: the trackers it adds to, and those it starts afresh.
+    on: Vec<Vec<usize>>,
+    reset: Vec<Vec<usize>>,
+    /// The latest event of each kind, kept only for kinds some expression reads.
+    pub latest: Vec<Option<Latest>>,
+    reads_latest: Vec<bool>,
+}
+
+impl Trackers {
+    pub fn new(program: &Program) -> Trackers {
+        let kinds = program.events.len();
+        let mut t = Trackers {
+            values: Vec::new(),
+            windows: vec![VecDeque::new(); program.trackers.len()],
+            sliding: vec![false; program.trackers.len()],
+            on: vec![Vec::new(); kinds],
+            reset: vec![Vec::new(); kinds],
+            latest: vec![None; kinds],
+            reads_latest: vec![false; kinds],
+        };
+        t.values = (0..program.trackers.len()).map(|i| empty(program, i)).collect();
+        for (i, tr) in program.trackers.iter().enumerate() {
+            if let Some(list) = t.on.get_mut(tr.event) {
+                list.push(i);
+            }
+            if let Some(list) = tr.since.and_then(|s| t.reset.get_mut(s)) {
+                list.push(i);
+            }
+        }
+        let mut reads = |e: &CExpr| {
+            if let CExpr::Latest(ev, _) = e {
+                if let Some(r) = t.reads_latest.get_mut(*ev) {
+                    *r = true;
+                }
+            }
+        };
+        crate::model::visit_program(program, &mut reads);
+        t
+    }
+
+    /// The trackers that events of `kind` add to.
+    pub fn fed_by(&self, kind: EventId) -> &[usize] {
+        self.on.get(kind).map_or(&[], Vec::as_slice)
+    }
+
+    /// Adds `add` to tracker `i`. Returns when to slide its window, if a
+    /// timer is now needed for that.
+    pub fn take_in(
+        &mut self,
+        program: &Program,
+        i: usize,
+        at: Instant,
+        add: Value,
+    ) -> Result<Option<Instant>, EvalError> {
+        let window = program.trackers.get(i).and_then(|t| t.window);
+        let mut wake = None;
+        if let Some(w) = window {
+            let leaves = expr::ahead(at, w).ok_or(EvalError::DateRange)?;
+            if let (Some(q), Some(s)) = (self.windows.get_mut(i), self.sliding.get_mut(i)) {
+                q.push_back((leaves, add.clone()));
+                if !*s {
+                    *s = true;
+                    wake = Some(leaves);
+                }
+            }
+        }
+        if let Some(v) = self.values.get_mut(i) {
+            *v = Some(match v.take() {
+                None => add,
+                Some(old) => expr::add_values(old, add)?,
+            });
+        }
+        Ok(wake)
+    }
+
+    /// Takes out of tracker `i` what has left its window by `now`. Returns
+    /// when to slide it next.
+    pub fn slide(&mut self, program: &Program, i: usize, now: Instant) -> Result<Option<Instant>, EvalError> {
+        let (Some(q), Some(value)) = (self.windows.get_mut(i), self.values.get_mut(i)) else {
+            return Ok(None);
+        };
+        while q.front().is_some_and(|(leaves, _)| *leaves <= now) {
+            let Some((_, gone)) = q.pop_front() else { break };
+            *value = match value.take() {
+                _ if q.is_empty() => empty(program, i),
+                Some(v) => Some(expr::sub_values(v, gone)?),
+                None => None,
+            };
+        }
+        let next = q.front().map(|(leaves, _)| *leaves);
+        if let Some(s) = self.sliding.get_mut(i) {
+            *s = next.is_some();
+        }
+        Ok(next)
+    }
+
+    /// After an event: remembers it if it is read as the latest of its kind,
+    /// and starts afresh the trackers counted `since` it. At the event
+    /// itself a count still means the period it closes.
+    pub fn after(&mut self, program: &Program, ev: &Event) {
+        if self.reads_latest.get(ev.kind).copied().unwrap_or(false) {
+            if let Some(slot) = self.latest.get_mut(ev.kind) {
+                match slot {
+                    Some(l) => {
+                        l.at = ev.at;
+                        l.fields.clone_from(&ev.fields);
+                    }
+                    None => {
+                        *slot = Some(Latest {
+                            at: ev.at,
+                            fields: ev.fields.clone(),
+                        })
+                    }
+                }
+            }
+        }
+        let Some(resets) = self.reset.get(ev.kind) else {
+            return;
+        };
+        for &i in resets {
+            if let Some(v) = self.values.get_mut(i) {
+                *v = empty(program, i);
+            }
+            if let Some(q) = self.windows.get_mut(i) {
+                q.clear();
+            }
+        }
+    }
+}
+
+fn empty(program: &Program, i: usize) -> Option<Value> {
+    match program.trackers.get(i).and_then(|t| t.field) {
+        None => Some(Value::Decimal(Decimal::ZERO)),
+        Some(_) => None,
+    }
+}
