@@ -1,13 +1,14 @@
 //! The whole pipeline for one contract: load and check it, replay an events
 //! stream, report. The command line is a thin shell over these functions.
 
-use std::io::BufRead;
+use std::io::Read;
 
 use miette::Diagnostic;
 use thiserror::Error;
 
 use crate::check::{self, CheckError};
 use crate::eval::{Engine, Rejection};
+use crate::events::stream::{Batch, LineStream, Outcome};
 use crate::events::{Event, EventError, EventReader};
 use crate::model::Program;
 use crate::source::{LineSource, SourceFile};
@@ -87,66 +88,127 @@ pub struct Replay {
     pub stopped: bool,
 }
 
-/// Reads events line by line and applies them, up to `until` when given:
-/// a report as of a moment does not see what came after it. Without
-/// `keep_going` the replay stops at the first bad line, after applying
-/// everything before it; with it, bad lines are handed to `on_reject` with
-/// their text and skipped. One line buffer and one event are reused for
-/// the whole stream.
-pub fn replay<R: BufRead>(
+/// How a stream is replayed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReplayOptions {
+    /// Apply nothing dated after this: a report as of a moment does not see
+    /// what came after it.
+    pub until: Option<Instant>,
+    /// Go on past bad lines instead of stopping at the first.
+    pub keep_going: bool,
+    /// Read and decode on a thread of their own while the engine applies.
+    /// Only for inputs that always end (files): a thread blocked reading a
+    /// pipe that never closes could not be stopped.
+    pub threaded: bool,
+}
+
+/// Reads events and applies them in order. Without `keep_going` the replay
+/// stops at the first bad line, after applying everything before it; with
+/// it, bad lines are handed to `on_reject` with their text and skipped.
+pub fn replay<R: Read + Send>(
     engine: &mut Engine<'_>,
     reader: &EventReader<'_>,
-    mut input: R,
-    until: Option<Instant>,
-    keep_going: bool,
+    input: R,
+    options: ReplayOptions,
     mut on_reject: impl FnMut(&EventError, &str),
 ) -> Replay {
     let mut out = Replay::default();
-    let mut buf = Vec::new();
-    let mut ev = Event::blank();
-    let mut line_no = 0usize;
-    loop {
-        buf.clear();
-        match input.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                let err = EventError::Unreadable {
-                    message: e.to_string(),
-                };
-                on_reject(&err, "");
-                out.rejected.push(err);
-                out.stopped = true;
+    let mut stream = LineStream::new(input);
+    if !options.threaded {
+        let mut batch = Batch::default();
+        while stream.fill(reader, &mut batch) {
+            if !apply_batch(engine, reader, &mut batch, options, &mut on_reject, &mut out) {
                 break;
             }
         }
-        line_no += 1;
-        while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-            buf.pop();
-        }
-        let (text, result) = match std::str::from_utf8(&buf) {
-            Ok(text) => (text, reader.decode(line_no, text, &mut ev)),
-            Err(_) => ("", Err(Box::new(EventError::NotUtf8 { line: line_no }))),
-        };
-        let result: Result<(), Box<EventError>> = match result {
-            Ok(false) => continue,
-            Ok(true) if until.is_some_and(|u| ev.at.instant > u) => break,
-            Ok(true) => match engine.apply(&ev, text) {
-                Ok(_) => continue,
-                Err(rej) => Err(Box::new(rejection(rej, &ev, text, line_no, reader))),
-            },
-            Err(e) => Err(e),
-        };
-        if let Err(e) = result {
-            on_reject(&e, text);
-            out.rejected.push(*e);
-            if !keep_going {
-                out.stopped = true;
+        return out;
+    }
+    // Batches go to the engine through a short queue and come back empty
+    // to be filled again, so their storage is reused.
+    let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Batch>(2);
+    let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Batch>();
+    std::thread::scope(|scope| {
+        let read = move || loop {
+            let mut batch = empty_rx.try_recv().unwrap_or_default();
+            if !stream.fill(reader, &mut batch) || full_tx.send(batch).is_err() {
                 break;
             }
+        };
+        // Without a thread (none can be had) the replay cannot go on: it
+        // stops as if the input were unreadable.
+        if let Err(e) = std::thread::Builder::new()
+            .name("deal-reader".into())
+            .spawn_scoped(scope, read)
+        {
+            let err = EventError::Unreadable {
+                message: format!("no thread to read on: {e}"),
+            };
+            on_reject(&err, "");
+            out.rejected.push(err);
+            out.stopped = true;
+            return;
+        }
+        for mut batch in full_rx.iter() {
+            if !apply_batch(engine, reader, &mut batch, options, &mut on_reject, &mut out) {
+                break;
+            }
+            let _ = empty_tx.send(batch);
+        }
+        // Dropping the queue's end stops the reader at its next batch.
+        drop(full_rx);
+    });
+    out
+}
+
+/// Applies the lines of a batch in order; `false` once the replay must stop.
+fn apply_batch(
+    engine: &mut Engine<'_>,
+    reader: &EventReader<'_>,
+    batch: &mut Batch,
+    options: ReplayOptions,
+    on_reject: &mut impl FnMut(&EventError, &str),
+    out: &mut Replay,
+) -> bool {
+    for i in 0..batch.lines.len() {
+        let Some(line) = batch.lines.get(i) else { break };
+        let error = match &line.outcome {
+            Outcome::Blank => continue,
+            Outcome::Event(e) => {
+                let Some(ev) = batch.event(*e) else { continue };
+                if options.until.is_some_and(|u| ev.at.instant > u) {
+                    return false;
+                }
+                match engine.apply(ev, batch.bytes(line)) {
+                    Ok(_) => continue,
+                    Err(rej) => {
+                        let text = String::from_utf8_lossy(batch.bytes(line));
+                        Box::new(rejection(rej, ev, &text, line.no, reader))
+                    }
+                }
+            }
+            Outcome::Bad(_) => {
+                let placeholder = Outcome::Blank;
+                let Some(line) = batch.lines.get_mut(i) else { break };
+                match std::mem::replace(&mut line.outcome, placeholder) {
+                    Outcome::Bad(e) => e,
+                    _ => continue,
+                }
+            }
+        };
+        let text = batch
+            .lines
+            .get(i)
+            .map(|l| std::str::from_utf8(batch.bytes(l)).unwrap_or(""))
+            .unwrap_or("");
+        on_reject(&error, text);
+        let unreadable = matches!(*error, EventError::Unreadable { .. });
+        out.rejected.push(*error);
+        if !options.keep_going || unreadable {
+            out.stopped = true;
+            return false;
         }
     }
-    out
+    true
 }
 
 fn rejection(rej: Rejection, ev: &Event, text: &str, line_no: usize, reader: &EventReader<'_>) -> EventError {

@@ -44,6 +44,11 @@ impl Instant {
         Instant::start_of(date.tomorrow().ok()?)
     }
 
+    /// Year, month and day, in UTC, without building a date.
+    pub fn civil(self) -> (i64, i64, i64) {
+        civil_from_days(self.0.as_second().div_euclid(DAY))
+    }
+
     pub fn date(self) -> Date {
         let (y, m, d) = civil_from_days(self.0.as_second().div_euclid(DAY));
         // Every instant jiff can hold has a civil date it can hold too.
@@ -144,48 +149,41 @@ impl fmt::Display for Moment {
 /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ`, validated as the general parser
 /// would; `None` leaves the text to it.
 fn parse_common(b: &[u8]) -> Option<Moment> {
-    let digits = |r: std::ops::Range<usize>| -> Option<i64> {
-        let mut n = 0i64;
-        for &c in b.get(r)? {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            n = n * 10 + i64::from(c - b'0');
-        }
-        Some(n)
-    };
-    if b.len() != 10 && b.len() != 20 {
-        return None;
-    }
-    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
-        return None;
-    }
-    let (y, m, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
-    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
-        return None;
-    }
-    let day = days_from_civil(y, m, d).checked_mul(DAY)?;
     if b.len() == 10 {
-        let instant = Instant(Timestamp::new(day, 0).ok()?);
         return Some(Moment {
-            instant,
+            instant: Instant(Timestamp::new(midnight_of(b)?, 0).ok()?),
             date_only: true,
         });
     }
-    if b.get(10) != Some(&b'T')
-        || b.get(13) != Some(&b':')
-        || b.get(16) != Some(&b':')
-        || b.get(19) != Some(&b'Z')
-    {
+    let (date, time) = b.split_at_checked(10)?;
+    let [b'T', h1, h2, b':', n1, n2, b':', s1, s2, b'Z'] = *time else {
         return None;
-    }
-    let (h, mi, sec) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
+    };
+    let (h, mi, sec) = (two(h1, h2)?, two(n1, n2)?, two(s1, s2)?);
     // A leap second (`:60`) is the general parser's to judge.
     if h > 23 || mi > 59 || sec > 59 {
         return None;
     }
-    let instant = Instant(Timestamp::new(day + h * 3600 + mi * 60 + sec, 0).ok()?);
+    let instant = Instant(Timestamp::new(midnight_of(date)? + h * 3600 + mi * 60 + sec, 0).ok()?);
     Some(Moment::at(instant))
+}
+
+/// Two ASCII digits as a number.
+fn two(hi: u8, lo: u8) -> Option<i64> {
+    let (hi, lo) = (hi.wrapping_sub(b'0'), lo.wrapping_sub(b'0'));
+    (hi < 10 && lo < 10).then(|| i64::from(hi * 10 + lo))
+}
+
+/// The first second of a `YYYY-MM-DD` date, since the epoch.
+fn midnight_of(b: &[u8]) -> Option<i64> {
+    let [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = *b else {
+        return None;
+    };
+    let (y, m, d) = (two(y1, y2)? * 100 + two(y3, y4)?, two(m1, m2)?, two(d1, d2)?);
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return None;
+    }
+    Some(days_from_civil(y, m, d) * DAY)
 }
 
 fn is_leap(y: i64) -> bool {

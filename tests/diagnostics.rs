@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{deal, root, REFERENCE};
-use deal::driver::{self, replay, LoadError};
+use deal::driver::{self, replay, LoadError, ReplayOptions};
 use deal::eval::Engine;
 use deal::events::EventReader;
 use deal::render::{render, Style};
@@ -52,7 +52,7 @@ fn render_events(name: &str, text: &[u8]) -> String {
     let loaded = driver::load(&source).map_err(|_| ()).unwrap();
     let reader = EventReader::new(&loaded.program, &source, name);
     let mut engine = Engine::new(&loaded.program);
-    let out = replay(&mut engine, &reader, text, None, false, |_, _| {});
+    let out = replay(&mut engine, &reader, text, ReplayOptions::default(), |_, _| {});
     out.rejected
         .iter()
         .map(|e| render(e, Style::PLAIN))

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
-use deal::driver::{self, replay};
+use deal::driver::{self, replay, ReplayOptions};
 use deal::eval::{Engine, Options};
 use deal::events::EventReader;
 use deal::report::Report;
@@ -118,7 +118,11 @@ fn run_all(text: &str, sets: &[(&str, &str)], at: Option<&str>) -> (Outcome, Vec
     let reader = EventReader::new(&program, &source, "gen.jsonl");
     let mut engine = Engine::with_options(&program, Options::default());
     let until = at.and_then(driver::AsOf::parse).map(|a| a.instant);
-    let out = replay(&mut engine, &reader, text.as_bytes(), until, false, |_, _| {});
+    let options = ReplayOptions {
+        until,
+        ..ReplayOptions::default()
+    };
+    let out = replay(&mut engine, &reader, text.as_bytes(), options, |_, _| {});
     let rejected = out
         .rejected
         .iter()

@@ -1,14 +1,14 @@
 //! The `deal` command: a thin shell over the library.
 
 use std::fs::File;
-use std::io::{self, BufReader, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use miette::Diagnostic;
 use thiserror::Error;
 
-use deal::driver::{self, AsOf, BadAt, LoadError};
+use deal::driver::{self, AsOf, BadAt, LoadError, ReplayOptions};
 use deal::eval::{Engine, Options};
 use deal::events::EventReader;
 use deal::render::{render, Style};
@@ -397,11 +397,16 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
     }
     warn(out, &source, &loaded.warnings, &filled);
     let events = args.events;
-    let input: Box<dyn io::BufRead> = if events == "-" {
-        Box::new(BufReader::new(io::stdin()))
+    // A regular file always ends, so it can be read on a thread of its own.
+    let mut threaded = false;
+    let input: Box<dyn io::Read + Send> = if events == "-" {
+        Box::new(io::stdin())
     } else {
         match File::open(events) {
-            Ok(f) => Box::new(BufReader::with_capacity(256 * 1024, f)),
+            Ok(f) => {
+                threaded = f.metadata().is_ok_and(|m| m.is_file());
+                Box::new(f)
+            }
             Err(e) => {
                 out.diag(&CliError::Unreadable {
                     path: events.to_string(),
@@ -434,22 +439,20 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
     };
     let mut engine = Engine::with_options(&program, options);
     let until = as_of.as_ref().map(|a| a.instant);
-    let replay = driver::replay(
-        &mut engine,
-        &reader,
-        input,
+    let replay_options = ReplayOptions {
         until,
-        args.rejects.is_some(),
-        |err, line| {
-            out.diag(err);
-            if let Some(f) = rejects_file.as_mut() {
-                let reason = err.to_string().replace('\n', " ");
-                let code = err.code().map(|c| c.to_string()).unwrap_or_default();
-                let _ = writeln!(f, "# line {}: {code}: {reason}", err.line().unwrap_or(0));
-                let _ = writeln!(f, "{line}");
-            }
-        },
-    );
+        keep_going: args.rejects.is_some(),
+        threaded,
+    };
+    let replay = driver::replay(&mut engine, &reader, input, replay_options, |err, line| {
+        out.diag(err);
+        if let Some(f) = rejects_file.as_mut() {
+            let reason = err.to_string().replace('\n', " ");
+            let code = err.code().map(|c| c.to_string()).unwrap_or_default();
+            let _ = writeln!(f, "# line {}: {code}: {reason}", err.line().unwrap_or(0));
+            let _ = writeln!(f, "{line}");
+        }
+    });
     if let Some(mut f) = rejects_file {
         if let Err(e) = f.flush() {
             out.diag(&CliError::Unwritable {

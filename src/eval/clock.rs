@@ -6,42 +6,83 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::model::{ClauseId, NormId};
 use crate::time::Instant;
 
+/// Fields are kept flat and narrow: a timer is set for nearly every open
+/// instance, so its size is part of what each open instance costs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Timer {
     DealStart,
     DealEnd,
-    ClauseStart(ClauseId),
-    ClauseEnd(ClauseId),
+    ClauseStart(u32),
+    ClauseEnd(u32),
     /// An instance's deadline or window end; `gen` tells a moved deadline
     /// from the one it replaced.
     Deadline {
-        norm: NormId,
-        id: InstanceId,
+        seq: u64,
+        slot: u32,
+        norm: u32,
         gen: u32,
     },
     /// A delayed permission comes into force.
     Activate {
-        norm: NormId,
-        id: InstanceId,
+        seq: u64,
+        slot: u32,
+        norm: u32,
         gen: u32,
     },
     /// An amount owed falls due.
     BucketDue {
+        seq: u64,
+        slot: u32,
         ledger: u32,
-        id: BucketId,
     },
     /// A period is over: nothing more can accrue to its amount.
     PeriodOver {
+        seq: u64,
+        slot: u32,
         ledger: u32,
-        id: BucketId,
     },
     /// The oldest entry of a windowed count leaves the window.
     WindowSlides {
         tracker: u32,
     },
+}
+
+impl Timer {
+    pub fn deadline(norm: usize, id: InstanceId, gen: u32) -> Timer {
+        Timer::Deadline {
+            seq: id.seq,
+            slot: id.slot,
+            norm: norm as u32,
+            gen,
+        }
+    }
+
+    pub fn activate(norm: usize, id: InstanceId, gen: u32) -> Timer {
+        Timer::Activate {
+            seq: id.seq,
+            slot: id.slot,
+            norm: norm as u32,
+            gen,
+        }
+    }
+
+    pub fn bucket_due(ledger: u32, id: BucketId) -> Timer {
+        Timer::BucketDue {
+            seq: id.seq,
+            slot: id.slot,
+            ledger,
+        }
+    }
+
+    pub fn period_over(ledger: u32, id: BucketId) -> Timer {
+        Timer::PeriodOver {
+            seq: id.seq,
+            slot: id.slot,
+            ledger,
+        }
+    }
 }
 
 /// An instance: where it is stored and which one it is. Slots are reused
@@ -84,5 +125,10 @@ impl Clock {
 
     pub fn pending(&self) -> usize {
         self.queue.len()
+    }
+
+    /// Drops the timers `live` says are for nothing any more.
+    pub fn retain(&mut self, mut live: impl FnMut(&Timer) -> bool) {
+        self.queue.retain(|Reverse((_, _, t))| live(t));
     }
 }

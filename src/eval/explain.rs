@@ -153,7 +153,10 @@ impl Engine<'_> {
                 let store = self.store(*power);
                 match store.latest(key.as_deref()) {
                     None if store.forgot => {
-                        format!("no {offer}{words} to {holder} is open or recently closed")
+                        format!(
+                            "no {offer}{words} to {holder} is open, or closed within the last {} days",
+                            super::RECALL_DAYS
+                        )
                     }
                     None => format!("no {offer}{words} was made to {holder} first"),
                     Some(i) if i.state == NState::Active => format!(

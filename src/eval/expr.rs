@@ -73,28 +73,25 @@ impl<'a> Ctx<'a> {
 }
 
 pub fn eval(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
-    // See `check::expr`: trees are bounded, stacks may be small. Checking
-    // the stack costs a call, so it is checked every few levels only: far
-    // more often than a level could use up the margin.
-    thread_local! {
-        static DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
-    }
-    let depth = DEPTH.with(|d| {
-        let v = d.get();
-        d.set(v + 1);
-        v
-    });
-    let out = if depth % 16 == 15 {
-        stacker::maybe_grow(64 * 1024, 1024 * 1024, || eval_inner(e, ctx))
-    } else {
-        eval_inner(e, ctx)
-    };
-    DEPTH.with(|d| d.set(depth));
-    out
+    at_depth(e, ctx, 0)
 }
 
-fn eval_inner(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
-    Ok(match e {
+/// See `check::expr`: trees are bounded, stacks may be small. Checking the
+/// stack costs a call, so it is checked every few levels only: far more
+/// often than a few levels could use up the margin it keeps.
+fn at_depth(e: &CExpr, ctx: &Ctx<'_>, depth: u32) -> Result<Option<Value>> {
+    if depth % 16 == 15 {
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || eval_inner(e, ctx, depth))
+    } else {
+        eval_inner(e, ctx, depth)
+    }
+}
+
+/// A value read without evaluating anything: constants, fields, terms and
+/// what the engine knows. `None` for anything that needs evaluating.
+#[inline]
+fn leaf(e: &CExpr, ctx: &Ctx<'_>) -> Option<Option<Value>> {
+    Some(match e {
         CExpr::Const(v) => Some(v.clone()),
         CExpr::Field(f) => ctx.fields.get(*f).cloned().flatten(),
         CExpr::Bound(f) => ctx.bound.get(*f).cloned().flatten(),
@@ -105,43 +102,6 @@ fn eval_inner(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
                 (None, false) => None,
             },
             None => None,
-        },
-        CExpr::Unary(op, inner) => match eval(inner, ctx)? {
-            None => None,
-            Some(v) => Some(unary(*op, v)?),
-        },
-        CExpr::Binary(op, l, r) => {
-            // `and`/`or` decide on one side when they can, so an undetermined
-            // side does not hide a determined answer.
-            let lv = eval(l, ctx)?;
-            match (op, &lv) {
-                (BinOp::And, Some(Value::Bool(false))) => return Ok(Some(Value::Bool(false))),
-                (BinOp::Or, Some(Value::Bool(true))) => return Ok(Some(Value::Bool(true))),
-                _ => {}
-            }
-            let rv = eval(r, ctx)?;
-            match (lv, rv) {
-                (Some(a), Some(b)) => Some(binary(*op, a, b)?),
-                (None, Some(Value::Bool(false))) if *op == BinOp::And => Some(Value::Bool(false)),
-                (None, Some(Value::Bool(true))) if *op == BinOp::Or => Some(Value::Bool(true)),
-                _ => None,
-            }
-        }
-        CExpr::If(c, a, b) => match eval(c, ctx)? {
-            Some(Value::Bool(true)) => eval(a, ctx)?,
-            Some(Value::Bool(false)) => eval(b, ctx)?,
-            _ => None,
-        },
-        CExpr::Table(t, x) => match (ctx.terms.get(*t), eval(x, ctx)?) {
-            (Some(slot), Some(x)) => match &slot.table {
-                Some(table) => lookup(&slot.name, table, &x, ctx)?,
-                None => None,
-            },
-            _ => None,
-        },
-        CExpr::Round(x, step, mode) => match (eval(x, ctx)?, eval(step, ctx)?) {
-            (Some(v), Some(Value::Decimal(step))) => Some(round(v, step, *mode)?),
-            _ => None,
         },
         CExpr::Latest(ev, field) => {
             ctx.env
@@ -159,23 +119,92 @@ fn eval_inner(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
         CExpr::Elapsed => ctx.env.elapsed.map(Value::Duration),
         CExpr::Outstanding => ctx.env.outstanding.map(Value::Money),
         CExpr::Tracker(i) => ctx.env.trackers.get(*i).cloned().flatten(),
-        CExpr::Call(Func::Floor, args) => match args.first().map(|a| eval(a, ctx)).transpose()?.flatten() {
-            Some(Value::Decimal(d)) => Some(Value::Decimal(d.floor())),
-            Some(Value::Percent(d)) => Some(Value::Percent(d.floor())),
-            Some(Value::Money(m)) => Some(Value::Money(Money::new(m.amount.floor(), m.currency))),
-            _ => None,
-        },
-        CExpr::Call(Func::Days, args) => match args.first().map(|a| eval(a, ctx)).transpose()?.flatten() {
-            Some(Value::Duration(d)) => {
-                let secs = d.exact_seconds().ok_or_else(|| {
-                    EvalError::Types("a duration in months".to_string(), "days".to_string())
-                })?;
-                Some(Value::Decimal(Decimal::from(secs.div_euclid(86_400))))
+        _ => return None,
+    })
+}
+
+/// A subexpression: a leaf directly, anything else one level deeper.
+#[inline]
+fn operand(e: &CExpr, ctx: &Ctx<'_>, depth: u32) -> Result<Option<Value>> {
+    match leaf(e, ctx) {
+        Some(v) => Ok(v),
+        None => at_depth(e, ctx, depth),
+    }
+}
+
+fn eval_inner(e: &CExpr, ctx: &Ctx<'_>, depth: u32) -> Result<Option<Value>> {
+    if let Some(v) = leaf(e, ctx) {
+        return Ok(v);
+    }
+    let d = depth + 1;
+    match e {
+        CExpr::Binary(op, l, r) => {
+            // `and`/`or` decide on one side when they can, so an undetermined
+            // side does not hide a determined answer.
+            let lv = operand(l, ctx, d)?;
+            match (op, &lv) {
+                (BinOp::And, Some(Value::Bool(false))) => return Ok(Some(Value::Bool(false))),
+                (BinOp::Or, Some(Value::Bool(true))) => return Ok(Some(Value::Bool(true))),
+                _ => {}
             }
+            let rv = operand(r, ctx, d)?;
+            Ok(match (lv, rv) {
+                (Some(a), Some(b)) => Some(binary(*op, a, b)?),
+                (None, Some(Value::Bool(false))) if *op == BinOp::And => Some(Value::Bool(false)),
+                (None, Some(Value::Bool(true))) if *op == BinOp::Or => Some(Value::Bool(true)),
+                _ => None,
+            })
+        }
+        CExpr::Unary(op, inner) => match operand(inner, ctx, d)? {
+            None => Ok(None),
+            Some(v) => Ok(Some(unary(*op, v)?)),
+        },
+        _ => rare(e, ctx, d),
+    }
+}
+
+/// The forms evaluated seldom on the hot path, kept out of it so that it
+/// stays small.
+#[inline(never)]
+fn rare(e: &CExpr, ctx: &Ctx<'_>, d: u32) -> Result<Option<Value>> {
+    Ok(match e {
+        CExpr::If(c, a, b) => match at_depth(c, ctx, d)? {
+            Some(Value::Bool(true)) => at_depth(a, ctx, d)?,
+            Some(Value::Bool(false)) => at_depth(b, ctx, d)?,
             _ => None,
         },
+        CExpr::Table(t, x) => match (ctx.terms.get(*t), at_depth(x, ctx, d)?) {
+            (Some(slot), Some(x)) => match &slot.table {
+                Some(table) => lookup(&slot.name, table, &x, ctx, d)?,
+                None => None,
+            },
+            _ => None,
+        },
+        CExpr::Round(x, step, mode) => match (at_depth(x, ctx, d)?, at_depth(step, ctx, d)?) {
+            (Some(v), Some(Value::Decimal(step))) => Some(round(v, step, *mode)?),
+            _ => None,
+        },
+        CExpr::Call(Func::Floor, args) => {
+            match args.first().map(|a| at_depth(a, ctx, d)).transpose()?.flatten() {
+                Some(Value::Decimal(d)) => Some(Value::Decimal(d.floor())),
+                Some(Value::Percent(d)) => Some(Value::Percent(d.floor())),
+                Some(Value::Money(m)) => Some(Value::Money(Money::new(m.amount.floor(), m.currency))),
+                _ => None,
+            }
+        }
+        CExpr::Call(Func::Days, args) => {
+            match args.first().map(|a| at_depth(a, ctx, d)).transpose()?.flatten() {
+                Some(Value::Duration(d)) => {
+                    let secs = d.exact_seconds().ok_or_else(|| {
+                        EvalError::Types("a duration in months".to_string(), "days".to_string())
+                    })?;
+                    Some(Value::Decimal(Decimal::from(secs.div_euclid(86_400))))
+                }
+                _ => None,
+            }
+        }
         CExpr::Call(Func::Currency, args) => {
-            match args.first().map(|a| eval(a, ctx)).transpose()?.flatten() {
+            match args.first().map(|a| at_depth(a, ctx, d)).transpose()?.flatten() {
                 Some(Value::Money(m)) => Some(Value::Text(m.currency.as_str().into())),
                 _ => None,
             }
@@ -183,7 +212,7 @@ fn eval_inner(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
         CExpr::Call(Func::Default, args) => {
             let mut found = None;
             for a in args {
-                found = eval(a, ctx)?;
+                found = at_depth(a, ctx, d)?;
                 if found.is_some() {
                     break;
                 }
@@ -193,7 +222,7 @@ fn eval_inner(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
         CExpr::Call(f, args) => {
             let mut best: Option<Value> = None;
             for a in args {
-                let Some(v) = eval(a, ctx)? else {
+                let Some(v) = at_depth(a, ctx, d)? else {
                     return Ok(None);
                 };
                 best = Some(match best {
@@ -214,6 +243,7 @@ fn eval_inner(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
             }
             best
         }
+        _ => leaf(e, ctx).flatten(),
     })
 }
 
@@ -238,18 +268,18 @@ fn round(v: Value, step: Decimal, mode: RoundMode) -> Result<Value> {
 
 /// A table applied to `x`: the first row that holds, or for a tiered table
 /// the sum over bands of each rate applied to the part of `x` in its band.
-fn lookup(name: &str, table: &TableSpec, x: &Value, ctx: &Ctx<'_>) -> Result<Option<Value>> {
+fn lookup(name: &str, table: &TableSpec, x: &Value, ctx: &Ctx<'_>, d: u32) -> Result<Option<Value>> {
     use std::cmp::Ordering::*;
     let bound = |b: &Option<CExpr>| -> Result<Option<Value>> {
         match b {
-            Some(e) => eval(e, ctx),
+            Some(e) => at_depth(e, ctx, d),
             None => Ok(None),
         }
     };
     if !table.tiered {
         for row in &table.rows {
             if row.otherwise {
-                return eval(&row.value, ctx);
+                return at_depth(&row.value, ctx, d);
             }
             let mut holds = true;
             if let Some(a) = bound(&row.above)? {
@@ -265,7 +295,7 @@ fn lookup(name: &str, table: &TableSpec, x: &Value, ctx: &Ctx<'_>) -> Result<Opt
                 holds &= compare(x, &b)? == Less;
             }
             if holds {
-                return eval(&row.value, ctx);
+                return at_depth(&row.value, ctx, d);
             }
         }
         return Err(EvalError::NoRow(name.to_string(), x.to_string()));
@@ -289,7 +319,7 @@ fn lookup(name: &str, table: &TableSpec, x: &Value, ctx: &Ctx<'_>) -> Result<Opt
             continue;
         }
         let part = binary(BinOp::Sub, top, lower)?;
-        let Some(rate) = eval(&row.value, ctx)? else {
+        let Some(rate) = at_depth(&row.value, ctx, d)? else {
             return Ok(None);
         };
         let share = binary(BinOp::Mul, rate, part)?;

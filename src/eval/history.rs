@@ -143,7 +143,7 @@ impl<'p> Engine<'p> {
             from: Some(from.name()),
             to: Some(inst.state.name()),
             due: inst.due.map(|d| d.shown()),
-            note: inst.note.map(|note| note.describe(program)),
+            note: inst.note.as_ref().map(|note| note.describe(program)),
             ..Record::default()
         }
     }

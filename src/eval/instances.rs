@@ -12,7 +12,7 @@ use smol_str::SmolStr;
 
 use super::clock::InstanceId;
 use super::state::{Closed, Due, Instance, NState, Note};
-use crate::time::Instant;
+use crate::time::{Instant, Moment};
 
 /// What is remembered of a closed instance.
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +24,102 @@ pub(crate) struct Recent {
     pub note: Option<Note>,
 }
 
+/// An instant packed in 12 bytes, `None` included: tombstones are many.
+#[derive(Debug, Clone, Copy)]
+struct Stamp {
+    secs: i64,
+    /// `-1` for no instant.
+    nanos: i32,
+}
+
+impl Stamp {
+    fn of(i: Option<Instant>) -> Stamp {
+        match i {
+            Some(i) => {
+                let (secs, nanos) = i.parts();
+                Stamp { secs, nanos }
+            }
+            None => Stamp { secs: 0, nanos: -1 },
+        }
+    }
+
+    fn get(self) -> Option<Instant> {
+        (self.nanos >= 0)
+            .then(|| Instant::from_parts(self.secs, self.nanos))
+            .flatten()
+    }
+}
+
+/// What is kept of a closed instance, small.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tomb {
+    seq: u64,
+    since: Stamp,
+    due: Stamp,
+    note_at: Stamp,
+    note_event: u32,
+    state: NState,
+    /// 0 none, 1 answered by, 2 performed late, 3 came first, 4 used by.
+    note: u8,
+    due_date_only: bool,
+    note_date_only: bool,
+}
+
+impl Tomb {
+    fn of(i: &Instance) -> Tomb {
+        let (note, event, at) = match i.note.as_deref() {
+            None => (0, 0, None),
+            Some(Note::AnsweredBy { event, at }) => (1, *event, Some(*at)),
+            Some(Note::PerformedLate { at }) => (2, 0, Some(*at)),
+            Some(Note::CameFirst { event, at }) => (3, *event, Some(*at)),
+            Some(Note::UsedBy { event, at }) => (4, *event, Some(*at)),
+        };
+        Tomb {
+            seq: i.seq,
+            since: Stamp::of(i.since),
+            due: Stamp::of(i.due.map(|d| d.late_from)),
+            note_at: Stamp::of(at.map(|m| m.instant)),
+            note_event: u32::try_from(event).unwrap_or(u32::MAX),
+            state: i.state,
+            note,
+            due_date_only: i.due.is_some_and(|d| d.date_only),
+            note_date_only: at.is_some_and(|m| m.date_only),
+        }
+    }
+
+    fn recent(&self) -> Recent {
+        let at = self.note_at.get().map(|instant| Moment {
+            instant,
+            date_only: self.note_date_only,
+        });
+        let event = self.note_event as usize;
+        let note = at.and_then(|at| match self.note {
+            1 => Some(Note::AnsweredBy { event, at }),
+            2 => Some(Note::PerformedLate { at }),
+            3 => Some(Note::CameFirst { event, at }),
+            4 => Some(Note::UsedBy { event, at }),
+            _ => None,
+        });
+        Recent {
+            seq: self.seq,
+            state: self.state,
+            since: self.since.get(),
+            due: self.due.get().map(|late_from| Due {
+                late_from,
+                date_only: self.due_date_only,
+            }),
+            note,
+        }
+    }
+}
+
+/// The key a tombstone is found by: a 64-bit hash of the key's text. Two
+/// keys sharing one could only change the words of a message, never a
+/// decision, and not within any realistic stream.
+pub(crate) fn key_print(key: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(key.as_bytes())
+}
+
 impl Recent {
     fn of(i: &Instance) -> Recent {
         Recent {
@@ -31,7 +127,7 @@ impl Recent {
             state: i.state,
             since: i.since,
             due: i.due,
-            note: i.note,
+            note: i.note.as_deref().copied(),
         }
     }
 }
@@ -49,9 +145,9 @@ pub(crate) struct NormStore {
     /// Closed instances, counted by state.
     pub closed: [Closed; NState::ALL.len()],
     /// The latest closed instance of each key, while remembered.
-    tombstones: FxHashMap<SmolStr, Recent>,
+    tombstones: FxHashMap<u64, Tomb>,
     /// The latest closed instance of any key.
-    last_closed: Option<Recent>,
+    last_closed: Option<Tomb>,
     /// Whether a tombstone was ever forgotten: then the absence of one
     /// proves nothing.
     pub forgot: bool,
@@ -132,7 +228,7 @@ impl NormStore {
     /// A violated instance was performed late.
     pub fn performed_late(&mut self, id: InstanceId, note: Note) {
         if let Some(i) = self.get_mut(id) {
-            i.note = Some(note);
+            i.note = Some(Box::new(note));
             self.late.remove(&id.seq);
         }
     }
@@ -156,9 +252,9 @@ impl NormStore {
                     self.by_key.remove(k);
                 }
             }
-            self.tombstones.insert(k.clone(), Recent::of(&inst));
+            self.tombstones.insert(key_print(k), Tomb::of(&inst));
         }
-        self.last_closed = Some(Recent::of(&inst));
+        self.last_closed = Some(Tomb::of(&inst));
         if let Some(c) = self.closed.get_mut(state.index()) {
             c.count += 1;
             c.last = c.last.max(at);
@@ -167,9 +263,9 @@ impl NormStore {
     }
 
     /// Forgets the tombstone of `key` if it is still the one of `seq`.
-    pub fn forget(&mut self, key: &str, seq: u64) {
-        if self.tombstones.get(key).is_some_and(|t| t.seq == seq) {
-            self.tombstones.remove(key);
+    pub fn forget(&mut self, key: u64, seq: u64) {
+        if self.tombstones.get(&key).is_some_and(|t| t.seq == seq) {
+            self.tombstones.remove(&key);
             self.forgot = true;
         }
     }
@@ -188,8 +284,8 @@ impl NormStore {
         }
         .map(Recent::of);
         let closed = match key {
-            Some(k) => self.tombstones.get(k).copied(),
-            None => self.last_closed,
+            Some(k) => self.tombstones.get(&key_print(k)).map(Tomb::recent),
+            None => self.last_closed.as_ref().map(Tomb::recent),
         };
         match (live, closed) {
             (Some(a), Some(b)) => Some(if a.seq > b.seq { a } else { b }),

@@ -37,6 +37,35 @@ pub struct PeriodKey {
     pub index: u8,
 }
 
+impl PeriodKey {
+    /// The period of `period` holding the instant.
+    pub fn holding(at: Instant, period: Period) -> Option<PeriodKey> {
+        let (year, month, _) = at.civil();
+        let index = match period {
+            Period::Month => month,
+            Period::Quarter => (month - 1) / 3 + 1,
+            Period::Year => 1,
+        };
+        Some(PeriodKey {
+            period,
+            year: i16::try_from(year).ok()?,
+            index: u8::try_from(index).ok()?,
+        })
+    }
+
+    /// Its last day.
+    pub fn last_day(&self) -> Option<jiff::civil::Date> {
+        let month = match self.period {
+            Period::Month => self.index,
+            Period::Quarter => self.index * 3,
+            Period::Year => 12,
+        };
+        jiff::civil::Date::new(self.year, i8::try_from(month).ok()?, 1)
+            .ok()
+            .map(|d| d.last_of_month())
+    }
+}
+
 impl fmt::Display for PeriodKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.period {
@@ -111,6 +140,8 @@ pub struct Bucket {
     /// Nothing more can accrue to it: its period is over, or it holds one
     /// accrual.
     pub complete: bool,
+    /// Whether it is in the ledger's unpaid orders.
+    listed: bool,
 }
 
 impl Bucket {
@@ -272,6 +303,7 @@ impl Ledger {
             violated: false,
             settled_at: None,
             complete: period.is_none(),
+            listed: false,
         };
         let slot = match self.free.pop() {
             Some(s) => {
@@ -293,21 +325,22 @@ impl Ledger {
     }
 
     /// Changes a bucket, keeping the unpaid orders right: a bucket is in
-    /// them exactly while something of it is unpaid, under its due order.
+    /// them exactly while something of it is unpaid or it is growing. What
+    /// orders it (its due date, opening, sequence) does not change here.
     fn update<R>(&mut self, id: BucketId, f: impl FnOnce(&mut Bucket) -> R) -> Option<R> {
         let b = self.get_mut(id)?;
-        let listed = |b: &Bucket| b.live.is_some() || b.outstanding() > Decimal::ZERO;
-        let before = listed(b).then(|| (b.settle_order(id.slot), b.opened));
         let out = f(b);
-        let after = listed(b).then(|| (b.settle_order(id.slot), b.opened));
-        if before != after {
-            if let Some((order, opened)) = before {
-                self.unpaid.remove(&order);
-                self.unpaid_by_age.remove(&(opened, id.seq, id.slot));
-            }
-            if let Some((order, opened)) = after {
+        let listed = b.live.is_some() || b.outstanding() > Decimal::ZERO;
+        if listed != b.listed {
+            b.listed = listed;
+            let order = b.settle_order(id.slot);
+            let age = (b.opened, b.seq, id.slot);
+            if listed {
                 self.unpaid.insert(order);
-                self.unpaid_by_age.insert((opened, id.seq, id.slot));
+                self.unpaid_by_age.insert(age);
+            } else {
+                self.unpaid.remove(&order);
+                self.unpaid_by_age.remove(&age);
             }
         }
         Some(out)
@@ -315,8 +348,14 @@ impl Ledger {
 
     /// Adds to what a bucket holds.
     pub fn add(&mut self, id: BucketId, amount: Decimal) -> Option<()> {
-        let new = self.get(id)?.accrued.checked_add(amount)?;
-        self.set(id, new)
+        let total = self.accrued_total.checked_add(amount)?;
+        self.update(id, |b| {
+            b.accrued = b.accrued.checked_add(amount)?;
+            b.settled_at = None;
+            Some(())
+        })??;
+        self.accrued_total = total;
+        Some(())
     }
 
     /// Counts an accrual whose amount waits on an open term.
@@ -338,12 +377,17 @@ impl Ledger {
         })
     }
 
+    /// Fixes a due date: the bucket moves in the order payments settle.
     pub fn set_due(&mut self, id: BucketId, date: jiff::civil::Date, late_from: Instant) {
-        self.update(id, |b| {
-            b.due_date = Some(date);
-            b.late_from = Some(late_from);
-            b.awaiting = None;
-        });
+        let Some(b) = self.get_mut(id) else { return };
+        let old = b.settle_order(id.slot);
+        b.due_date = Some(date);
+        b.late_from = Some(late_from);
+        b.awaiting = None;
+        let new = b.settle_order(id.slot);
+        if b.listed && self.unpaid.remove(&old) {
+            self.unpaid.insert(new);
+        }
     }
 
     pub fn start_growing(&mut self, id: BucketId, live: Live) {

@@ -47,11 +47,11 @@ pub use dedup::DEFAULT_HORIZON_DAYS;
 pub use history::Record;
 pub use ledger::{Bucket, Label, LedgerKey, PeriodKey};
 pub use snapshot::{LedgerView, NormView, Snapshot};
-pub use state::{Breach, ClauseState, Closed, Due, Ineffective, Instance, NState, Note, Status};
+pub use state::{Breach, ClauseState, Closed, Due, Ineffective, Instance, NState, Note, Status, Trigger};
 
 use crate::events::Event;
 use crate::model::*;
-use crate::time::{add_days, add_months, period_of, show_instant, Instant, Moment};
+use crate::time::{add_days, add_months, show_instant, Instant, Moment};
 use crate::value::{format_amount, Duration, Money, Value};
 use clock::{BucketId, Clock, InstanceId, Timer};
 use dedup::{Dedup, Verdict};
@@ -90,6 +90,12 @@ pub struct Counts {
     pub duplicates: u64,
     pub ineffective: u64,
 }
+
+/// How long, in event time, what became of a closed instance is recalled
+/// for the words of a later breach or ineffective act ("already taken up on
+/// 2025-03-10"). Only words depend on it, never a decision; past it they
+/// say that nothing open or recently closed covers the act.
+pub const RECALL_DAYS: i64 = 366;
 
 /// How a run is set up.
 pub struct Options {
@@ -140,9 +146,9 @@ pub struct Engine<'p> {
     banked: Vec<u32>,
     trackers: Trackers,
     dedup: Dedup,
-    /// Tombstones of closed instances, oldest first, forgotten with the
-    /// ids past the horizon.
-    tombstones: VecDeque<(Instant, NormId, SmolStr, u64)>,
+    /// Tombstones of closed instances, oldest first, forgotten after
+    /// [`RECALL_DAYS`].
+    tombstones: VecDeque<(Instant, NormId, u64, u64)>,
     breaches: Spool<Breach>,
     ineffective: Spool<Ineffective>,
     history: Option<History>,
@@ -155,6 +161,9 @@ pub struct Engine<'p> {
     pending: Vec<Event>,
     /// Creation order of instances and amounts owed.
     seq: u64,
+    /// Timers left set for instances and amounts that closed before them:
+    /// past a point they are swept out, so the queue follows what is open.
+    stale: usize,
 }
 
 impl<'p> Engine<'p> {
@@ -190,6 +199,7 @@ impl<'p> Engine<'p> {
             current_at: None,
             pending: Vec::new(),
             seq: 0,
+            stale: 0,
         };
         match program.term.start {
             Bound::At(t) => e.clock.schedule(t, Timer::DealStart),
@@ -201,7 +211,7 @@ impl<'p> Engine<'p> {
         }
         for (id, c) in program.clauses.iter().enumerate() {
             match c.lifetime.start {
-                Bound::At(t) => e.clock.schedule(t, Timer::ClauseStart(id)),
+                Bound::At(t) => e.clock.schedule(t, Timer::ClauseStart(id as u32)),
                 Bound::Unbounded => {
                     if let Some(st) = e.clauses.get_mut(id) {
                         st.started = true;
@@ -210,7 +220,7 @@ impl<'p> Engine<'p> {
                 Bound::On(_) => {}
             }
             if let Bound::At(t) = c.lifetime.end {
-                e.clock.schedule(t, Timer::ClauseEnd(id));
+                e.clock.schedule(t, Timer::ClauseEnd(id as u32));
             }
         }
         for id in 0..program.clauses.len() {
@@ -254,7 +264,7 @@ impl<'p> Engine<'p> {
     }
 
     /// Applies one event. `raw` is its line, copied only if it breaches.
-    pub fn apply(&mut self, ev: &Event, raw: &str) -> Result<Applied, Rejection> {
+    pub fn apply(&mut self, ev: &Event, raw: &[u8]) -> Result<Applied, Rejection> {
         let latest = self.last.map(|(m, _)| m.instant);
         let payload = ev.id.map(|_| payload_hash(ev));
         // Duplicates first: a stream delivered again repeats earlier ids
@@ -298,18 +308,19 @@ impl<'p> Engine<'p> {
         Ok(Applied::Applied)
     }
 
-    /// Forgets the tombstones of instances closed before the horizon.
+    /// Forgets the tombstones of instances closed longer ago than they are
+    /// recalled.
     fn forget_old(&mut self, latest: Instant) {
         if self.tombstones.is_empty() {
             return;
         }
-        let Some(cutoff) = self.dedup.cutoff(latest) else {
+        let Some(cutoff) = latest.plus_seconds(-RECALL_DAYS * 86_400) else {
             return;
         };
         while self.tombstones.front().is_some_and(|(at, ..)| *at < cutoff) {
             if let Some((_, norm, key, seq)) = self.tombstones.pop_front() {
                 if let Some(store) = self.norms.get_mut(norm) {
-                    store.forget(&key, seq);
+                    store.forget(key, seq);
                 }
             }
         }
@@ -339,21 +350,28 @@ impl<'p> Engine<'p> {
                 self.refresh_all(Some(at));
             }
             Timer::ClauseStart(c) => {
+                let c = c as usize;
                 if let Some(st) = self.clauses.get_mut(c) {
                     st.started = true;
                 }
                 self.refresh(c, Some(at));
             }
             Timer::ClauseEnd(c) => {
+                let c = c as usize;
                 if let Some(st) = self.clauses.get_mut(c) {
                     st.ended = true;
                 }
                 self.refresh(c, Some(at));
             }
-            Timer::Deadline { norm, id, gen } => self.deadline(norm, id, gen, at),
-            Timer::Activate { norm, id, gen } => self.activate(norm, id, gen, at),
-            Timer::BucketDue { ledger, id } => self.bucket_due(ledger, id)?,
-            Timer::PeriodOver { ledger, id } => {
+            Timer::Deadline { seq, slot, norm, gen } => {
+                self.deadline(norm as usize, InstanceId { slot, seq }, gen, at)
+            }
+            Timer::Activate { seq, slot, norm, gen } => {
+                self.activate(norm as usize, InstanceId { slot, seq }, gen, at)
+            }
+            Timer::BucketDue { seq, slot, ledger } => self.bucket_due(ledger, BucketId { slot, seq })?,
+            Timer::PeriodOver { seq, slot, ledger } => {
+                let id = BucketId { slot, seq };
                 if let Some(l) = self.ledgers.get_mut(ledger as usize) {
                     l.period_over(id);
                 }
@@ -368,7 +386,7 @@ impl<'p> Engine<'p> {
         Ok(())
     }
 
-    fn dispatch(&mut self, ev: &Event, raw: &str) -> Result<(), EvalError> {
+    fn dispatch(&mut self, ev: &Event, raw: &[u8]) -> Result<(), EvalError> {
         self.current_at = Some(ev.at);
         let result = self.dispatch_listeners(ev, raw);
         self.trackers.after(self.program, ev);
@@ -405,7 +423,7 @@ impl<'p> Engine<'p> {
         Ok(())
     }
 
-    fn dispatch_listeners(&mut self, ev: &Event, raw: &str) -> Result<(), EvalError> {
+    fn dispatch_listeners(&mut self, ev: &Event, raw: &[u8]) -> Result<(), EvalError> {
         let at = ev.at.instant;
         let program = self.program;
         self.track(ev)?;
@@ -526,7 +544,7 @@ impl<'p> Engine<'p> {
         while !self.pending.is_empty() && rounds < 1000 {
             rounds += 1;
             for ev in std::mem::take(&mut self.pending) {
-                self.dispatch(&ev, "")?;
+                self.dispatch(&ev, b"")?;
             }
         }
         self.pending.clear();
@@ -558,9 +576,9 @@ impl<'p> Engine<'p> {
 
     /// A context for judging an act against an instance.
     fn inst_ctx<'a>(&'a self, fields: &'a [Option<Value>], inst: &'a Instance) -> Ctx<'a> {
-        let bound: &[Option<Value>] = inst.payload.as_deref().unwrap_or(&[]);
+        let bound: &[Option<Value>] = inst.payload.as_ref().map_or(&[], |p| &p.fields);
         let mut c = self.ctx(fields, bound);
-        c.env.bound_at = inst.born;
+        c.env.bound_at = inst.payload.as_ref().and_then(|p| p.at);
         c
     }
 
@@ -677,7 +695,7 @@ impl<'p> Engine<'p> {
                             }
                         });
                         if let Some((when, gen)) = retimed {
-                            self.clock.schedule(when, Timer::Deadline { norm: n, id, gen });
+                            self.clock.schedule(when, Timer::deadline(n, id, gen));
                         }
                     }
                 }
@@ -731,12 +749,37 @@ impl<'p> Engine<'p> {
         let before = self.store(n).get(id)?.state;
         let inst = self.norms.get_mut(n)?.close(id, state, at)?;
         if let (Some(key), Some(at)) = (&inst.key, at) {
-            self.tombstones.push_back((at, n, key.clone(), inst.seq));
+            self.tombstones
+                .push_back((at, n, instances::key_print(key), inst.seq));
         }
         if self.history.is_some() {
             self.record_closed(n, &inst, before);
         }
+        if inst.due.is_some_and(|d| at.is_none_or(|at| d.late_from > at)) {
+            self.went_stale();
+        }
         Some(inst)
+    }
+
+    /// A timer was left for something that closed first. When they are
+    /// as many as the timers still to fire, the queue is swept.
+    fn went_stale(&mut self) {
+        self.stale += 1;
+        if self.stale < 4096 || self.stale * 2 < self.clock.pending() {
+            return;
+        }
+        self.stale = 0;
+        let (norms, ledgers) = (&self.norms, &self.ledgers);
+        self.clock.retain(|t| match *t {
+            Timer::Deadline { seq, slot, norm, gen } | Timer::Activate { seq, slot, norm, gen } => norms
+                .get(norm as usize)
+                .and_then(|s| s.get(InstanceId { slot, seq }))
+                .is_some_and(|i| i.gen == gen),
+            Timer::BucketDue { seq, slot, ledger } | Timer::PeriodOver { seq, slot, ledger } => ledgers
+                .get(ledger as usize)
+                .is_some_and(|l| l.get(BucketId { slot, seq }).is_some()),
+            _ => true,
+        });
     }
 
     fn clause_active(&self, n: NormId) -> bool {
@@ -757,7 +800,7 @@ impl<'p> Engine<'p> {
         &mut self,
         n: NormId,
         key: Option<SmolStr>,
-        payload: Option<Arc<[Option<Value>]>>,
+        payload: Option<Arc<Trigger>>,
         at: Option<Instant>,
     ) {
         let Some(spec) = self.program.norms.get(n) else {
@@ -784,7 +827,7 @@ impl<'p> Engine<'p> {
                 return;
             }
         }
-        let bound: &[Option<Value>] = payload.as_deref().unwrap_or(&[]);
+        let bound: &[Option<Value>] = payload.as_ref().map_or(&[], |p| &p.fields);
         let due = match (due_expr, window, at) {
             (Some(Some(DueRule::After(d))), _, Some(at)) | (None, Some(d), Some(at)) => {
                 self.due_after(d, at, bound)
@@ -815,7 +858,6 @@ impl<'p> Engine<'p> {
             due,
             gen: 0,
             note: None,
-            born: self.current_at,
         };
         let Some(store) = self.norms.get_mut(n) else {
             return;
@@ -825,11 +867,10 @@ impl<'p> Engine<'p> {
             store.push_unpaired(id);
         }
         if let Some(d) = due {
-            self.clock
-                .schedule(d.late_from, Timer::Deadline { norm: n, id, gen: 0 });
+            self.clock.schedule(d.late_from, Timer::deadline(n, id, 0));
         }
         if let Some(s) = starts_at {
-            self.clock.schedule(s, Timer::Activate { norm: n, id, gen: 0 });
+            self.clock.schedule(s, Timer::activate(n, id, 0));
         }
         if self.history.is_some() {
             self.record_instance(n, id, NState::Inactive);
@@ -858,10 +899,10 @@ impl<'p> Engine<'p> {
                 if let Some(i) = store.get_mut(id) {
                     if i.state == NState::Inactive {
                         i.gen += 1;
-                        i.note = Some(Note::CameFirst {
+                        i.note = Some(Box::new(Note::CameFirst {
                             event: ev.kind,
                             at: ev.at,
-                        });
+                        }));
                     }
                 }
             }
@@ -929,28 +970,14 @@ impl<'p> Engine<'p> {
             return Ok(());
         }
         let key = Self::key_of(ev, *key);
-        let payload = self
-            .plan
-            .keeps_payload
-            .get(n)
-            .copied()
-            .unwrap_or(false)
-            .then(|| Arc::from(ev.fields.as_slice()));
+        let payload = self.plan.keeps_payload.get(n).copied().unwrap_or(false).then(|| {
+            Arc::new(Trigger {
+                at: Some(ev.at),
+                fields: ev.fields.as_slice().into(),
+            })
+        });
         self.create(n, key, payload, Some(ev.at.instant));
         Ok(())
-    }
-
-    /// Instances of `n` in the slab that an act could concern: by key when
-    /// the act is correlated, otherwise all open then all late ones.
-    fn candidates(&self, n: NormId, key_field: Option<FieldId>, ev: &Event) -> SmallVec<[InstanceId; 4]> {
-        let store = self.store(n);
-        match key_field {
-            Some(_) => match Self::key_of(ev, key_field) {
-                Some(k) => store.with_key(&k).iter().copied().collect(),
-                None => SmallVec::new(),
-            },
-            None => store.open().chain(store.late()).collect(),
-        }
     }
 
     fn act_matches(&self, n: NormId, inst: &Instance, ev: &Event) -> Result<bool, EvalError> {
@@ -965,8 +992,9 @@ impl<'p> Engine<'p> {
         }
     }
 
-    /// The first instance among `ids` in `state` that the act matches.
-    fn first_matching(
+    /// The first instance among `ids` that `pred` accepts and the act
+    /// matches.
+    fn first_of(
         &self,
         n: NormId,
         ids: impl IntoIterator<Item = InstanceId>,
@@ -983,7 +1011,32 @@ impl<'p> Engine<'p> {
         Ok(None)
     }
 
-    fn act(&mut self, n: NormId, ev: &Event, raw: &str) -> Result<(), EvalError> {
+    /// The first instance an act concerns: by key when the act is
+    /// correlated, else the oldest open (or late) one. Nothing is collected:
+    /// the search stops at the first that matches.
+    fn first_matching(
+        &self,
+        n: NormId,
+        key_field: Option<FieldId>,
+        among: Among,
+        ev: &Event,
+        pred: impl Fn(&Instance) -> bool,
+    ) -> Result<Option<InstanceId>, EvalError> {
+        let store = self.store(n);
+        if key_field.is_some() {
+            let Some(k) = Self::key_of(ev, key_field) else {
+                return Ok(None);
+            };
+            return self.first_of(n, store.with_key(&k).iter().copied(), ev, pred);
+        }
+        match among {
+            Among::Open => self.first_of(n, store.open(), ev, pred),
+            Among::Late => self.first_of(n, store.late(), ev, pred),
+            Among::Any => self.first_of(n, store.open().chain(store.late()), ev, pred),
+        }
+    }
+
+    fn act(&mut self, n: NormId, ev: &Event, raw: &[u8]) -> Result<(), EvalError> {
         let Some(spec) = self.program.norms.get(n) else {
             return Ok(());
         };
@@ -993,22 +1046,15 @@ impl<'p> Engine<'p> {
                 if matches!(spec.rule, NormRule::Accrual { .. }) {
                     return Ok(());
                 }
-                // Keyless acts look at open instances only: the late ones
-                // come second, from their own list.
-                let open = match key {
-                    Some(_) => self.candidates(n, key, ev),
-                    None => self.store(n).open().collect(),
-                };
-                if let Some(id) = self.first_matching(n, open, ev, |i| i.state == NState::Active)? {
+                // An act performs the oldest instance it matches; failing
+                // that, it is the late performance of a violated one.
+                let active = |i: &Instance| i.state == NState::Active;
+                if let Some(id) = self.first_matching(n, key, Among::Open, ev, active)? {
                     self.close(n, id, NState::Fulfilled, Some(ev.at.instant));
                     return Ok(());
                 }
-                let late = match key {
-                    Some(_) => self.candidates(n, key, ev),
-                    None => self.store(n).late().collect(),
-                };
                 let late_one = |i: &Instance| i.state == NState::Violated && i.note.is_none();
-                if let Some(id) = self.first_matching(n, late, ev, late_one)? {
+                if let Some(id) = self.first_matching(n, key, Among::Late, ev, late_one)? {
                     if let Some(store) = self.norms.get_mut(n) {
                         store.performed_late(id, Note::PerformedLate { at: ev.at });
                     }
@@ -1021,11 +1067,8 @@ impl<'p> Engine<'p> {
                 let NormRule::Prohibition { excepted_by } = &spec.rule else {
                     return Ok(());
                 };
-                let ids = self.candidates(n, key, ev);
-                if self
-                    .first_matching(n, ids, ev, |i| i.state == NState::Active)?
-                    .is_none()
-                {
+                let active = |i: &Instance| i.state == NState::Active;
+                if self.first_matching(n, key, Among::Any, ev, active)?.is_none() {
                     return Ok(());
                 }
                 let mut why_not = Vec::new();
@@ -1047,8 +1090,8 @@ impl<'p> Engine<'p> {
                 self.breach(n, ev, raw, why_not);
             }
             NormKind::Power => {
-                let ids = self.candidates(n, key, ev);
-                if let Some(id) = self.first_matching(n, ids, ev, |i| i.state == NState::Active)? {
+                let active = |i: &Instance| i.state == NState::Active;
+                if let Some(id) = self.first_matching(n, key, Among::Any, ev, active)? {
                     self.close(n, id, NState::Exercised, Some(ev.at.instant));
                     return Ok(());
                 }
@@ -1063,10 +1106,10 @@ impl<'p> Engine<'p> {
     /// A permission for one act is used up by it.
     fn use_up(&mut self, p: NormId, id: InstanceId, ev: &Event) {
         if let Some(i) = self.norms.get_mut(p).and_then(|s| s.get_mut(id)) {
-            i.note = Some(Note::UsedBy {
+            i.note = Some(Box::new(Note::UsedBy {
                 event: ev.kind,
                 at: ev.at,
-            });
+            }));
         }
         self.close(p, id, NState::Ended, Some(ev.at.instant));
     }
@@ -1079,7 +1122,18 @@ impl<'p> Engine<'p> {
         };
         let mut failed_terms = false;
         let store = self.store(p);
-        for id in self.candidates(p, spec.action.key, ev) {
+        let keyed;
+        let ids: Box<dyn Iterator<Item = InstanceId>> = match spec.action.key {
+            Some(_) => {
+                keyed = Self::key_of(ev, spec.action.key);
+                match &keyed {
+                    Some(k) => Box::new(store.with_key(k).iter().copied()),
+                    None => Box::new(std::iter::empty()),
+                }
+            }
+            None => Box::new(store.open().chain(store.late())),
+        };
+        for id in ids {
             let Some(inst) = store.get(id) else { continue };
             if inst.state != NState::Active || !self.act_matches(p, inst, ev)? {
                 continue;
@@ -1106,21 +1160,23 @@ impl<'p> Engine<'p> {
             return Ok(());
         };
         for r in renounced_by.iter().filter(|r| r.event == ev.kind) {
-            let ids: SmallVec<[InstanceId; 4]> = match r.key {
-                Some(_) => self.candidates(n, r.key, ev),
-                None => self.store(n).open().collect(),
-            };
+            // A refusal needs no condition of its own to match: any active
+            // instance for its key (or the oldest open one) is answered.
             let store = self.store(n);
-            let active = ids
-                .into_iter()
-                .find(|&id| store.get(id).is_some_and(|i| i.state == NState::Active));
+            let is_active = |id: &InstanceId| store.get(*id).is_some_and(|i| i.state == NState::Active);
+            let active = match r.key {
+                Some(_) => {
+                    Self::key_of(ev, r.key).and_then(|k| store.with_key(&k).iter().copied().find(is_active))
+                }
+                None => store.open().find(is_active),
+            };
             if let Some(id) = active {
                 let at = ev.at.instant;
                 if let Some(i) = self.norms.get_mut(n).and_then(|s| s.get_mut(id)) {
-                    i.note = Some(Note::AnsweredBy {
+                    i.note = Some(Box::new(Note::AnsweredBy {
                         event: ev.kind,
                         at: ev.at,
-                    });
+                    }));
                 }
                 if let Some(inst) = self.close(n, id, NState::Lapsed, Some(at)) {
                     self.lapsed(n, &inst, at);
@@ -1202,7 +1258,7 @@ impl<'p> Engine<'p> {
         self.breaches.push(breach);
     }
 
-    fn breach(&mut self, n: NormId, ev: &Event, raw: &str, why_not: Vec<String>) {
+    fn breach(&mut self, n: NormId, ev: &Event, raw: &[u8], why_not: Vec<String>) {
         let Some(spec) = self.program.norms.get(n) else {
             return;
         };
@@ -1221,7 +1277,7 @@ impl<'p> Engine<'p> {
             at: ev.at.to_string(),
             instant: ev.at.instant,
             line,
-            raw: line.map(|_| raw.to_string()),
+            raw: line.map(|_| String::from_utf8_lossy(raw).into_owned()),
             event: Some(ev.kind),
             reason,
             allowed: explain::allowed_instead(program, n),
@@ -1329,7 +1385,7 @@ impl<'p> Engine<'p> {
         }
         let place = self.place(schedule.as_ref(), ev)?;
         let existing = match place.period {
-            Some((p, _)) => self.ledgers.get(l as usize).and_then(|ledger| ledger.find(n, p)),
+            Some(p) => self.ledgers.get(l as usize).and_then(|ledger| ledger.find(n, p)),
             None => None,
         };
         // Only a new bucket needs its due date worked out.
@@ -1339,8 +1395,10 @@ impl<'p> Engine<'p> {
                 let due = self.due_spec(n, &place)?;
                 let seq = self.next_seq();
                 let ledger = self.ledger(l)?;
-                let period = place.period.map(|(p, _)| p);
-                (ledger.open(n, seq, place.label, period, due, now), Some(due))
+                (
+                    ledger.open(n, seq, place.label, place.period, due, now),
+                    Some(due),
+                )
             }
         };
         let ledger = self.ledger(l)?;
@@ -1372,11 +1430,11 @@ impl<'p> Engine<'p> {
                 }
             }
             if let Some(late) = due.late_from {
-                self.clock.schedule(late, Timer::BucketDue { ledger: l, id: b });
+                self.clock.schedule(late, Timer::bucket_due(l, b));
             }
-            if let Some((_, last)) = place.period {
-                let end = Instant::end_of(last).ok_or(EvalError::DateRange)?;
-                self.clock.schedule(end, Timer::PeriodOver { ledger: l, id: b });
+            if let Some(last) = place.period.map(|p| p.last_day()) {
+                let end = last.and_then(Instant::end_of).ok_or(EvalError::DateRange)?;
+                self.clock.schedule(end, Timer::period_over(l, b));
             }
         }
         if self.history.is_some() {
@@ -1422,6 +1480,9 @@ impl<'p> Engine<'p> {
             if self.history.is_some() {
                 self.record_bucket(key, bucket, *state, since.unwrap_or(at));
             }
+            if bucket.late_from.is_some_and(|l| l > at) {
+                self.went_stale();
+            }
         }
         // Hand the buffer back so its storage is reused.
         if let Some(ledger) = self.ledgers.get_mut(l as usize) {
@@ -1442,35 +1503,34 @@ impl<'p> Engine<'p> {
                 timing: None,
                 label: single,
                 period: None,
-                from: ev.at.instant.date(),
+                at: ev.at.instant,
             });
         };
         let (timing, which) = match &schedule.alternative {
             Some((cond, t)) if holds(cond, &self.ctx(&ev.fields, &[]))? => (t, 1),
             _ => (&schedule.timing, 0),
         };
-        let date = ev.at.instant.date();
-        let (label, period, from) = match timing.anchor {
-            Anchor::Accrual | Anchor::Event(_) => (single, None, date),
+        let holding = |p| PeriodKey::holding(ev.at.instant, p).ok_or(EvalError::DateRange);
+        let (label, period) = match timing.anchor {
+            Anchor::Accrual | Anchor::Event(_) => (single, None),
             Anchor::EachPeriod(p) => {
-                let (_, last, key) = period_key(date, p).ok_or(EvalError::DateRange)?;
-                (Label::Period(key), Some((key, last)), last)
+                let key = holding(p)?;
+                (Label::Period(key), Some(key))
             }
             Anchor::ItsPeriod(p) => {
-                let (_, last, key) = period_key(date, p).ok_or(EvalError::DateRange)?;
                 let label = Label::PeriodAccrual {
-                    period: key,
+                    period: holding(p)?,
                     at: ev.at,
                     line: ev.line,
                 };
-                (label, None, last)
+                (label, None)
             }
         };
         Ok(Place {
             timing: Some((timing, which)),
             label,
             period,
-            from,
+            at: ev.at.instant,
         })
     }
 
@@ -1499,7 +1559,13 @@ impl<'p> Engine<'p> {
                 ..DueSpec::default()
             });
         }
-        let (due_date, late_from) = due_after_date(place.from, grace).ok_or(EvalError::DateRange)?;
+        // The grace runs from the accrual's day, or from the end of its period.
+        let from = match place.label {
+            Label::Period(p) | Label::PeriodAccrual { period: p, .. } => p.last_day(),
+            Label::Accrual { .. } => Some(place.at.date()),
+        };
+        let from = from.ok_or(EvalError::DateRange)?;
+        let (due_date, late_from) = due_after_date(from, grace).ok_or(EvalError::DateRange)?;
         Ok(DueSpec {
             date: Some(due_date),
             late_from: Some(late_from),
@@ -1537,8 +1603,7 @@ impl<'p> Engine<'p> {
             if let Some(ledger) = self.ledgers.get_mut(l as usize) {
                 ledger.set_due(b, due_date, late_from);
             }
-            self.clock
-                .schedule(late_from, Timer::BucketDue { ledger: l, id: b });
+            self.clock.schedule(late_from, Timer::bucket_due(l, b));
         }
     }
 
@@ -1761,38 +1826,23 @@ impl<'p> Engine<'p> {
     }
 }
 
+/// Which of a norm's instances a keyless act looks among.
+#[derive(Clone, Copy)]
+enum Among {
+    Open,
+    Late,
+    Any,
+}
+
 /// Where an accrual goes.
 struct Place<'s> {
     /// The timing that applies (and which of the two), if any.
     timing: Option<(&'s Timing, usize)>,
     label: Label,
-    /// The calendar period whose accruals are one debt, and its last day.
-    period: Option<(PeriodKey, jiff::civil::Date)>,
-    /// The day the grace is counted from.
-    from: jiff::civil::Date,
-}
-
-/// The calendar period holding `date`: its first and last day and its key.
-fn period_key(
-    date: jiff::civil::Date,
-    p: crate::syntax::ast::Period,
-) -> Option<(jiff::civil::Date, jiff::civil::Date, PeriodKey)> {
-    use crate::syntax::ast::Period;
-    let (first, last) = period_of(date, p)?;
-    let index = match p {
-        Period::Month => date.month(),
-        Period::Quarter => (date.month() - 1) / 3 + 1,
-        Period::Year => 1,
-    };
-    Some((
-        first,
-        last,
-        PeriodKey {
-            period: p,
-            year: date.year(),
-            index: u8::try_from(index).ok()?,
-        },
-    ))
+    /// The calendar period whose accruals are one debt.
+    period: Option<PeriodKey>,
+    /// When the accrual happened.
+    at: Instant,
 }
 
 /// What an id'd event says, for telling a redelivery from a reused id:

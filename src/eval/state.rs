@@ -136,17 +136,22 @@ pub struct Instance {
     pub seq: u64,
     /// The correlation key (`ref`) it was created for.
     pub key: Option<SmolStr>,
-    /// Fields of the event that created it, kept only when the norm reads
-    /// them.
-    pub payload: Option<Arc<[Option<Value>]>>,
+    /// The event that created it, kept only when the norm reads it.
+    pub payload: Option<Arc<Trigger>>,
     pub state: NState,
     pub since: Option<Instant>,
     pub due: Option<Due>,
     /// Bumped when the deadline moves, so stale timers are ignored.
     pub gen: u32,
-    pub note: Option<Note>,
-    /// When the event that created it happened.
-    pub born: Option<Moment>,
+    /// Rare, so held apart.
+    pub note: Option<Box<Note>>,
+}
+
+/// The event that made an instance, as its norm reads it (`offer.price`).
+#[derive(Debug, Clone)]
+pub struct Trigger {
+    pub at: Option<Moment>,
+    pub fields: Box<[Option<Value>]>,
 }
 
 /// Instances of a norm that closed in one state: how many, and when the

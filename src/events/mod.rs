@@ -13,6 +13,7 @@
 mod error;
 mod scan;
 mod spans;
+pub mod stream;
 
 use std::sync::Arc;
 
@@ -24,11 +25,11 @@ pub use error::{Declared, EventError};
 pub(crate) use spans::value_span;
 
 use crate::check::suggest;
-use crate::model::{EventId, FieldSpec, Program};
+use crate::model::{EventId, EventSpec, FieldSpec, Program};
 use crate::source::{LineSource, SourceFile};
 use crate::time::Moment;
 use crate::value::{parse_decimal, parse_percent, Duration, Money, Type, Value};
-use scan::{slice, Kind, Members};
+use scan::{Scanner, Token};
 use spans::key_span;
 
 /// The longest events line accepted, in bytes.
@@ -137,80 +138,58 @@ impl<'p> EventReader<'p> {
         }
     }
 
-    /// The fast path: `None` hands the line to the precise one.
+    /// The fast path, one pass over the line: `None` hands it to the
+    /// precise one.
     fn fast(&self, line_no: usize, text: &str, out: &mut Event) -> Option<()> {
         if text.len() > MAX_LINE_BYTES {
             return None;
         }
-        let mut members = Members::new();
-        scan::scan(text, &mut members)?;
-        let members = members.as_slice();
-        let scalar = |m: &scan::Member| {
-            let v = slice(text, m.value);
-            match m.kind {
-                Kind::Str => Scalar::Str(v),
-                Kind::Num => Scalar::Num(v),
-                Kind::True => Scalar::Bool(true),
-                Kind::False => Scalar::Bool(false),
-                Kind::Null => Scalar::Null,
-            }
-        };
-        // First the three keys every line may have; a repeated one is the
-        // precise path's to judge.
+        let mut scanner = Scanner::new(text)?;
         let (mut at, mut kind, mut id) = (None, None, None);
-        for m in members {
-            let slot = match slice(text, m.key).as_bytes() {
-                [b'a', b't'] => &mut at,
-                [b'e', b'v', b'e', b'n', b't'] => &mut kind,
-                [b'i', b'd'] => &mut id,
-                _ => continue,
-            };
-            if slot.replace(m).is_some() {
-                return None;
-            }
-        }
-        let at = match scalar(at?) {
-            Scalar::Str(s) => Moment::parse(s)?,
-            _ => return None,
-        };
-        let kind = match scalar(kind?) {
-            Scalar::Str(s) => *self.kinds.get(s)?,
-            _ => return None,
-        };
-        let id = match id.map(scalar) {
-            None | Some(Scalar::Null) => None,
-            Some(Scalar::Str(s)) => Some(fingerprint(s)),
-            // Whole numbers as ids are rare: the precise path reads them.
-            Some(_) => return None,
-        };
-        let spec = self.program.events.get(kind)?;
-        if spec.fields.len() > 64 {
-            return None;
-        }
-        out.fields.clear();
-        out.fields.resize(spec.fields.len(), None);
+        // Fields before `event` wait for it, which names their declaration.
+        let mut early: [Option<(&str, Token<'_>)>; 8] = [None; 8];
+        let mut waiting = 0;
         // Fields seen, so that a repeated one goes the precise way.
         let mut seen = 0u64;
-        for m in members {
-            let key = slice(text, m.key).as_bytes();
-            if matches!(key, b"at" | b"event" | b"id") {
-                continue;
+        while let Some((key, value)) = scanner.next_member()? {
+            match key.as_bytes() {
+                b"at" => {
+                    let Token::Str(s) = value else { return None };
+                    once(&mut at, Moment::parse(s)?)?;
+                }
+                b"event" => {
+                    let Token::Str(s) = value else { return None };
+                    let k = *self.kinds.get(s)?;
+                    once(&mut kind, k)?;
+                    let spec = self.program.events.get(k)?;
+                    if spec.fields.len() > 64 {
+                        return None;
+                    }
+                    out.fields.clear();
+                    out.fields.resize(spec.fields.len(), None);
+                    for (key, value) in early.iter().take(waiting).flatten() {
+                        self.put(spec, key, *value, out, &mut seen)?;
+                    }
+                }
+                b"id" => {
+                    let print = match value {
+                        Token::Null => None,
+                        Token::Str(s) => Some(fingerprint(s)),
+                        // Whole numbers as ids are rare: the precise path reads them.
+                        _ => return None,
+                    };
+                    once(&mut id, print)?;
+                }
+                _ => match kind.and_then(|k| self.program.events.get(k)) {
+                    Some(spec) => self.put(spec, key, value, out, &mut seen)?,
+                    None => {
+                        *early.get_mut(waiting)? = Some((key, value));
+                        waiting += 1;
+                    }
+                },
             }
-            // Names are short: compared inline, not through memcmp.
-            let f = spec.fields.iter().position(|f| same(f.name.as_bytes(), key))?;
-            let bit = 1u64 << f;
-            if seen & bit != 0 {
-                return None;
-            }
-            seen |= bit;
-            let field = spec.fields.get(f)?;
-            let value = match scalar(m) {
-                Scalar::Null if field.optional => None,
-                Scalar::Null => return None,
-                v => Some(self.typed(field, v).ok()?),
-            };
-            *out.fields.get_mut(f)? = value;
         }
+        let spec = self.program.events.get(kind?)?;
         let missing = spec
             .fields
             .iter()
@@ -220,9 +199,40 @@ impl<'p> EventReader<'p> {
             return None;
         }
         out.line = line_no;
-        out.at = at;
-        out.kind = kind;
-        out.id = id;
+        out.at = at?;
+        out.kind = kind?;
+        out.id = id.flatten();
+        Some(())
+    }
+
+    /// Types one field into its slot.
+    fn put(
+        &self,
+        spec: &EventSpec,
+        key: &str,
+        value: Token<'_>,
+        out: &mut Event,
+        seen: &mut u64,
+    ) -> Option<()> {
+        // Names are short: compared inline, not through memcmp.
+        let f = spec
+            .fields
+            .iter()
+            .position(|f| same(f.name.as_bytes(), key.as_bytes()))?;
+        let bit = 1u64 << f;
+        if *seen & bit != 0 {
+            return None;
+        }
+        *seen |= bit;
+        let field = spec.fields.get(f)?;
+        let scalar = match value {
+            Token::Str(s) => Scalar::Str(s),
+            Token::Num(n) => Scalar::Num(n),
+            Token::Bool(b) => Scalar::Bool(b),
+            Token::Null if field.optional => return Some(()),
+            Token::Null => return None,
+        };
+        *out.fields.get_mut(f)? = Some(self.typed(field, scalar).ok()?);
         Some(())
     }
 
@@ -500,6 +510,18 @@ impl<'p> EventReader<'p> {
     }
 }
 
+/// Fills a slot that must be filled once: a repeated key is the precise
+/// path's to judge.
+fn once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
+    match slot {
+        Some(_) => None,
+        None => {
+            *slot = Some(value);
+            Some(())
+        }
+    }
+}
+
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
@@ -524,6 +546,121 @@ fn strip_position(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    const CONTRACT: &str = include_str!("../../contracts/microsoft_openai.deal");
+
+    fn program() -> &'static (Program, SourceFile) {
+        static LOADED: std::sync::OnceLock<(Program, SourceFile)> = std::sync::OnceLock::new();
+        LOADED.get_or_init(|| {
+            let source = SourceFile::new("c.deal", CONTRACT);
+            let ast = crate::syntax::parse(CONTRACT).unwrap();
+            (crate::check::check(&ast).program.unwrap(), source)
+        })
+    }
+
+    /// Pieces of lines, good and bad, put together at random.
+    fn member() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(r#""at":"2025-03-01""#.to_string()),
+            Just(r#""at":"2025-03-01T10:00:00Z""#.to_string()),
+            Just(r#""at":"2025-03-01T10:00:00+02:00""#.to_string()),
+            Just(r#""at":"2025-02-30""#.to_string()),
+            Just(r#""at":20250301"#.to_string()),
+            Just(r#""event":"revenue""#.to_string()),
+            Just(r#""event":"payment""#.to_string()),
+            Just(r#""event":"cloud_offer""#.to_string()),
+            Just(r#""event":"revenu""#.to_string()),
+            Just(r#""id":"e1""#.to_string()),
+            Just(r#""id":7"#.to_string()),
+            Just(r#""id":null"#.to_string()),
+            Just(r#""amount":"100.00 USD""#.to_string()),
+            Just(r#""amount":"1e3 USD""#.to_string()),
+            Just(r#""amount":"100  USD""#.to_string()),
+            Just(r#""amount":"100 usd""#.to_string()),
+            Just(r#""amount":100"#.to_string()),
+            Just(r#""amount":null"#.to_string()),
+            Just(r#""from":"OpenAI""#.to_string()),
+            Just(r#""to":"Microsoft""#.to_string()),
+            Just(r#""to":"Oracle""#.to_string()),
+            Just(r#""ref":"x\"y""#.to_string()),
+            Just(r#""ref":"caf\u00e9""#.to_string()),
+            Just(r#""ref":"r1""#.to_string()),
+            Just(r#""price":"5 USD""#.to_string()),
+            Just(r#""price":{"a":1}"#.to_string()),
+            Just(r#""extra":true"#.to_string()),
+            "[a-z\\\" ]{0,6}".prop_map(|k| format!(r#""{k}":"v""#)),
+        ]
+    }
+
+    /// Mostly a valid event in any order, with something added or changed.
+    fn members() -> impl Strategy<Value = Vec<String>> {
+        let valid = Just(vec![
+            r#""at":"2025-03-01""#.to_string(),
+            r#""event":"payment""#.to_string(),
+            r#""from":"OpenAI""#.to_string(),
+            r#""to":"Microsoft""#.to_string(),
+            r#""amount":"100.00 USD""#.to_string(),
+        ]);
+        prop_oneof![
+            prop::collection::vec(member(), 0..7),
+            (
+                valid,
+                prop::collection::vec(member(), 0..3),
+                any::<prop::sample::Index>()
+            )
+                .prop_map(|(mut v, extra, cut)| {
+                    if !extra.is_empty() {
+                        let i = cut.index(v.len());
+                        v.splice(i..=i, extra);
+                    }
+                    v
+                }),
+        ]
+        .prop_shuffle()
+    }
+
+    fn line() -> impl Strategy<Value = String> {
+        (
+            members(),
+            prop_oneof![Just(","), Just(" , "), Just(",\t")],
+            prop_oneof![Just(""), Just(" "), Just("\t")],
+            prop_oneof![Just("}"), Just("} x"), Just(""), Just("},")],
+        )
+            .prop_map(|(members, sep, pad, close)| format!("{pad}{{{}{close}{pad}", members.join(sep)))
+    }
+
+    /// The lines of a real stream all take the fast path.
+    #[test]
+    fn ordinary_lines_take_the_fast_path() {
+        let (program, source) = program();
+        let reader = EventReader::new(program, source, "e.jsonl");
+        let text = include_str!("../../contracts/microsoft_openai.events.jsonl");
+        for (i, line) in text.lines().enumerate() {
+            let mut ev = Event::blank();
+            assert!(reader.fast(i + 1, line, &mut ev).is_some(), "{line}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// The fast path takes a line only when the precise path takes it
+        /// too, and then decodes the very same event.
+        #[test]
+        fn the_fast_path_agrees_with_the_precise_one(text in line()) {
+            let (program, source) = program();
+            let reader = EventReader::new(program, source, "e.jsonl");
+            let mut fast = Event::blank();
+            if reader.fast(1, &text, &mut fast).is_some() {
+                let precise = reader.precise(1, &text);
+                let Ok(Some(ev)) = precise else {
+                    return Err(TestCaseError::fail(format!("fast took what precise refused: {text}")));
+                };
+                prop_assert_eq!(format!("{:?}", ev), format!("{:?}", fast), "{}", text);
+            }
+        }
+    }
 
     #[test]
     fn spans_point_at_values() {

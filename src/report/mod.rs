@@ -26,7 +26,7 @@ pub struct Report<'s> {
     pub as_of: Option<String>,
     pub events: EventCounts,
     pub clauses: Vec<ClauseRow>,
-    pub norms: Vec<NormRow>,
+    pub norms: Norms<'s>,
     pub balances: Vec<BalanceRow>,
     pub breaches: Breaches<'s>,
     pub ineffective: IneffectiveActs<'s>,
@@ -112,6 +112,104 @@ pub struct IneffectiveRow {
     pub at: String,
     pub event: String,
     pub reason: String,
+}
+
+/// Every norm's rows, made from the engine's state one at a time as they
+/// are written: however many instances are open, none is held as a row.
+pub struct Norms<'s> {
+    snapshot: &'s Snapshot<'s, 's>,
+}
+
+impl Norms<'_> {
+    /// Calls `f` on each row in order.
+    pub fn each(&self, mut f: impl FnMut(NormRow) -> io::Result<()>) -> io::Result<()> {
+        let snapshot = self.snapshot;
+        let p = snapshot.program();
+        for (id, spec) in p.norms.iter().enumerate() {
+            let clause = p
+                .clauses
+                .get(spec.clause)
+                .map(|c| c.name.as_str())
+                .unwrap_or_default();
+            let row =
+                |state: NState, since: Option<String>, due: Option<String>, key: Option<String>| NormRow {
+                    clause: clause.to_string(),
+                    kind: spec.kind.name().to_string(),
+                    bearer: name(&p.parties, spec.bearer),
+                    counterparty: spec.counterparty.map(|c| name(&p.parties, c)),
+                    action: p
+                        .events
+                        .get(spec.action.event)
+                        .map(|e| e.name.clone())
+                        .unwrap_or_default(),
+                    state: state.name().to_string(),
+                    since,
+                    due,
+                    key,
+                    count: None,
+                    outstanding: None,
+                    summary: spec.summary.clone(),
+                    note: None,
+                };
+            let view = snapshot.norm(id);
+            let mut any = false;
+            if let NormRule::Accrual { .. } = spec.rule {
+                for (key, b) in view.buckets {
+                    any = true;
+                    let (state, since) = b.state();
+                    let mut r = row(
+                        state,
+                        since.map(show_instant),
+                        b.due_date.map(|d| d.to_string()),
+                        Some(b.label.to_string()),
+                    );
+                    r.outstanding = Some(format!("{} {}", format_amount(b.outstanding()), key.currency));
+                    if b.undetermined > 0 {
+                        r.note = Some(format!(
+                            "{} accrual(s) undetermined until an open term is set",
+                            b.undetermined
+                        ));
+                    }
+                    f(r)?;
+                }
+            } else {
+                for i in &view.instances {
+                    any = true;
+                    let mut r = row(
+                        i.state,
+                        i.since.map(show_instant),
+                        i.due.map(|d| d.shown()),
+                        i.key.as_ref().map(|k| k.to_string()),
+                    );
+                    r.note = i.note.as_ref().map(|n| n.describe(p));
+                    f(r)?;
+                }
+            }
+            for (state, closed) in NState::ALL.iter().zip(view.closed) {
+                if closed.count > 0 {
+                    any = true;
+                    let mut r = row(*state, closed.last.map(show_instant), None, None);
+                    r.count = Some(closed.count);
+                    f(r)?;
+                }
+            }
+            if !any {
+                let ended = matches!(spec.instancing, Instancing::Single)
+                    && snapshot
+                        .clause_state(spec.clause)
+                        .is_some_and(|st| st.status == Status::Ended);
+                let state = if ended { NState::Ended } else { NState::Inactive };
+                f(row(state, None, None, None))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for Norms<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_rows(s, |f| self.each(f))
+    }
 }
 
 /// The breaches, read from the engine in order as they are written.
@@ -256,82 +354,6 @@ impl<'s> Report<'s> {
             })
             .collect();
 
-        let mut norms = Vec::new();
-        for (id, spec) in p.norms.iter().enumerate() {
-            let clause = p
-                .clauses
-                .get(spec.clause)
-                .map(|c| c.name.as_str())
-                .unwrap_or_default();
-            let row =
-                |state: NState, since: Option<String>, due: Option<String>, key: Option<String>| NormRow {
-                    clause: clause.to_string(),
-                    kind: spec.kind.name().to_string(),
-                    bearer: name(&p.parties, spec.bearer),
-                    counterparty: spec.counterparty.map(|c| name(&p.parties, c)),
-                    action: p
-                        .events
-                        .get(spec.action.event)
-                        .map(|e| e.name.clone())
-                        .unwrap_or_default(),
-                    state: state.name().to_string(),
-                    since,
-                    due,
-                    key,
-                    count: None,
-                    outstanding: None,
-                    summary: spec.summary.clone(),
-                    note: None,
-                };
-            let view = snapshot.norm(id);
-            let before = norms.len();
-            if let NormRule::Accrual { .. } = spec.rule {
-                for (key, b) in view.buckets {
-                    let (state, since) = b.state();
-                    let mut r = row(
-                        state,
-                        since.map(show_instant),
-                        b.due_date.map(|d| d.to_string()),
-                        Some(b.label.to_string()),
-                    );
-                    r.outstanding = Some(format!("{} {}", format_amount(b.outstanding()), key.currency));
-                    if b.undetermined > 0 {
-                        r.note = Some(format!(
-                            "{} accrual(s) undetermined until an open term is set",
-                            b.undetermined
-                        ));
-                    }
-                    norms.push(r);
-                }
-            } else {
-                for i in &view.instances {
-                    let mut r = row(
-                        i.state,
-                        i.since.map(show_instant),
-                        i.due.map(|d| d.shown()),
-                        i.key.as_ref().map(|k| k.to_string()),
-                    );
-                    r.note = i.note.map(|n| n.describe(p));
-                    norms.push(r);
-                }
-            }
-            for (state, closed) in NState::ALL.iter().zip(view.closed) {
-                if closed.count > 0 {
-                    let mut r = row(*state, closed.last.map(show_instant), None, None);
-                    r.count = Some(closed.count);
-                    norms.push(r);
-                }
-            }
-            if norms.len() == before {
-                let ended = matches!(spec.instancing, Instancing::Single)
-                    && snapshot
-                        .clause_state(spec.clause)
-                        .is_some_and(|st| st.status == Status::Ended);
-                let state = if ended { NState::Ended } else { NState::Inactive };
-                norms.push(row(state, None, None, None));
-            }
-        }
-
         let balances = snapshot
             .ledgers()
             .filter(|l| l.used || l.unapplied > rust_decimal::Decimal::ZERO)
@@ -358,7 +380,7 @@ impl<'s> Report<'s> {
                 duplicates: counts.duplicates,
             },
             clauses,
-            norms,
+            norms: Norms { snapshot },
             balances,
             breaches: Breaches { snapshot },
             ineffective: IneffectiveActs { snapshot },

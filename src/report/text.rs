@@ -98,11 +98,11 @@ pub fn render(
     }
 
     writeln!(out, "\nNorms")?;
-    let mut last_clause = "";
-    for n in &report.norms {
+    let mut last_clause = String::new();
+    report.norms.each(|n| {
         if n.clause != last_clause {
             writeln!(out, "  {}", n.clause)?;
-            last_clause = &n.clause;
+            last_clause.clone_from(&n.clause);
         }
         let key = n.key.as_deref().map(|k| format!(" [{k}]")).unwrap_or_default();
         let mut tail = String::new();
@@ -126,7 +126,8 @@ pub fn render(
         if let Some(note) = &n.note {
             writeln!(out, "                ({note})")?;
         }
-    }
+        Ok(())
+    })?;
 
     writeln!(out, "\nBalances")?;
     if report.balances.is_empty() {

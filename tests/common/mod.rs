@@ -36,12 +36,9 @@ pub fn deal(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("deal runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin written");
+    // A run that stops early (at a bad line, or at `--at`) may close its
+    // input before all of it is written: that is not a failure of the test.
+    let _ = child.stdin.take().expect("stdin").write_all(stdin.as_bytes());
     let out = child.wait_with_output().expect("deal finishes");
     Output {
         code: out.status.code().unwrap_or(-1),

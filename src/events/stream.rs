@@ -1,0 +1,240 @@
+//! An events stream read in large blocks, split into lines where they
+//! are, and decoded a batch at a time: no line is copied, and the storage
+//! of a batch (its block, its events) is reused for the next.
+//!
+//! A line longer than [`MAX_LINE_BYTES`] is never held whole: its bytes are
+//! counted and dropped as they are read, and it is reported as too long.
+
+use std::io::{self, Read};
+
+use super::{Event, EventError, EventReader, MAX_LINE_BYTES};
+
+/// How much is read at a time.
+const BLOCK: usize = 256 * 1024;
+
+/// What a line of the stream was.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Empty, or only whitespace.
+    Blank,
+    /// An event, at this index of the batch's events.
+    Event(usize),
+    Bad(Box<EventError>),
+}
+
+#[derive(Debug)]
+pub struct Line {
+    /// 1-based.
+    pub no: usize,
+    /// Where the line's bytes are in the batch's block (without its end).
+    pub start: usize,
+    pub end: usize,
+    pub outcome: Outcome,
+}
+
+/// Consecutive lines of the stream, decoded.
+#[derive(Debug, Default)]
+pub struct Batch {
+    block: Vec<u8>,
+    pub lines: Vec<Line>,
+    events: Vec<Event>,
+    used: usize,
+}
+
+impl Batch {
+    pub fn bytes(&self, line: &Line) -> &[u8] {
+        self.block.get(line.start..line.end).unwrap_or(&[])
+    }
+
+    pub fn event(&self, i: usize) -> Option<&Event> {
+        self.events.get(i)
+    }
+
+    fn clear(&mut self) {
+        self.block.clear();
+        self.lines.clear();
+        self.used = 0;
+    }
+}
+
+/// Reads a stream into batches of decoded lines.
+pub struct LineStream<R> {
+    input: R,
+    /// The start of a line not yet ended, carried to the next block.
+    carry: Vec<u8>,
+    line_no: usize,
+    done: bool,
+    /// A read that failed, reported after the lines read before it.
+    failed: Option<String>,
+}
+
+impl<R: Read> LineStream<R> {
+    pub fn new(input: R) -> LineStream<R> {
+        LineStream {
+            input,
+            carry: Vec::new(),
+            line_no: 0,
+            done: false,
+            failed: None,
+        }
+    }
+
+    /// Fills `batch` with the next lines, decoded. Returns `false` once the
+    /// stream is over and the batch holds nothing.
+    pub fn fill(&mut self, reader: &EventReader<'_>, batch: &mut Batch) -> bool {
+        batch.clear();
+        if self.done {
+            return false;
+        }
+        std::mem::swap(&mut batch.block, &mut self.carry);
+        // Read until the block ends a line and is half full, or the stream ends.
+        let mut searched = 0;
+        let mut has_line = false;
+        loop {
+            if !has_line {
+                has_line = memchr::memchr(b'\n', batch.block.get(searched..).unwrap_or(&[])).is_some();
+                searched = batch.block.len();
+            }
+            if has_line && batch.block.len() >= BLOCK / 2 {
+                break;
+            }
+            if !has_line && batch.block.len() > MAX_LINE_BYTES {
+                self.skip_long_line(batch);
+                return true;
+            }
+            match read_more(&mut self.input, &mut batch.block) {
+                Ok(0) => {
+                    self.done = true;
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.done = true;
+                    self.failed = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        let mut start = 0;
+        while let Some(nl) = memchr::memchr(b'\n', batch.block.get(start..).unwrap_or(&[])) {
+            let end = start + nl;
+            self.decode_line(reader, batch, start, end);
+            start = end + 1;
+        }
+        let rest = batch.block.get(start..).unwrap_or(&[]);
+        if let Some(message) = self.failed.take() {
+            batch.lines.push(Line {
+                no: self.line_no + 1,
+                start: 0,
+                end: 0,
+                outcome: Outcome::Bad(Box::new(EventError::Unreadable { message })),
+            });
+        } else if self.done {
+            // The last line, without a line end.
+            if !rest.is_empty() {
+                let end = batch.block.len();
+                self.decode_line(reader, batch, start, end);
+            }
+        } else {
+            self.carry.clear();
+            self.carry.extend_from_slice(rest);
+        }
+        true
+    }
+
+    fn decode_line(&mut self, reader: &EventReader<'_>, batch: &mut Batch, start: usize, end: usize) {
+        self.line_no += 1;
+        let no = self.line_no;
+        let mut end = end;
+        while end > start && batch.block.get(end - 1).is_some_and(|b| *b == b'\r') {
+            end -= 1;
+        }
+        let bytes = batch.block.get(start..end).unwrap_or(&[]);
+        let outcome = if bytes.len() > MAX_LINE_BYTES {
+            Outcome::Bad(Box::new(EventError::TooLong {
+                line: no,
+                bytes: bytes.len(),
+            }))
+        } else {
+            match std::str::from_utf8(bytes) {
+                Err(_) => Outcome::Bad(Box::new(EventError::NotUtf8 { line: no })),
+                Ok(text) => {
+                    if batch.used == batch.events.len() {
+                        batch.events.push(Event::blank());
+                    }
+                    match batch.events.get_mut(batch.used) {
+                        Some(ev) => match reader.decode(no, text, ev) {
+                            Ok(true) => {
+                                batch.used += 1;
+                                Outcome::Event(batch.used - 1)
+                            }
+                            Ok(false) => Outcome::Blank,
+                            Err(e) => Outcome::Bad(e),
+                        },
+                        None => Outcome::Blank,
+                    }
+                }
+            }
+        };
+        batch.lines.push(Line {
+            no,
+            start,
+            end,
+            outcome,
+        });
+    }
+
+    /// A line past the longest accepted: its bytes are counted and dropped
+    /// up to its end; what follows it is carried on.
+    fn skip_long_line(&mut self, batch: &mut Batch) {
+        self.line_no += 1;
+        let no = self.line_no;
+        let mut bytes = batch.block.len();
+        batch.block.clear();
+        loop {
+            match read_more(&mut self.input, &mut batch.block) {
+                Ok(0) | Err(_) => {
+                    self.done = true;
+                    bytes += batch.block.len();
+                    batch.block.clear();
+                    break;
+                }
+                Ok(_) => {}
+            }
+            match memchr::memchr(b'\n', &batch.block) {
+                Some(nl) => {
+                    bytes += nl;
+                    self.carry.clear();
+                    self.carry
+                        .extend_from_slice(batch.block.get(nl + 1..).unwrap_or(&[]));
+                    batch.block.clear();
+                    break;
+                }
+                None => {
+                    bytes += batch.block.len();
+                    batch.block.clear();
+                }
+            }
+        }
+        batch.lines.push(Line {
+            no,
+            start: 0,
+            end: 0,
+            outcome: Outcome::Bad(Box::new(EventError::TooLong { line: no, bytes })),
+        });
+    }
+}
+
+/// Appends what one read gives to `block`.
+fn read_more(input: &mut impl Read, block: &mut Vec<u8>) -> io::Result<usize> {
+    let len = block.len();
+    block.resize(len + BLOCK, 0);
+    let got = loop {
+        match input.read(block.get_mut(len..).unwrap_or(&mut [])) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => break other,
+        }
+    };
+    block.truncate(len + *got.as_ref().unwrap_or(&0));
+    got
+}
