@@ -1,6 +1,8 @@
 //! Evaluating checked expressions. `Ok(None)` means undetermined: the value
 //! depends on an open term or on an optional field the event left out.
 
+use std::borrow::Cow;
+
 use rust_decimal::Decimal;
 use thiserror::Error;
 
@@ -123,13 +125,34 @@ fn leaf(e: &CExpr, ctx: &Ctx<'_>) -> Option<Option<Value>> {
     })
 }
 
-/// A subexpression: a leaf directly, anything else one level deeper.
+/// A leaf that is already a value somewhere: read in place, not copied.
 #[inline]
-fn operand(e: &CExpr, ctx: &Ctx<'_>, depth: u32) -> Result<Option<Value>> {
-    match leaf(e, ctx) {
-        Some(v) => Ok(v),
-        None => at_depth(e, ctx, depth),
+fn leaf_ref<'a>(e: &'a CExpr, ctx: &'a Ctx<'a>) -> Option<Option<&'a Value>> {
+    Some(match e {
+        CExpr::Const(v) => Some(v),
+        CExpr::Field(f) => ctx.fields.get(*f).and_then(Option::as_ref),
+        CExpr::Bound(f) => ctx.bound.get(*f).and_then(Option::as_ref),
+        CExpr::Term(t) => match ctx.terms.get(*t).map(|slot| (slot, &slot.value)) {
+            Some((_, Some(v))) => Some(v),
+            Some((_, None)) if ctx.open_as_zero => return None,
+            _ => None,
+        },
+        CExpr::Tracker(i) => ctx.env.trackers.get(*i).and_then(Option::as_ref),
+        _ => return None,
+    })
+}
+
+/// A subexpression: a leaf in place, anything else one level deeper.
+#[inline]
+fn operand<'a>(e: &'a CExpr, ctx: &'a Ctx<'a>, depth: u32) -> Result<Option<Cow<'a, Value>>> {
+    if let Some(v) = leaf_ref(e, ctx) {
+        return Ok(v.map(Cow::Borrowed));
     }
+    Ok(match leaf(e, ctx) {
+        Some(v) => v,
+        None => at_depth(e, ctx, depth)?,
+    }
+    .map(Cow::Owned))
 }
 
 fn eval_inner(e: &CExpr, ctx: &Ctx<'_>, depth: u32) -> Result<Option<Value>> {
@@ -142,13 +165,13 @@ fn eval_inner(e: &CExpr, ctx: &Ctx<'_>, depth: u32) -> Result<Option<Value>> {
             // `and`/`or` decide on one side when they can, so an undetermined
             // side does not hide a determined answer.
             let lv = operand(l, ctx, d)?;
-            match (op, &lv) {
+            match (op, lv.as_deref()) {
                 (BinOp::And, Some(Value::Bool(false))) => return Ok(Some(Value::Bool(false))),
                 (BinOp::Or, Some(Value::Bool(true))) => return Ok(Some(Value::Bool(true))),
                 _ => {}
             }
             let rv = operand(r, ctx, d)?;
-            Ok(match (lv, rv) {
+            Ok(match (lv.as_deref(), rv.as_deref()) {
                 (Some(a), Some(b)) => Some(binary(*op, a, b)?),
                 (None, Some(Value::Bool(false))) if *op == BinOp::And => Some(Value::Bool(false)),
                 (None, Some(Value::Bool(true))) if *op == BinOp::Or => Some(Value::Bool(true)),
@@ -157,7 +180,7 @@ fn eval_inner(e: &CExpr, ctx: &Ctx<'_>, depth: u32) -> Result<Option<Value>> {
         }
         CExpr::Unary(op, inner) => match operand(inner, ctx, d)? {
             None => Ok(None),
-            Some(v) => Ok(Some(unary(*op, v)?)),
+            Some(v) => Ok(Some(unary(*op, v.into_owned())?)),
         },
         _ => rare(e, ctx, d),
     }
@@ -300,7 +323,7 @@ fn lookup(name: &str, table: &TableSpec, x: &Value, ctx: &Ctx<'_>, d: u32) -> Re
         }
         return Err(EvalError::NoRow(name.to_string(), x.to_string()));
     }
-    let zero = binary(BinOp::Sub, x.clone(), x.clone())?;
+    let zero = binary(BinOp::Sub, x, x)?;
     let mut total: Option<Value> = None;
     for row in &table.rows {
         let lower = match (bound(&row.above)?, bound(&row.from)?) {
@@ -318,22 +341,22 @@ fn lookup(name: &str, table: &TableSpec, x: &Value, ctx: &Ctx<'_>, d: u32) -> Re
         if compare(&top, &lower)? != Greater {
             continue;
         }
-        let part = binary(BinOp::Sub, top, lower)?;
+        let part = binary(BinOp::Sub, &top, &lower)?;
         let Some(rate) = at_depth(&row.value, ctx, d)? else {
             return Ok(None);
         };
-        let share = binary(BinOp::Mul, rate, part)?;
+        let share = binary(BinOp::Mul, &rate, &part)?;
         total = Some(match total {
             None => share,
-            Some(t) => binary(BinOp::Add, t, share)?,
+            Some(t) => binary(BinOp::Add, &t, &share)?,
         });
     }
     match total {
         Some(t) => Ok(Some(t)),
         None => Ok(Some(binary(
             BinOp::Mul,
-            Value::Decimal(Decimal::ZERO),
-            x.clone(),
+            &Value::Decimal(Decimal::ZERO),
+            x,
         )?)),
     }
 }
@@ -413,24 +436,24 @@ fn same_currency(a: &Money, b: &Money) -> Result<()> {
     }
 }
 
-fn binary(op: BinOp, a: Value, b: Value) -> Result<Value> {
+fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value> {
     use Value as V;
     let type_err = |a: &Value, b: &Value| EvalError::Types(a.type_of().to_string(), b.type_of().to_string());
     Ok(match op {
-        BinOp::And | BinOp::Or => match (&a, &b) {
+        BinOp::And | BinOp::Or => match (a, b) {
             (V::Bool(x), V::Bool(y)) => V::Bool(if op == BinOp::And { *x && *y } else { *x || *y }),
-            _ => return Err(type_err(&a, &b)),
+            _ => return Err(type_err(a, b)),
         },
-        BinOp::Eq => V::Bool(equal(&a, &b)?),
-        BinOp::Ne => V::Bool(!equal(&a, &b)?),
-        BinOp::Lt => V::Bool(compare(&a, &b)?.is_lt()),
-        BinOp::Le => V::Bool(compare(&a, &b)?.is_le()),
-        BinOp::Gt => V::Bool(compare(&a, &b)?.is_gt()),
-        BinOp::Ge => V::Bool(compare(&a, &b)?.is_ge()),
+        BinOp::Eq => V::Bool(equal(a, b)?),
+        BinOp::Ne => V::Bool(!equal(a, b)?),
+        BinOp::Lt => V::Bool(compare(a, b)?.is_lt()),
+        BinOp::Le => V::Bool(compare(a, b)?.is_le()),
+        BinOp::Gt => V::Bool(compare(a, b)?.is_gt()),
+        BinOp::Ge => V::Bool(compare(a, b)?.is_ge()),
         BinOp::Add | BinOp::Sub => {
             let plus = op == BinOp::Add;
             let f = |x, y| if plus { add(x, y) } else { sub(x, y) };
-            match (&a, &b) {
+            match (a, b) {
                 (V::Money(x), V::Money(y)) => {
                     same_currency(x, y)?;
                     V::Money(Money::new(f(x.amount, y.amount)?, x.currency))
@@ -449,10 +472,10 @@ fn binary(op: BinOp, a: Value, b: Value) -> Result<Value> {
                 (V::Date(x), V::Date(y)) if !plus => {
                     V::Duration(Duration::seconds(x.instant.seconds_since(y.instant)))
                 }
-                _ => return Err(type_err(&a, &b)),
+                _ => return Err(type_err(a, b)),
             }
         }
-        BinOp::Mul | BinOp::Of => match (&a, &b) {
+        BinOp::Mul | BinOp::Of => match (a, b) {
             (V::Decimal(x), V::Decimal(y)) => V::Decimal(mul(*x, *y)?),
             (V::Decimal(x), V::Money(m)) | (V::Money(m), V::Decimal(x)) => {
                 V::Money(Money::new(mul(*x, m.amount)?, m.currency))
@@ -465,14 +488,14 @@ fn binary(op: BinOp, a: Value, b: Value) -> Result<Value> {
             }
             (V::Percent(p), V::Percent(q)) => V::Percent(percent_of(*p, *q)?),
             (V::Decimal(x), V::Duration(d)) | (V::Duration(d), V::Decimal(x)) => {
-                let secs = d.exact_seconds().ok_or_else(|| type_err(&a, &b))?;
+                let secs = d.exact_seconds().ok_or_else(|| type_err(a, b))?;
                 let total = mul(Decimal::from(secs), *x)?.trunc();
                 let secs = i64::try_from(total.mantissa()).map_err(|_| EvalError::Overflow)?;
                 V::Duration(Duration::seconds(secs))
             }
-            _ => return Err(type_err(&a, &b)),
+            _ => return Err(type_err(a, b)),
         },
-        BinOp::Div => match (&a, &b) {
+        BinOp::Div => match (a, b) {
             (V::Money(m), V::Decimal(x)) => V::Money(Money::new(div(m.amount, *x)?, m.currency)),
             (V::Money(x), V::Money(y)) => {
                 same_currency(x, y)?;
@@ -483,12 +506,12 @@ fn binary(op: BinOp, a: Value, b: Value) -> Result<Value> {
             (V::Percent(p), V::Percent(q)) => V::Decimal(div(*p, *q)?),
             (V::Duration(x), V::Duration(y)) => {
                 let (x, y) = (
-                    x.exact_seconds().ok_or_else(|| type_err(&a, &b))?,
-                    y.exact_seconds().ok_or_else(|| type_err(&a, &b))?,
+                    x.exact_seconds().ok_or_else(|| type_err(a, b))?,
+                    y.exact_seconds().ok_or_else(|| type_err(a, b))?,
                 );
                 V::Decimal(div(Decimal::from(x), Decimal::from(y))?)
             }
-            _ => return Err(type_err(&a, &b)),
+            _ => return Err(type_err(a, b)),
         },
     })
 }
@@ -565,10 +588,10 @@ pub fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering> {
 
 /// `a + b` for running sums.
 pub fn add_values(a: Value, b: Value) -> Result<Value> {
-    binary(BinOp::Add, a, b)
+    binary(BinOp::Add, &a, &b)
 }
 
 /// `a - b`, for what leaves a running sum.
 pub fn sub_values(a: Value, b: Value) -> Result<Value> {
-    binary(BinOp::Sub, a, b)
+    binary(BinOp::Sub, &a, &b)
 }

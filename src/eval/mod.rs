@@ -34,7 +34,6 @@ mod state;
 mod trackers;
 
 use std::collections::VecDeque;
-use std::hash::Hasher;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -266,10 +265,9 @@ impl<'p> Engine<'p> {
     /// Applies one event. `raw` is its line, copied only if it breaches.
     pub fn apply(&mut self, ev: &Event, raw: &[u8]) -> Result<Applied, Rejection> {
         let latest = self.last.map(|(m, _)| m.instant);
-        let payload = ev.id.map(|_| payload_hash(ev));
         // Duplicates first: a stream delivered again repeats earlier ids
         // with earlier dates, and must be ignored, not refused.
-        if let (Some(id), Some(payload)) = (ev.id, payload) {
+        if let Some((id, payload)) = ev.id {
             match self.dedup.judge(id, payload, ev.at.instant, latest) {
                 Verdict::New => {}
                 Verdict::Duplicate => {
@@ -295,7 +293,7 @@ impl<'p> Engine<'p> {
         }
         self.advance_to(ev.at.instant).map_err(Rejection::Eval)?;
         self.last = Some((ev.at, ev.line));
-        if let (Some(id), Some(payload)) = (ev.id, payload) {
+        if let Some((id, payload)) = ev.id {
             self.dedup.remember(id, payload, ev.at.instant, ev.line);
         }
         self.forget_old(ev.at.instant);
@@ -1698,20 +1696,26 @@ impl<'p> Engine<'p> {
                     continue;
                 }
             }
-            let field = |f: Option<FieldId>| f.and_then(|f| ev.fields.get(f).cloned().flatten());
-            let party = |v: Option<Value>| match v {
-                Some(Value::Entity(name)) => program.party_id(&name),
+            let field = |f: FieldId| ev.fields.get(f).and_then(Option::as_ref);
+            let party = |f: FieldId| match field(f) {
+                Some(Value::Entity(name)) => program.party_id(name),
                 _ => None,
             };
             let (from, to) = match (s.from, s.to) {
-                (Some(f), Some(t)) => (party(field(Some(f))), party(field(Some(t)))),
+                (Some(f), Some(t)) => (party(f), party(t)),
                 _ => (Some(spec.bearer), spec.counterparty),
             };
             let paid = match &s.applying {
-                Some(a) => eval(a, &self.ctx(&ev.fields, &[]))?,
-                None => field(Some(s.amount)),
+                Some(a) => match eval(a, &self.ctx(&ev.fields, &[]))? {
+                    Some(Value::Money(m)) => Some(m),
+                    _ => None,
+                },
+                None => match field(s.amount) {
+                    Some(Value::Money(m)) => Some(*m),
+                    _ => None,
+                },
             };
-            let (Some(from), Some(to), Some(Value::Money(m))) = (from, to, paid) else {
+            let (Some(from), Some(to), Some(m)) = (from, to, paid) else {
                 return Ok(());
             };
             let key = LedgerKey {
@@ -1843,61 +1847,6 @@ struct Place<'s> {
     period: Option<PeriodKey>,
     /// When the accrual happened.
     at: Instant,
-}
-
-/// What an id'd event says, for telling a redelivery from a reused id:
-/// its kind, moment and field values, numbers as written (`1.50` is not
-/// `1.5`), so that nothing is normalised on the hot path.
-fn payload_hash(ev: &Event) -> u64 {
-    let mut h = rustc_hash::FxHasher::default();
-    h.write_usize(ev.kind);
-    let (secs, nanos) = ev.at.instant.parts();
-    h.write_i64(secs);
-    h.write_i32(nanos);
-    h.write_u8(u8::from(ev.at.date_only));
-    for f in &ev.fields {
-        match f {
-            None => h.write_u8(0),
-            Some(Value::Bool(b)) => h.write_u8(2 + u8::from(*b)),
-            Some(Value::Text(t)) => {
-                h.write_u8(4);
-                h.write(t.as_bytes());
-                h.write_u8(0xff);
-            }
-            Some(Value::Entity(t)) => {
-                h.write_u8(5);
-                h.write(t.as_bytes());
-                h.write_u8(0xff);
-            }
-            Some(Value::Decimal(d)) => {
-                h.write_u8(6);
-                h.write(&d.serialize());
-            }
-            Some(Value::Percent(d)) => {
-                h.write_u8(7);
-                h.write(&d.serialize());
-            }
-            Some(Value::Money(m)) => {
-                h.write_u8(8);
-                h.write(&m.amount.serialize());
-                h.write(m.currency.as_str().as_bytes());
-            }
-            Some(Value::Date(m)) => {
-                h.write_u8(9);
-                let (s, n) = m.instant.parts();
-                h.write_i64(s);
-                h.write_i32(n);
-                h.write_u8(u8::from(m.date_only));
-            }
-            Some(Value::Duration(d)) => {
-                h.write_u8(10);
-                h.write_i64(d.months);
-                h.write_i64(d.days);
-                h.write_i64(d.seconds);
-            }
-        }
-    }
-    h.finish()
 }
 
 /// The last day on time `grace` after the end of `from`, and the first

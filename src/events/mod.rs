@@ -15,6 +15,7 @@ mod scan;
 mod spans;
 pub mod stream;
 
+use std::hash::Hasher;
 use std::sync::Arc;
 
 use miette::SourceSpan;
@@ -45,8 +46,9 @@ pub struct Event {
     pub line: usize,
     pub at: Moment,
     pub kind: EventId,
-    /// The fingerprint of its `id`, if it has one.
-    pub id: Option<IdPrint>,
+    /// The fingerprint of its `id`, if it has one, and a hash of what it
+    /// says, to tell a redelivery from a reused id.
+    pub id: Option<(IdPrint, u64)>,
     /// One slot per declared field, in declaration order; `None` if absent.
     pub fields: Vec<Option<Value>>,
 }
@@ -68,6 +70,61 @@ impl Event {
 /// ids colliding within any realistic stream is out of reach.
 pub fn fingerprint(id: &str) -> IdPrint {
     xxhash_rust::xxh3::xxh3_128(id.as_bytes())
+}
+
+/// What an id'd event says, for telling a redelivery from a reused id:
+/// its kind, moment and field values, numbers as written (`1.50` is not
+/// `1.5`), so that nothing is normalised on the hot path.
+pub fn payload_hash(ev: &Event) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    h.write_usize(ev.kind);
+    let (secs, nanos) = ev.at.instant.parts();
+    h.write_i64(secs);
+    h.write_i32(nanos);
+    h.write_u8(u8::from(ev.at.date_only));
+    for f in &ev.fields {
+        match f {
+            None => h.write_u8(0),
+            Some(Value::Bool(b)) => h.write_u8(2 + u8::from(*b)),
+            Some(Value::Text(t)) => {
+                h.write_u8(4);
+                h.write(t.as_bytes());
+                h.write_u8(0xff);
+            }
+            Some(Value::Entity(t)) => {
+                h.write_u8(5);
+                h.write(t.as_bytes());
+                h.write_u8(0xff);
+            }
+            Some(Value::Decimal(d)) => {
+                h.write_u8(6);
+                h.write(&d.serialize());
+            }
+            Some(Value::Percent(d)) => {
+                h.write_u8(7);
+                h.write(&d.serialize());
+            }
+            Some(Value::Money(m)) => {
+                h.write_u8(8);
+                h.write(&m.amount.serialize());
+                h.write(m.currency.as_str().as_bytes());
+            }
+            Some(Value::Date(m)) => {
+                h.write_u8(9);
+                let (s, n) = m.instant.parts();
+                h.write_i64(s);
+                h.write_i32(n);
+                h.write_u8(u8::from(m.date_only));
+            }
+            Some(Value::Duration(d)) => {
+                h.write_u8(10);
+                h.write_i64(d.months);
+                h.write_i64(d.days);
+                h.write_i64(d.seconds);
+            }
+        }
+    }
+    h.finish()
 }
 
 /// A JSON value as the typing rules see it.
@@ -201,7 +258,10 @@ impl<'p> EventReader<'p> {
         out.line = line_no;
         out.at = at?;
         out.kind = kind?;
-        out.id = id.flatten();
+        out.id = None;
+        if let Some(print) = id.flatten() {
+            out.id = Some((print, payload_hash(out)));
+        }
         Some(())
     }
 
@@ -434,13 +494,17 @@ impl<'p> EventReader<'p> {
                 }
             }
         }
-        Ok(Some(Event {
+        let mut ev = Event {
             line: line_no,
             at,
             kind,
-            id,
+            id: None,
             fields,
-        }))
+        };
+        if let Some(print) = id {
+            ev.id = Some((print, payload_hash(&ev)));
+        }
+        Ok(Some(ev))
     }
 
     /// A field's value, typed by its declaration. Both paths use this.
