@@ -115,10 +115,16 @@ impl Moment {
     /// Parses a plain date (`2025-01-21`) or an RFC 3339 date-time
     /// (`2025-01-21T09:30:00Z`, offsets converted to UTC).
     pub fn parse(text: &str) -> Option<Moment> {
+        Moment::parse_after(text, &mut LastDay::default())
+    }
+
+    /// As [`Moment::parse`], reusing the day worked out for the date read
+    /// before when this one falls on it: consecutive events mostly do.
+    pub fn parse_after(text: &str, last: &mut LastDay) -> Option<Moment> {
         // Events are dated in these two forms almost always; reading them
         // by hand is several times faster than the general parser, which
         // takes everything else.
-        if let Some(m) = parse_common(text.as_bytes()) {
+        if let Some(m) = parse_common(text.as_bytes(), last) {
             return Some(m);
         }
         if text.len() == 10 {
@@ -148,10 +154,29 @@ impl fmt::Display for Moment {
 
 /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SSZ`, validated as the general parser
 /// would; `None` leaves the text to it.
-fn parse_common(b: &[u8]) -> Option<Moment> {
+/// The last `YYYY-MM-DD` read and its first second.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LastDay {
+    text: [u8; 10],
+    midnight: Option<i64>,
+}
+
+impl LastDay {
+    fn midnight_of(&mut self, date: &[u8]) -> Option<i64> {
+        if let Some(m) = self.midnight.filter(|_| self.text == date) {
+            return Some(m);
+        }
+        let m = midnight_of(date)?;
+        self.text.copy_from_slice(date);
+        self.midnight = Some(m);
+        Some(m)
+    }
+}
+
+fn parse_common(b: &[u8], last: &mut LastDay) -> Option<Moment> {
     if b.len() == 10 {
         return Some(Moment {
-            instant: Instant(Timestamp::new(midnight_of(b)?, 0).ok()?),
+            instant: Instant(Timestamp::new(last.midnight_of(b)?, 0).ok()?),
             date_only: true,
         });
     }
@@ -164,7 +189,7 @@ fn parse_common(b: &[u8]) -> Option<Moment> {
     if h > 23 || mi > 59 || sec > 59 {
         return None;
     }
-    let instant = Instant(Timestamp::new(midnight_of(date)? + h * 3600 + mi * 60 + sec, 0).ok()?);
+    let instant = Instant(Timestamp::new(last.midnight_of(date)? + h * 3600 + mi * 60 + sec, 0).ok()?);
     Some(Moment::at(instant))
 }
 
@@ -313,7 +338,7 @@ mod tests {
         let mut date = d("1900-01-01");
         while date < d("2300-01-01") {
             let text = date.to_string();
-            let fast = parse_common(text.as_bytes()).unwrap();
+            let fast = parse_common(text.as_bytes(), &mut LastDay::default()).unwrap();
             let slow = Instant(date.to_zoned_datetime(TimeZone::UTC).unwrap().timestamp());
             assert_eq!(fast.instant, slow, "{text}");
             assert_eq!(fast.instant.date(), date);
@@ -327,11 +352,23 @@ mod tests {
             "2025-04-31",
             "2025-01-01T24:00:00Z",
         ] {
-            assert!(parse_common(bad.as_bytes()).is_none(), "{bad}");
+            assert!(
+                parse_common(bad.as_bytes(), &mut LastDay::default()).is_none(),
+                "{bad}"
+            );
         }
         let t = "2024-02-29T23:59:59Z";
         let slow: Timestamp = t.parse().unwrap();
-        assert_eq!(parse_common(t.as_bytes()).unwrap().instant, Instant(slow));
+        let mut last = LastDay::default();
+        assert_eq!(
+            parse_common(t.as_bytes(), &mut last).unwrap().instant,
+            Instant(slow)
+        );
+        // The same day again, from what was kept, and another day after it.
+        let again = parse_common(b"2024-02-29T00:00:01Z", &mut last).unwrap().instant;
+        assert_eq!(again.to_string(), "2024-02-29T00:00:01Z");
+        let next = parse_common(b"2024-03-01", &mut last).unwrap().instant;
+        assert_eq!(next.to_string(), "2024-03-01T00:00:00Z");
     }
 
     #[test]

@@ -353,11 +353,7 @@ fn lookup(name: &str, table: &TableSpec, x: &Value, ctx: &Ctx<'_>, d: u32) -> Re
     }
     match total {
         Some(t) => Ok(Some(t)),
-        None => Ok(Some(binary(
-            BinOp::Mul,
-            &Value::Decimal(Decimal::ZERO),
-            x,
-        )?)),
+        None => Ok(Some(binary(BinOp::Mul, &Value::Decimal(Decimal::ZERO), x)?)),
     }
 }
 

@@ -267,7 +267,8 @@ impl<'p> Engine<'p> {
         let latest = self.last.map(|(m, _)| m.instant);
         // Duplicates first: a stream delivered again repeats earlier ids
         // with earlier dates, and must be ignored, not refused.
-        if let Some((id, payload)) = ev.id {
+        let payload = ev.id.map(|_| crate::events::payload_hash(ev));
+        if let (Some(id), Some(payload)) = (ev.id, payload) {
             match self.dedup.judge(id, payload, ev.at.instant, latest) {
                 Verdict::New => {}
                 Verdict::Duplicate => {
@@ -293,7 +294,7 @@ impl<'p> Engine<'p> {
         }
         self.advance_to(ev.at.instant).map_err(Rejection::Eval)?;
         self.last = Some((ev.at, ev.line));
-        if let Some((id, payload)) = ev.id {
+        if let (Some(id), Some(payload)) = (ev.id, payload) {
             self.dedup.remember(id, payload, ev.at.instant, ev.line);
         }
         self.forget_old(ev.at.instant);

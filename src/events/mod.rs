@@ -28,7 +28,7 @@ pub(crate) use spans::value_span;
 use crate::check::suggest;
 use crate::model::{EventId, EventSpec, FieldSpec, Program};
 use crate::source::{LineSource, SourceFile};
-use crate::time::Moment;
+use crate::time::{LastDay, Moment};
 use crate::value::{parse_decimal, parse_percent, Duration, Money, Type, Value};
 use scan::{Scanner, Token};
 use spans::key_span;
@@ -46,9 +46,8 @@ pub struct Event {
     pub line: usize,
     pub at: Moment,
     pub kind: EventId,
-    /// The fingerprint of its `id`, if it has one, and a hash of what it
-    /// says, to tell a redelivery from a reused id.
-    pub id: Option<(IdPrint, u64)>,
+    /// The fingerprint of its `id`, if it has one.
+    pub id: Option<IdPrint>,
     /// One slot per declared field, in declaration order; `None` if absent.
     pub fields: Vec<Option<Value>>,
 }
@@ -75,6 +74,8 @@ pub fn fingerprint(id: &str) -> IdPrint {
 /// What an id'd event says, for telling a redelivery from a reused id:
 /// its kind, moment and field values, numbers as written (`1.50` is not
 /// `1.5`), so that nothing is normalised on the hot path.
+/// Computed by the engine, only for events with an id: the reading thread
+/// is the busier of the two.
 pub fn payload_hash(ev: &Event) -> u64 {
     let mut h = rustc_hash::FxHasher::default();
     h.write_usize(ev.kind);
@@ -183,7 +184,19 @@ impl<'p> EventReader<'p> {
     /// Parses one line into `out`, reusing its storage. `Ok(false)` for a
     /// blank line, which leaves `out` as it was.
     pub fn decode(&self, line_no: usize, text: &str, out: &mut Event) -> Result<bool, Box<EventError>> {
-        if self.fast(line_no, text, out).is_some() {
+        self.decode_after(line_no, text, out, &mut LastDay::default())
+    }
+
+    /// As [`EventReader::decode`], for the next line of a stream: `last`
+    /// keeps the day of the line before.
+    pub fn decode_after(
+        &self,
+        line_no: usize,
+        text: &str,
+        out: &mut Event,
+        last: &mut LastDay,
+    ) -> Result<bool, Box<EventError>> {
+        if self.fast(line_no, text, out, last).is_some() {
             return Ok(true);
         }
         match self.precise(line_no, text)? {
@@ -197,7 +210,7 @@ impl<'p> EventReader<'p> {
 
     /// The fast path, one pass over the line: `None` hands it to the
     /// precise one.
-    fn fast(&self, line_no: usize, text: &str, out: &mut Event) -> Option<()> {
+    fn fast(&self, line_no: usize, text: &str, out: &mut Event, last: &mut LastDay) -> Option<()> {
         if text.len() > MAX_LINE_BYTES {
             return None;
         }
@@ -212,7 +225,7 @@ impl<'p> EventReader<'p> {
             match key.as_bytes() {
                 b"at" => {
                     let Token::Str(s) = value else { return None };
-                    once(&mut at, Moment::parse(s)?)?;
+                    once(&mut at, Moment::parse_after(s, last)?)?;
                 }
                 b"event" => {
                     let Token::Str(s) = value else { return None };
@@ -258,10 +271,7 @@ impl<'p> EventReader<'p> {
         out.line = line_no;
         out.at = at?;
         out.kind = kind?;
-        out.id = None;
-        if let Some(print) = id.flatten() {
-            out.id = Some((print, payload_hash(out)));
-        }
+        out.id = id.flatten();
         Some(())
     }
 
@@ -494,17 +504,13 @@ impl<'p> EventReader<'p> {
                 }
             }
         }
-        let mut ev = Event {
+        Ok(Some(Event {
             line: line_no,
             at,
             kind,
-            id: None,
+            id,
             fields,
-        };
-        if let Some(print) = id {
-            ev.id = Some((print, payload_hash(&ev)));
-        }
-        Ok(Some(ev))
+        }))
     }
 
     /// A field's value, typed by its declaration. Both paths use this.
@@ -702,7 +708,12 @@ mod tests {
         let text = include_str!("../../contracts/microsoft_openai.events.jsonl");
         for (i, line) in text.lines().enumerate() {
             let mut ev = Event::blank();
-            assert!(reader.fast(i + 1, line, &mut ev).is_some(), "{line}");
+            assert!(
+                reader
+                    .fast(i + 1, line, &mut ev, &mut LastDay::default())
+                    .is_some(),
+                "{line}"
+            );
         }
     }
 
@@ -716,7 +727,7 @@ mod tests {
             let (program, source) = program();
             let reader = EventReader::new(program, source, "e.jsonl");
             let mut fast = Event::blank();
-            if reader.fast(1, &text, &mut fast).is_some() {
+            if reader.fast(1, &text, &mut fast, &mut LastDay::default()).is_some() {
                 let precise = reader.precise(1, &text);
                 let Ok(Some(ev)) = precise else {
                     return Err(TestCaseError::fail(format!("fast took what precise refused: {text}")));

@@ -8,6 +8,7 @@
 use std::io::{self, Read};
 
 use super::{Event, EventError, EventReader, MAX_LINE_BYTES};
+use crate::time::LastDay;
 
 /// How much is read at a time.
 const BLOCK: usize = 256 * 1024;
@@ -66,6 +67,7 @@ pub struct LineStream<R> {
     done: bool,
     /// A read that failed, reported after the lines read before it.
     failed: Option<String>,
+    last_day: LastDay,
 }
 
 impl<R: Read> LineStream<R> {
@@ -76,6 +78,7 @@ impl<R: Read> LineStream<R> {
             line_no: 0,
             done: false,
             failed: None,
+            last_day: LastDay::default(),
         }
     }
 
@@ -163,7 +166,7 @@ impl<R: Read> LineStream<R> {
                         batch.events.push(Event::blank());
                     }
                     match batch.events.get_mut(batch.used) {
-                        Some(ev) => match reader.decode(no, text, ev) {
+                        Some(ev) => match reader.decode_after(no, text, ev, &mut self.last_day) {
                             Ok(true) => {
                                 batch.used += 1;
                                 Outcome::Event(batch.used - 1)
