@@ -106,11 +106,14 @@ pub fn render(
         }
         let key = n.key.as_deref().map(|k| format!(" [{k}]")).unwrap_or_default();
         let mut tail = String::new();
-        if let Some(s) = &n.since {
-            let _ = write!(tail, " since {s}");
-            if n.count.is_some() {
-                tail = format!(", the last{tail}");
+        match (&n.since, n.count) {
+            (Some(s), Some(c)) if c > 1 => {
+                let _ = write!(tail, ", the last on {s}");
             }
+            (Some(s), _) => {
+                let _ = write!(tail, " since {s}");
+            }
+            (None, _) => {}
         }
         if let Some(d) = &n.due {
             let _ = write!(tail, ", due {d}");
@@ -119,8 +122,8 @@ pub fn render(
             let _ = write!(tail, ", outstanding {o}");
         }
         let state = match n.count {
-            Some(c) => format!("{c} {}", n.state),
-            None => n.state.clone(),
+            Some(c) if c > 1 => format!("{c} {}", n.state),
+            _ => n.state.clone(),
         };
         writeln!(out, "    {:11} {}{key}: {state}{tail}", n.kind, n.summary)?;
         if let Some(note) = &n.note {
