@@ -94,7 +94,7 @@ pub struct Counts {
 /// for the words of a later breach or ineffective act ("already taken up on
 /// 2025-03-10"). Only words depend on it, never a decision; past it they
 /// say that nothing open or recently closed covers the act.
-pub const RECALL_DAYS: i64 = 366;
+pub const RECALL_DAYS: i64 = 92;
 
 /// How a run is set up.
 pub struct Options {
