@@ -7,11 +7,11 @@ use miette::Diagnostic;
 use thiserror::Error;
 
 use crate::check::{self, CheckError};
+use crate::diag::source::{LineSource, SourceFile};
 use crate::eval::{Engine, Rejection};
 use crate::events::stream::{Batch, LineStream, Outcome};
 use crate::events::{Event, EventError, EventReader};
 use crate::model::Program;
-use crate::source::{LineSource, SourceFile};
 use crate::syntax::{self, SyntaxError};
 use crate::time::{Instant, Moment};
 

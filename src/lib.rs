@@ -7,14 +7,13 @@
 //! the command line.
 
 pub mod check;
-pub mod codes;
+pub mod diag;
 pub mod driver;
 pub mod eval;
 pub mod events;
 pub mod model;
-pub mod render;
+pub mod ops;
 pub mod report;
-pub mod source;
 pub mod syntax;
 pub mod time;
 pub mod value;

@@ -11,7 +11,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Span as JSpan, Timestamp};
 
-use crate::syntax::ast::Period;
+use crate::ops::Period;
 
 pub use jiff::civil::Date as CivilDate;
 

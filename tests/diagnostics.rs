@@ -8,11 +8,11 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{deal, root, REFERENCE};
+use deal::diag::source::SourceFile;
+use deal::diag::{render, Style};
 use deal::driver::{self, replay, LoadError, ReplayOptions};
 use deal::eval::Engine;
 use deal::events::EventReader;
-use deal::render::{render, Style};
-use deal::source::SourceFile;
 
 fn render_contract(name: &str, text: &str) -> String {
     let source = SourceFile::new(name, text);
@@ -308,7 +308,7 @@ fn important_errors_carry_the_right_code_label_and_span() {
     let errors: Vec<_> = errors.into_iter().filter(|e| !e.is_warning()).collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
     let e = &errors[0];
-    let json = deal::render::to_json(
+    let json = deal::diag::to_json(
         miette::Report::new(e.clone())
             .with_source_code(source.clone())
             .as_ref(),
@@ -386,13 +386,13 @@ fn json_of(name: &str) -> Vec<serde_json::Value> {
     let source = SourceFile::new(rel, text);
     match driver::load(&source) {
         Err(LoadError::Syntax(e)) => {
-            vec![deal::render::to_json(
+            vec![deal::diag::to_json(
                 miette::Report::new(*e).with_source_code(source).as_ref(),
             )]
         }
         Err(LoadError::Check(es)) => es
             .into_iter()
-            .map(|e| deal::render::to_json(miette::Report::new(e).with_source_code(source.clone()).as_ref()))
+            .map(|e| deal::diag::to_json(miette::Report::new(e).with_source_code(source.clone()).as_ref()))
             .collect(),
         Ok(_) => Vec::new(),
     }

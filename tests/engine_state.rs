@@ -2,12 +2,12 @@
 //! what happened, and what is reported in full is not held in full.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use deal::diag::source::SourceFile;
+use deal::diag::Style;
 use deal::driver::{self, replay, ReplayOptions};
 use deal::eval::{Engine, Options};
 use deal::events::EventReader;
-use deal::render::Style;
 use deal::report::{text, Report};
-use deal::source::SourceFile;
 
 const CONTRACT: &str = include_str!("../contracts/microsoft_openai.deal");
 

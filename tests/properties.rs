@@ -4,11 +4,11 @@
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
+use deal::diag::source::SourceFile;
 use deal::driver::{self, replay, ReplayOptions};
 use deal::eval::{Engine, Options};
 use deal::events::EventReader;
 use deal::report::Report;
-use deal::source::SourceFile;
 
 const CONTRACT: &str = include_str!("../contracts/microsoft_openai.deal");
 const ALL: [&str; 12] = [

@@ -8,12 +8,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use miette::Diagnostic;
 use thiserror::Error;
 
+use deal::diag::source::SourceFile;
+use deal::diag::{render, Style};
 use deal::driver::{self, AsOf, BadAt, LoadError, ReplayOptions};
 use deal::eval::{Engine, Options};
 use deal::events::EventReader;
-use deal::render::{render, Style};
 use deal::report::{text, Report};
-use deal::source::SourceFile;
 use deal::syntax::SyntaxError;
 use deal::value::Duration;
 
@@ -298,14 +298,14 @@ fn warn(out: &Out, source: &SourceFile, warnings: &[deal::check::CheckError], fi
 }
 
 fn explain(out: &Out, code: &str) -> u8 {
-    match deal::codes::explain(code) {
+    match deal::diag::codes::explain(code) {
         Some(text) => {
             println!("{text}");
             EVALUATED
         }
         None => {
-            let all = deal::codes::all();
-            let mut help = deal::check::suggest(code, all.iter().copied());
+            let all = deal::diag::codes::all();
+            let mut help = deal::diag::words::suggest(code, all.iter().copied());
             if help.is_empty() {
                 help = "the codes are listed in docs/diagnostics.md".to_string();
             }

@@ -3,8 +3,9 @@
 use rust_decimal::Decimal;
 
 use super::error::CheckError;
-use super::{suggest, Checker};
-use crate::eval::expr::{eval, Ctx};
+use super::Checker;
+use crate::diag::words::{article, suggest};
+use crate::model::interpret::{eval, Ctx};
 use crate::model::{CExpr, EventId, Func, RoundMode, TermId, Tracker};
 use crate::syntax::ast::{Aggregate, BinOp, Expr, ExprKind, UnOp, Unit};
 use crate::time::Moment;
@@ -28,21 +29,6 @@ impl Sty {
             (ty, _) => article(ty),
         }
     }
-}
-
-pub fn article(ty: Type) -> String {
-    match ty {
-        Type::Money => "money",
-        Type::Entity => "an entity",
-        Type::Party => "a party",
-        Type::Decimal => "a number",
-        Type::Percent => "a percentage",
-        Type::Date => "a date",
-        Type::Duration => "a duration",
-        Type::Text => "text",
-        Type::Bool => "a yes/no value",
-    }
-    .to_string()
 }
 
 /// What names an expression can see.

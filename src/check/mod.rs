@@ -13,9 +13,10 @@ mod lower;
 use std::collections::{HashMap, HashSet};
 
 pub use error::CheckError;
-pub use expr::{article, Scope};
+pub use expr::Scope;
 
-use crate::eval::expr::{eval, Ctx};
+use crate::diag::words::{article, suggest};
+use crate::model::interpret::{eval, Ctx};
 use crate::model::*;
 use crate::syntax::ast::{self, Span};
 use crate::time::Instant;
@@ -94,19 +95,6 @@ pub(crate) struct Checker {
     trackers: Vec<Tracker>,
     /// Per table term: the type of its bounds, of its values, and whether it is tiered.
     table_types: HashMap<TermId, (Option<expr::Sty>, expr::Sty, bool)>,
-}
-
-/// "did you mean `x`?" for the closest of `candidates`, or nothing.
-pub fn suggest<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> String {
-    let lower = name.to_lowercase();
-    let best = candidates
-        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
-        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(1))
-        .min_by_key(|(d, c)| (*d, c.len()));
-    match best {
-        Some((_, c)) => format!("did you mean `{c}`?"),
-        None => String::new(),
-    }
 }
 
 impl Checker {
@@ -764,7 +752,7 @@ pub enum SetError {
         #[help]
         help: String,
     },
-    #[error("`--set {name}={text}` is not {}: {why}", expr::article(*ty))]
+    #[error("`--set {name}={text}` is not {}: {why}", article(*ty))]
     #[diagnostic(
         code(deal::cli::bad_set),
         help("write the value as in the contract, e.g. `--set rate=12.5%`, `--set cap=1000 USD`, `--set window=30 days`")

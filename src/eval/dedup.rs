@@ -62,7 +62,7 @@ impl Dedup {
     pub fn cutoff(&self, latest: Instant) -> Option<Instant> {
         match self.horizon.exact_seconds() {
             Some(s) => latest.plus_seconds(-s),
-            None => crate::eval::expr::back(latest, self.horizon),
+            None => crate::model::interpret::back(latest, self.horizon),
         }
     }
 

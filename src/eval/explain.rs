@@ -2,11 +2,11 @@
 //! permission covered it, why no power answered it, and what would have
 //! been allowed instead. Only breaches and ineffective acts pay for them.
 
-use super::expr::{eval, Ctx};
 use super::instances::Recent;
 use super::state::{show, NState, Note};
 use super::Engine;
 use crate::events::Event;
+use crate::model::interpret::{eval, Ctx};
 use crate::model::*;
 
 impl Note {

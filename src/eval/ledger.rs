@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap;
 use super::clock::BucketId;
 use super::state::NState;
 use crate::model::{EventId, NormId, PartyId};
-use crate::syntax::ast::Period;
+use crate::ops::Period;
 use crate::time::{Instant, Moment};
 use crate::value::{Currency, Duration, Value};
 

@@ -23,7 +23,6 @@
 mod clock;
 mod dedup;
 mod explain;
-pub mod expr;
 mod history;
 mod instances;
 mod ledger;
@@ -49,12 +48,12 @@ pub use snapshot::{LedgerView, NormView, Snapshot};
 pub use state::{Breach, ClauseState, Closed, Due, Ineffective, Instance, NState, Note, Status, Trigger};
 
 use crate::events::Event;
+use crate::model::interpret::{eval, holds, Ctx, Env, EvalError};
 use crate::model::*;
 use crate::time::{add_days, add_months, show_instant, Instant, Moment};
 use crate::value::{format_amount, Duration, Money, Value};
 use clock::{BucketId, Clock, InstanceId, Timer};
 use dedup::{Dedup, Verdict};
-use expr::{eval, holds, Ctx, Env, EvalError};
 use history::History;
 use instances::NormStore;
 use ledger::{DueSpec, Ledger, Live};

@@ -6,7 +6,7 @@
 use crate::model::*;
 use crate::value::{Duration, Value};
 
-use super::expr::{eval, Ctx};
+use crate::model::interpret::{eval, Ctx};
 
 #[derive(Debug)]
 pub(crate) struct Plan {

@@ -7,8 +7,8 @@ use std::collections::VecDeque;
 
 use rust_decimal::Decimal;
 
-use super::expr::{self, EvalError, Latest};
 use crate::events::Event;
+use crate::model::interpret::{self as expr, EvalError, Latest};
 use crate::model::{CExpr, EventId, Program};
 use crate::time::Instant;
 use crate::value::Value;

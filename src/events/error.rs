@@ -4,7 +4,7 @@ use miette::{Diagnostic, SourceSpan};
 use thiserror::Error;
 
 use super::MAX_LINE_BYTES;
-use crate::source::{LineSource, SourceFile};
+use crate::diag::source::{LineSource, SourceFile};
 
 /// Where a contract declaration lives, shown beside an event error.
 #[derive(Debug, Clone, Error, Diagnostic)]

@@ -25,9 +25,9 @@ use serde_json::{Map, Value as Json};
 pub use error::{Declared, EventError};
 pub(crate) use spans::value_span;
 
-use crate::check::suggest;
+use crate::diag::source::{LineSource, SourceFile};
+use crate::diag::words::suggest;
 use crate::model::{EventId, EventSpec, FieldSpec, Program};
-use crate::source::{LineSource, SourceFile};
 use crate::time::{LastDay, Moment};
 use crate::value::{parse_decimal, parse_percent, Duration, Money, Type, Value};
 use scan::{Scanner, Token};
@@ -493,7 +493,7 @@ impl<'p> EventReader<'p> {
                             return Err(Box::new(EventError::BadField {
                                 event: spec.name.clone(),
                                 field: f.name.clone(),
-                                expected: crate::check::article(f.ty),
+                                expected: crate::diag::words::article(f.ty),
                                 span: value_span(text, &f.name),
                                 src,
                                 help: format!("write it as {}", f.ty.example()),

@@ -16,7 +16,7 @@ use serde::{Serialize, Serializer};
 
 use crate::eval::{Breach, Ineffective, NState, Snapshot, Status};
 use crate::model::{Instancing, NormRule, Program};
-use crate::syntax::ast::Span;
+use crate::ops::Span;
 use crate::time::show_instant;
 use crate::value::format_amount;
 

@@ -7,8 +7,8 @@ use miette::{Diagnostic, SourceSpan};
 use thiserror::Error;
 
 use super::Report;
-use crate::render::{render as render_diag, Style};
-use crate::source::{LineSource, SourceFile};
+use crate::diag::source::{LineSource, SourceFile};
+use crate::diag::{render as render_diag, Style};
 
 /// A breach, shown as a diagnostic pointing at the clause and at the event.
 #[derive(Debug, Error, Diagnostic)]

@@ -1,7 +1,7 @@
 //! The reference of diagnostic codes, `docs/diagnostics.md`, compiled in so
 //! that `deal explain CODE` works anywhere.
 
-const REFERENCE: &str = include_str!("../docs/diagnostics.md");
+const REFERENCE: &str = include_str!("../../docs/diagnostics.md");
 
 /// Every documented code, in the order of the reference.
 pub fn all() -> Vec<&'static str> {

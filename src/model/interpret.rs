@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use thiserror::Error;
 
 use crate::model::{CExpr, Func, RoundMode, TableSpec, TermSlot};
-use crate::syntax::ast::{BinOp, UnOp};
+use crate::ops::{BinOp, UnOp};
 use crate::time::{add_days, add_months, Instant, Moment};
 use crate::value::{Duration, Money, Value};
 

@@ -1,0 +1,223 @@
+//! Checked expressions: names resolved to indices, types known. The
+//! interpreter in [`super::interpret`] evaluates them.
+
+use super::*;
+use crate::ops::{BinOp, UnOp};
+
+/// A checked expression: names resolved, types known.
+#[derive(Debug, Clone)]
+pub enum CExpr {
+    Const(Value),
+    /// A field of the event being matched.
+    Field(FieldId),
+    /// A field of the event that created the norm instance.
+    Bound(FieldId),
+    Term(TermId),
+    Unary(UnOp, Box<CExpr>),
+    Binary(BinOp, Box<CExpr>, Box<CExpr>),
+    Call(Func, Vec<CExpr>),
+    If(Box<CExpr>, Box<CExpr>, Box<CExpr>),
+    /// A table term applied to a value.
+    Table(TermId, Box<CExpr>),
+    Round(Box<CExpr>, Box<CExpr>, RoundMode),
+    /// A field of the latest event of a kind; its time when `None`.
+    Latest(EventId, Option<FieldId>),
+    /// The time of the event being matched.
+    At,
+    /// The time of the event that created the norm instance.
+    BoundAt,
+    /// The moment of evaluation.
+    Now,
+    /// Time run so far by a growing amount.
+    Elapsed,
+    /// What the bearer still owes the counterparty.
+    Outstanding,
+    Tracker(usize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    Min,
+    Max,
+    /// The whole part, rounded down.
+    Floor,
+    /// Whole days in a duration.
+    Days,
+    /// The currency of an amount, as text.
+    Currency,
+    /// The first value, or the second where the first is undetermined.
+    Default,
+}
+
+impl Func {
+    pub const ALL: [(&'static str, Func); 6] = [
+        ("min", Func::Min),
+        ("max", Func::Max),
+        ("floor", Func::Floor),
+        ("days", Func::Days),
+        ("currency", Func::Currency),
+        ("default", Func::Default),
+    ];
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoundMode {
+    HalfUp,
+    HalfEven,
+    HalfDown,
+    Up,
+    Down,
+}
+
+impl RoundMode {
+    pub const ALL: [(&'static str, RoundMode); 5] = [
+        ("half_up", RoundMode::HalfUp),
+        ("half_even", RoundMode::HalfEven),
+        ("half_down", RoundMode::HalfDown),
+        ("up", RoundMode::Up),
+        ("down", RoundMode::Down),
+    ];
+}
+
+impl CExpr {
+    /// Calls `f` on this expression and every one inside it.
+    pub fn visit(&self, f: &mut dyn FnMut(&CExpr)) {
+        // Trees are bounded by the checker; stacks may be small.
+        stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
+            f(self);
+            match self {
+                CExpr::Unary(_, a) | CExpr::Table(_, a) => a.visit(f),
+                CExpr::Binary(_, a, b) | CExpr::Round(a, b, _) => {
+                    a.visit(f);
+                    b.visit(f);
+                }
+                CExpr::If(a, b, c) => {
+                    a.visit(f);
+                    b.visit(f);
+                    c.visit(f);
+                }
+                CExpr::Call(_, args) => args.iter().for_each(|a| a.visit(f)),
+                _ => {}
+            }
+        });
+    }
+
+    /// Whether `pred` holds of this expression or any inside it.
+    pub fn any(&self, pred: &dyn Fn(&CExpr) -> bool) -> bool {
+        let mut found = false;
+        self.visit(&mut |e| found |= pred(e));
+        found
+    }
+}
+
+fn visit_match(m: &Match, f: &mut dyn FnMut(&CExpr)) {
+    if let Some(c) = &m.condition {
+        c.visit(f);
+    }
+}
+
+fn visit_bound(b: &Bound, f: &mut dyn FnMut(&CExpr)) {
+    if let Bound::On(m) = b {
+        visit_match(m, f);
+    }
+}
+
+/// Calls `f` on every expression a norm holds.
+pub fn visit_norm(n: &NormSpec, f: &mut dyn FnMut(&CExpr)) {
+    if let Some(c) = &n.action.condition {
+        c.visit(f);
+    }
+    if let Instancing::PerEvent { trigger, .. } = &n.instancing {
+        visit_match(trigger, f);
+    }
+    let timing = |t: &Timing, f: &mut dyn FnMut(&CExpr)| t.grace.visit(f);
+    match &n.rule {
+        NormRule::Obligation { due } => match due {
+            Some(DueRule::After(e) | DueRule::By(e)) => e.visit(f),
+            None => {}
+        },
+        NormRule::Permission {
+            activation,
+            window,
+            only_if,
+            ..
+        } => {
+            for e in [
+                activation.as_ref().map(|a| &a.delay),
+                window.as_ref(),
+                only_if.as_ref(),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                e.visit(f);
+            }
+        }
+        NormRule::Prohibition { .. } => {}
+        NormRule::Power {
+            window, renounced_by, ..
+        } => {
+            if let Some(w) = window {
+                w.visit(f);
+            }
+            for r in renounced_by {
+                if let Some(c) = &r.condition {
+                    c.visit(f);
+                }
+            }
+        }
+        NormRule::Accrual {
+            amount,
+            per,
+            schedule,
+            settlements,
+            ..
+        } => {
+            amount.visit(f);
+            visit_match(per, f);
+            if let Some(s) = schedule {
+                timing(&s.timing, f);
+                if let Some((c, t)) = &s.alternative {
+                    c.visit(f);
+                    timing(t, f);
+                }
+            }
+            for s in settlements {
+                for e in [s.condition.as_ref(), s.applying.as_ref()].into_iter().flatten() {
+                    e.visit(f);
+                }
+            }
+        }
+    }
+}
+
+/// Calls `f` on every expression of the program.
+pub fn visit_program(p: &Program, f: &mut dyn FnMut(&CExpr)) {
+    visit_bound(&p.term.start, f);
+    visit_bound(&p.term.end, f);
+    for t in &p.terms {
+        if let Some(table) = &t.table {
+            for r in &table.rows {
+                for e in [&r.above, &r.from, &r.up_to, &r.below].into_iter().flatten() {
+                    e.visit(f);
+                }
+                r.value.visit(f);
+            }
+        }
+    }
+    for c in &p.clauses {
+        visit_bound(&c.lifetime.start, f);
+        visit_bound(&c.lifetime.end, f);
+        for m in c.suspended_on.iter().chain(&c.resumed_on).chain(&c.ended_on) {
+            visit_match(m, f);
+        }
+    }
+    for n in &p.norms {
+        visit_norm(n, f);
+    }
+    for t in &p.trackers {
+        if let Some(c) = &t.condition {
+            c.visit(f);
+        }
+    }
+}
