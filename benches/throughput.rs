@@ -25,7 +25,14 @@
 //! `DEAL_BENCH_KEEP=1` to keep the generated files. Nothing here asserts a
 //! time: the figures are printed as a markdown table for
 //! `docs/performance.md`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "a test fails by panicking"
+)]
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -716,7 +723,7 @@ impl Bench {
                     }
                 })
             }
-            _ => unreachable!("unknown stream {stream}"),
+            _ => panic!("unknown stream {stream}"),
         }
     }
 

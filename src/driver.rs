@@ -222,7 +222,7 @@ fn rejection(rej: Rejection, ev: &Event, text: &str, line_no: usize, reader: &Ev
             previous,
             previous_line,
         } => {
-            let span = at_span(text);
+            let span = crate::events::value_span(text, "at");
             EventError::OutOfOrder {
                 at: ev.at.to_string(),
                 previous: previous.to_string(),
@@ -240,7 +240,7 @@ fn rejection(rej: Rejection, ev: &Event, text: &str, line_no: usize, reader: &Ev
             at: ev.at.to_string(),
             horizon: horizon.to_string(),
             latest: latest.to_string(),
-            span: at_span(text),
+            span: crate::events::value_span(text, "at"),
             src,
         },
         Rejection::Eval(err) => EventError::CannotApply {
@@ -248,22 +248,10 @@ fn rejection(rej: Rejection, ev: &Event, text: &str, line_no: usize, reader: &Ev
             span: (0, text.len()).into(),
             src,
             help: "check the amounts and currencies in this event against the contract".to_string(),
-            declared: vec![reader.declared_of(ev.kind)],
+            declared: match err.span {
+                Some(span) => vec![reader.failed_at(span, err.problem.to_string())],
+                None => reader.declared_of(ev.kind),
+            },
         },
-    }
-}
-
-fn at_span(text: &str) -> miette::SourceSpan {
-    match text.find("\"at\"") {
-        Some(i) => {
-            let rest = &text[i..];
-            let end = rest
-                .char_indices()
-                .skip(5)
-                .find(|(_, c)| *c == ',' || *c == '}')
-                .map_or(rest.len(), |(j, _)| j);
-            (i, end).into()
-        }
-        None => (0, text.len()).into(),
     }
 }

@@ -81,12 +81,8 @@ pub struct Currency([u8; 3]);
 
 impl Currency {
     pub fn parse(code: &str) -> Option<Currency> {
-        let b = code.as_bytes();
-        if b.len() == 3 && b.iter().all(|c| c.is_ascii_uppercase()) {
-            Some(Currency([b[0], b[1], b[2]]))
-        } else {
-            None
-        }
+        let b: [u8; 3] = code.as_bytes().try_into().ok()?;
+        b.iter().all(u8::is_ascii_uppercase).then_some(Currency(b))
     }
 
     pub fn as_str(&self) -> &str {

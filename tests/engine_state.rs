@@ -1,6 +1,13 @@
 //! The engine's state, through the library: it follows what is open, not
 //! what happened, and what is reported in full is not held in full.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "a test fails by panicking"
+)]
 
 use deal::diag::source::SourceFile;
 use deal::diag::Style;

@@ -1,5 +1,12 @@
 //! Laws of the interpreter and the parser, checked on generated input.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "a test fails by panicking"
+)]
 
 use proptest::prelude::*;
 use rust_decimal::Decimal;

@@ -284,10 +284,8 @@ fn load(out: &Out, source: &SourceFile) -> Option<driver::Loaded> {
 /// Prints warnings, leaving out open terms that `--set` filled.
 fn warn(out: &Out, source: &SourceFile, warnings: &[deal::check::CheckError], filled: &[&str]) {
     for w in warnings {
-        if let deal::check::CheckError::OpenTerm { name, .. } = w {
-            if filled.contains(&name.as_str()) {
-                continue;
-            }
+        if w.open_term().is_some_and(|name| filled.contains(&name)) {
+            continue;
         }
         out.diag(
             miette::Report::new(w.clone())

@@ -2,12 +2,12 @@
 //! that contradict each other, shares that over-commit one amount, deadlines
 //! and clauses that cannot come to anything, declarations nothing uses.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use miette::LabeledSpan;
 use rust_decimal::Decimal;
 
-use super::error::CheckError;
+use super::error::*;
 use crate::model::*;
 use crate::time::Instant;
 use crate::value::Value;
@@ -25,7 +25,7 @@ fn bound(b: &Bound) -> Option<Option<Instant>> {
 
 /// When a clause can be in force, if dates alone decide it.
 fn period(p: &Program, c: ClauseId) -> Option<Period> {
-    let clause = &p.clauses[c].lifetime;
+    let clause = &p.clauses.get(c)?.lifetime;
     let start = match (bound(&p.term.start)?, bound(&clause.start)?) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
@@ -76,53 +76,64 @@ pub fn analyse(p: &Program) -> Vec<CheckError> {
 }
 
 fn exclusivities(p: &Program, out: &mut Vec<CheckError>) {
-    let excl: Vec<(NormId, &str, PartyId)> = p
-        .norms
-        .iter()
-        .enumerate()
-        .filter_map(|(i, n)| match &n.form {
-            Form::Exclusive { subject, holder } => Some((i, subject.as_str(), *holder)),
-            _ => None,
-        })
-        .collect();
-    for (i, (a, subject_a, holder_a)) in excl.iter().enumerate() {
-        for (b, subject_b, holder_b) in &excl[i + 1..] {
-            let (na, nb) = (&p.norms[*a], &p.norms[*b]);
-            if subject_a == subject_b
-                && holder_a != holder_b
-                && na.bearer == nb.bearer
-                && surely_overlap(p, na.clause, nb.clause)
-            {
-                out.push(CheckError::ExclusivityConflict {
-                    subject: subject_a.to_string(),
-                    grantor: p.parties[na.bearer].clone(),
-                    first_holder: p.parties[*holder_a].clone(),
-                    second_holder: p.parties[*holder_b].clone(),
-                    span: nb.span.into(),
-                    other: na.span.into(),
-                });
+    // Exclusivities that could conflict share a subject and a grantor:
+    // only those are compared with each other.
+    let mut groups: BTreeMap<(&str, PartyId), Vec<(NormId, PartyId)>> = BTreeMap::new();
+    for (id, n) in p.norms.iter() {
+        if let Form::Exclusive { subject, holder } = &n.form {
+            groups
+                .entry((subject.as_str(), n.bearer))
+                .or_default()
+                .push((id, *holder));
+        }
+    }
+    for ((subject, grantor), list) in groups {
+        for (i, (a, holder_a)) in list.iter().enumerate() {
+            for (b, holder_b) in list.iter().skip(i + 1) {
+                let (Some(na), Some(nb)) = (p.norms.get(*a), p.norms.get(*b)) else {
+                    continue;
+                };
+                if holder_a != holder_b && surely_overlap(p, na.clause, nb.clause) {
+                    out.push(
+                        ExclusivityConflict {
+                            subject: subject.to_string(),
+                            grantor: p.party_name(grantor).to_string(),
+                            first_holder: p.party_name(*holder_a).to_string(),
+                            second_holder: p.party_name(*holder_b).to_string(),
+                            span: nb.span.into(),
+                            other: na.span.into(),
+                        }
+                        .into(),
+                    );
+                }
             }
         }
     }
 }
 
 fn conflicts(p: &Program, out: &mut Vec<CheckError>) {
-    for ob in p
-        .norms
-        .iter()
-        .filter(|n| matches!(n.rule, NormRule::Obligation { .. }))
-    {
-        for pr in p.norms.iter().filter(|n| n.kind == NormKind::Prohibition) {
-            if ob.bearer == pr.bearer
-                && ob.action.event == pr.action.event
-                && may_overlap(p, ob.clause, pr.clause)
-            {
-                out.push(CheckError::ConflictingNorms {
-                    party: p.parties[ob.bearer].clone(),
-                    act: p.events[ob.action.event].name.clone(),
-                    span: pr.span.into(),
-                    other: ob.span.into(),
-                });
+    // An obligation and a prohibition conflict only on one party's one act.
+    let mut obligations: HashMap<(PartyId, EventId), Vec<&NormSpec>> = HashMap::new();
+    for n in p.norms.values() {
+        if matches!(n.rule, NormRule::Obligation { .. }) {
+            obligations.entry((n.bearer, n.action.event)).or_default().push(n);
+        }
+    }
+    for pr in p.norms.values().filter(|n| n.kind == NormKind::Prohibition) {
+        let Some(obs) = obligations.get(&(pr.bearer, pr.action.event)) else {
+            continue;
+        };
+        for ob in obs {
+            if may_overlap(p, ob.clause, pr.clause) {
+                out.push(
+                    ConflictingNorms {
+                        party: p.party_name(ob.bearer).to_string(),
+                        act: p.event_name(ob.action.event).to_string(),
+                        span: pr.span.into(),
+                        other: ob.span.into(),
+                    }
+                    .into(),
+                );
             }
         }
     }
@@ -130,7 +141,7 @@ fn conflicts(p: &Program, out: &mut Vec<CheckError>) {
 
 fn shares(p: &Program, out: &mut Vec<CheckError>) {
     let mut groups: BTreeMap<(EventId, FieldId), Vec<(NormId, Decimal)>> = BTreeMap::new();
-    for (id, n) in p.norms.iter().enumerate() {
+    for (id, n) in p.norms.iter() {
         let (
             Form::Share {
                 per,
@@ -149,7 +160,7 @@ fn shares(p: &Program, out: &mut Vec<CheckError>) {
         }
         let r = match rate {
             TermOrRate::Rate(r) => Some(*r),
-            TermOrRate::Term(t) => match &p.terms[*t].value {
+            TermOrRate::Term(t) => match p.terms.get(*t).and_then(|t| t.value.as_ref()) {
                 Some(Value::Percent(r)) => Some(*r),
                 _ => None,
             },
@@ -166,33 +177,42 @@ fn shares(p: &Program, out: &mut Vec<CheckError>) {
         if total > Decimal::ONE_HUNDRED {
             let shares = list
                 .iter()
-                .map(|(id, r)| {
-                    let n = &p.norms[*id];
-                    LabeledSpan::new_with_span(
-                        Some(format!(
-                            "{r}% to {}",
-                            n.counterparty.map_or("", |c| p.parties[c].as_str())
-                        )),
+                .filter_map(|(id, r)| {
+                    let n = p.norms.get(*id)?;
+                    let payee = n.counterparty.map_or("", |c| p.party_name(c));
+                    Some(LabeledSpan::new_with_span(
+                        Some(format!("{r}% to {payee}")),
                         n.span,
-                    )
+                    ))
                 })
                 .collect();
-            out.push(CheckError::OverShared {
-                base: format!("{}.{}", p.events[per].name, p.events[per].fields[base].name),
-                total: total.normalize().to_string(),
-                shares,
-            });
+            let field = p
+                .events
+                .get(per)
+                .and_then(|e| e.fields.get(base))
+                .map_or("", |f| f.name.as_str());
+            out.push(
+                OverShared {
+                    base: format!("{}.{field}", p.event_name(per)),
+                    total: total.normalize().to_string(),
+                    shares,
+                }
+                .into(),
+            );
         }
     }
 }
 
 fn deadlines(p: &Program, out: &mut Vec<CheckError>) {
-    for n in &p.norms {
+    for n in p.norms.values() {
         let NormRule::Obligation { due } = &n.rule else {
             continue;
         };
         match due {
-            Some(DueRule::By(CExpr::Const(Value::Date(m)))) => {
+            Some(DueRule::By(CExpr {
+                node: ExprNode::Const(Value::Date(m)),
+                ..
+            })) => {
                 let late_from = if m.date_only {
                     Instant::end_of(m.instant.date())
                 } else {
@@ -201,22 +221,23 @@ fn deadlines(p: &Program, out: &mut Vec<CheckError>) {
                 let start = period(p, n.clause).and_then(|(s, _)| s);
                 if let (Some(late), Some(start)) = (late_from, start) {
                     if late <= start {
-                        out.push(CheckError::ImpossibleDeadline {
+                        out.push(CheckError::from(ImpossibleDeadline {
                             span: n.span.into(),
                             why: format!("due by {m}, before the clause is in force on {}", start.date()),
                             help: "move the date after the start of the clause's term, or count it from an event with `within … after`".to_string(),
-                        });
+                        }));
                     }
                 }
             }
-            Some(DueRule::After(CExpr::Const(Value::Duration(d))))
-                if d.months < 0 || d.days < 0 || d.seconds < 0 =>
-            {
-                out.push(CheckError::ImpossibleDeadline {
+            Some(DueRule::After(CExpr {
+                node: ExprNode::Const(Value::Duration(d)),
+                ..
+            })) if d.months < 0 || d.days < 0 || d.seconds < 0 => {
+                out.push(CheckError::from(ImpossibleDeadline {
                     span: n.span.into(),
                     why: format!("a window of {d} ends before it begins"),
                     help: "give a window of zero or more, e.g. `within 30 days`".to_string(),
-                });
+                }));
             }
             _ => {}
         }
@@ -232,39 +253,42 @@ fn never_active(p: &Program, out: &mut Vec<CheckError>) {
         ),
         _ => "as the deal's `in force` says".to_string(),
     };
-    for (id, c) in p.clauses.iter().enumerate() {
+    for (id, c) in p.clauses.iter() {
         let Some(per) = period(p, id) else { continue };
         if empty(per) {
-            out.push(CheckError::NeverActive {
-                name: c.name.clone(),
-                term: term.clone(),
-                span: c.span.into(),
-                why: "its term lies outside the deal's".to_string(),
-            });
+            out.push(
+                NeverActive {
+                    name: c.name.clone(),
+                    term: term.clone(),
+                    span: c.span.into(),
+                    why: "its term lies outside the deal's".to_string(),
+                }
+                .into(),
+            );
         }
     }
 }
 
 pub fn unused(p: &Program, terms: &HashSet<TermId>, events: &HashSet<EventId>) -> Vec<CheckError> {
     let mut out = Vec::new();
-    for (id, t) in p.terms.iter().enumerate() {
+    for (id, t) in p.terms.iter() {
         if !terms.contains(&id) {
-            out.push(CheckError::Unused {
+            out.push(CheckError::from(Unused {
                 what: "term",
                 name: t.name.clone(),
                 span: t.span.into(),
                 help: "use it in a clause, or remove it".to_string(),
-            });
+            }));
         }
     }
-    for (id, e) in p.events.iter().enumerate() {
+    for (id, e) in p.events.iter() {
         if !events.contains(&id) && !e.derived {
-            out.push(CheckError::Unused {
+            out.push(CheckError::from(Unused {
                 what: "event",
                 name: e.name.clone(),
                 span: e.span.into(),
                 help: "no clause reacts to it: events of this kind will be accepted and change nothing; use it in a clause, or remove it".to_string(),
-            });
+            }));
         }
     }
     out

@@ -1,35 +1,15 @@
-//! Resolving and typing expressions.
+//! Resolving and typing expressions: literals, names, fields of events,
+//! `if`, counts and sums, operators. Calls are in `calls`.
 
-use rust_decimal::Decimal;
-
-use super::error::CheckError;
+use super::error::*;
+use super::types::{duration_literal, type_help, Sty};
 use super::Checker;
-use crate::diag::words::{article, suggest};
+use crate::diag::words::article;
 use crate::model::interpret::{eval, Ctx};
-use crate::model::{CExpr, EventId, Func, RoundMode, TermId, Tracker};
-use crate::syntax::ast::{Aggregate, BinOp, Expr, ExprKind, UnOp, Unit};
+use crate::model::{CExpr, EventId, ExprNode, Tracker};
+use crate::syntax::ast::{Aggregate, Expr, ExprKind, UnOp};
 use crate::time::Moment;
-use crate::value::{Currency, Duration, Money, Type, Value};
-
-/// A type as far as the checker knows it: money may carry a known currency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sty {
-    pub ty: Type,
-    pub currency: Option<Currency>,
-}
-
-impl Sty {
-    pub fn of(ty: Type) -> Sty {
-        Sty { ty, currency: None }
-    }
-
-    pub fn describe(&self) -> String {
-        match (self.ty, self.currency) {
-            (Type::Money, Some(c)) => format!("money in {c}"),
-            (ty, _) => article(ty),
-        }
-    }
-}
+use crate::value::{Currency, Money, Type, Value};
 
 /// What names an expression can see.
 #[derive(Debug, Clone, Default)]
@@ -54,7 +34,7 @@ impl Checker {
         if sty.ty.fits(want) || (want == Type::Entity && sty.ty == Type::Text) {
             Some(c)
         } else {
-            self.push(CheckError::TypeMismatch {
+            self.push(TypeMismatch {
                 expected: article(want),
                 found: sty.describe(),
                 span: e.span.into(),
@@ -72,11 +52,17 @@ impl Checker {
 
     fn expr_inner(&mut self, e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {
         match &e.kind {
-            ExprKind::Number(n) => Some((CExpr::Const(Value::Decimal(*n)), Sty::of(Type::Decimal))),
-            ExprKind::Percent(p) => Some((CExpr::Const(Value::Percent(*p)), Sty::of(Type::Percent))),
+            ExprKind::Number(n) => Some((
+                ExprNode::Const(Value::Decimal(*n)).at(e.span),
+                Sty::of(Type::Decimal),
+            )),
+            ExprKind::Percent(p) => Some((
+                ExprNode::Const(Value::Percent(*p)).at(e.span),
+                Sty::of(Type::Percent),
+            )),
             ExprKind::Money(amount, code) => {
                 let Some(currency) = Currency::parse(code) else {
-                    self.push(CheckError::BadLiteral {
+                    self.push(BadLiteral {
                         text: code.clone(),
                         what: "currency",
                         span: e.span.into(),
@@ -85,7 +71,7 @@ impl Checker {
                     return None;
                 };
                 Some((
-                    CExpr::Const(Value::Money(Money::new(*amount, currency))),
+                    ExprNode::Const(Value::Money(Money::new(*amount, currency))).at(e.span),
                     Sty {
                         ty: Type::Money,
                         currency: Some(currency),
@@ -95,9 +81,12 @@ impl Checker {
             ExprKind::Duration(n, unit) => {
                 let d = duration_literal(*n, *unit);
                 match d {
-                    Some(d) => Some((CExpr::Const(Value::Duration(d)), Sty::of(Type::Duration))),
+                    Some(d) => Some((
+                        ExprNode::Const(Value::Duration(d)).at(e.span),
+                        Sty::of(Type::Duration),
+                    )),
                     None => {
-                        self.push(CheckError::BadLiteral {
+                        self.push(BadLiteral {
                             text: format!("{n}"),
                             what: "duration",
                             span: e.span.into(),
@@ -109,9 +98,9 @@ impl Checker {
                 }
             }
             ExprKind::Date(text) | ExprKind::DateTime(text) => match Moment::parse(text) {
-                Some(m) => Some((CExpr::Const(Value::Date(m)), Sty::of(Type::Date))),
+                Some(m) => Some((ExprNode::Const(Value::Date(m)).at(e.span), Sty::of(Type::Date))),
                 None => {
-                    self.push(CheckError::BadLiteral {
+                    self.push(BadLiteral {
                         text: text.clone(),
                         what: "date",
                         span: e.span.into(),
@@ -121,8 +110,11 @@ impl Checker {
                     None
                 }
             },
-            ExprKind::Text(s) => Some((CExpr::Const(Value::Text(s.as_str().into())), Sty::of(Type::Text))),
-            ExprKind::Bool(b) => Some((CExpr::Const(Value::Bool(*b)), Sty::of(Type::Bool))),
+            ExprKind::Text(s) => Some((
+                ExprNode::Const(Value::Text(s.as_str().into())).at(e.span),
+                Sty::of(Type::Text),
+            )),
+            ExprKind::Bool(b) => Some((ExprNode::Const(Value::Bool(*b)).at(e.span), Sty::of(Type::Bool))),
             ExprKind::Name(id) => self.name(&id.name, e, scope),
             ExprKind::Field(head, field) => self.dotted(&head.name, &field.name, e, scope),
             ExprKind::Call(f, args) => self.call(&f.name, args, e, scope),
@@ -133,7 +125,7 @@ impl Checker {
                 let (cond, (ac, at), (bc, bt)) = (cond?, then?, other?);
                 let fits = at.ty == bt.ty || (at.ty.fits(bt.ty) || bt.ty.fits(at.ty));
                 if !fits {
-                    self.push(CheckError::TypeMismatch {
+                    self.push(TypeMismatch {
                         expected: at.describe(),
                         found: bt.describe(),
                         span: b.span.into(),
@@ -147,7 +139,10 @@ impl Checker {
                     ty: at.ty,
                     currency: at.currency.or(bt.currency),
                 };
-                Some((CExpr::If(Box::new(cond), Box::new(ac), Box::new(bc)), ty))
+                Some((
+                    ExprNode::If(Box::new(cond), Box::new(ac), Box::new(bc)).at(e.span),
+                    ty,
+                ))
             }
             ExprKind::Aggregate(agg) => self.aggregate(agg, e, scope),
             ExprKind::Unary(op, inner) => {
@@ -165,7 +160,7 @@ impl Checker {
                     } else {
                         "a number, an amount, a percentage or a duration"
                     };
-                    self.push(CheckError::TypeMismatch {
+                    self.push(TypeMismatch {
                         expected: expected.to_string(),
                         found: sty.describe(),
                         span: inner.span.into(),
@@ -177,58 +172,62 @@ impl Checker {
                     });
                     return None;
                 }
-                Some((CExpr::Unary(*op, Box::new(c)), sty))
+                Some((ExprNode::Unary(*op, Box::new(c)).at(e.span), sty))
             }
             ExprKind::Binary(op, l, r) => {
                 let left = self.expr(l, scope);
                 let right = self.expr(r, scope);
                 let ((lc, ls), (rc, rs)) = (left?, right?);
                 let ty = self.binary_type(*op, ls, rs, e)?;
-                Some((CExpr::Binary(*op, Box::new(lc), Box::new(rc)), ty))
+                Some((ExprNode::Binary(*op, Box::new(lc), Box::new(rc)).at(e.span), ty))
             }
         }
     }
 
     fn name(&mut self, name: &str, e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {
         if !scope.constant {
-            if let Some(ev) = scope.event {
-                if let Some(fid) = self.events[ev].field(name) {
-                    let ty = self.events[ev].fields[fid].ty;
-                    return Some((CExpr::Field(fid), Sty::of(ty)));
-                }
+            if let Some((fid, ty)) = scope.event.and_then(|ev| self.field_of(ev, name)) {
+                return Some((ExprNode::Field(fid).at(e.span), Sty::of(ty)));
             }
         }
-        if let Some(tid) = self.terms.iter().position(|t| t.name == name) {
-            self.used_terms.insert(tid);
-            let slot = &self.terms[tid];
+        if let Some((tid, slot)) = self
+            .names
+            .terms
+            .get(name)
+            .and_then(|t| self.terms.get(*t).map(|s| (*t, s)))
+        {
             let currency = match &slot.value {
                 Some(Value::Money(m)) => Some(m.currency),
                 _ => None,
             };
-            return Some((
-                CExpr::Term(tid),
-                Sty {
-                    ty: slot.ty,
-                    currency,
-                },
-            ));
+            let ty = Sty {
+                ty: slot.ty,
+                currency,
+            };
+            self.used_terms.insert(tid);
+            return Some((ExprNode::Term(tid).at(e.span), ty));
         }
-        if self.parties.iter().any(|(p, _)| p == name) {
-            return Some((CExpr::Const(Value::Entity(name.into())), Sty::of(Type::Party)));
+        if self.names.parties.contains_key(name) {
+            let party = ExprNode::Const(Value::Entity(name.into())).at(e.span);
+            return Some((party, Sty::of(Type::Party)));
         }
         if !scope.constant {
             match name {
-                "now" => return Some((CExpr::Now, Sty::of(Type::Date))),
-                "at" if scope.event.is_some() => return Some((CExpr::At, Sty::of(Type::Date))),
-                "elapsed" if scope.growing => return Some((CExpr::Elapsed, Sty::of(Type::Duration))),
-                "outstanding" if scope.owes => return Some((CExpr::Outstanding, Sty::of(Type::Money))),
+                "now" => return Some((ExprNode::Now.at(e.span), Sty::of(Type::Date))),
+                "at" if scope.event.is_some() => return Some((ExprNode::At.at(e.span), Sty::of(Type::Date))),
+                "elapsed" if scope.growing => {
+                    return Some((ExprNode::Elapsed.at(e.span), Sty::of(Type::Duration)))
+                }
+                "outstanding" if scope.owes => {
+                    return Some((ExprNode::Outstanding.at(e.span), Sty::of(Type::Money)))
+                }
                 "elapsed" | "outstanding" => {
                     let help = if name == "elapsed" {
                         "`elapsed` is the time run by an amount that is `growing until` an event"
                     } else {
                         "`outstanding` is known in what a party owes: `… owes … for each …`"
                     };
-                    self.push(CheckError::Unknown {
+                    self.push(UnknownName {
                         what: "name",
                         name: name.to_string(),
                         span: e.span.into(),
@@ -239,29 +238,35 @@ impl Checker {
                 _ => {}
             }
         }
-        if scope.constant && self.events.iter().any(|ev| ev.field(name).is_some()) {
-            self.push(CheckError::NotConstant {
+        if scope.constant && self.field_names.contains(name) {
+            self.push(NotConstant {
                 name: name.to_string(),
                 span: e.span.into(),
             });
             return None;
         }
-        let mut candidates: Vec<String> = self.terms.iter().map(|t| t.name.clone()).collect();
-        candidates.extend(self.parties.iter().map(|(p, _)| p.clone()));
-        if let Some(ev) = scope.event {
-            candidates.extend(self.events[ev].fields.iter().map(|f| f.name.clone()));
+        if self.broken_terms.contains(name) {
+            return None;
         }
-        let mut help = suggest(name, candidates.iter().map(String::as_str));
+        let mut help = String::new();
+        if self.suggestions_left > 0 {
+            let mut candidates: Vec<String> = self.terms.values().map(|t| t.name.clone()).collect();
+            candidates.extend(self.parties.values().map(|p| p.name.clone()));
+            if let Some(spec) = scope.event.and_then(|ev| self.event_spec(ev)) {
+                candidates.extend(spec.fields.values().map(|f| f.name.clone()));
+            }
+            help = self.suggest(name, candidates.iter().map(String::as_str));
+        }
         if help.is_empty() {
             help = match scope.event {
                 Some(ev) => format!(
                     "here a name can be a field of `{}`, a term or a party",
-                    self.events[ev].name
+                    self.event_name(ev)
                 ),
                 None => "here a name can be a term or a party".to_string(),
             };
         }
-        self.push(CheckError::Unknown {
+        self.push(UnknownName {
             what: "name",
             name: name.to_string(),
             span: e.span.into(),
@@ -278,30 +283,32 @@ impl Checker {
         }
         let target = match (&scope.bound, scope.event) {
             (Some((ev, binders)), _) if binders.iter().any(|b| b == head) => Some(Target::Bound(*ev)),
-            (_, Some(ev)) if self.events[ev].name == head => Some(Target::Current(ev)),
-            _ if !scope.constant => self.events.iter().position(|ev| ev.name == head).map(|ev| {
+            (_, Some(ev)) if self.event_spec(ev).is_some_and(|s| s.name == head) => Some(Target::Current(ev)),
+            _ if !scope.constant => self.names.events.get(head).copied().map(|ev| {
                 self.used_events.insert(ev);
                 Target::Latest(ev)
             }),
             _ => None,
         };
         let Some(target) = target else {
-            let mut names: Vec<String> = Vec::new();
-            if let Some((_, binders)) = &scope.bound {
-                names.extend(binders.iter().cloned());
-            }
-            names.extend(self.events.iter().map(|ev| ev.name.clone()));
             let help = if scope.constant {
                 "a term's value cannot read events".to_string()
             } else {
-                let s = suggest(head, names.iter().map(String::as_str));
+                let mut names: Vec<String> = Vec::new();
+                if let Some((_, binders)) = &scope.bound {
+                    names.extend(binders.iter().cloned());
+                }
+                if self.suggestions_left > 0 {
+                    names.extend(self.events.values().map(|ev| ev.name.clone()));
+                }
+                let s = self.suggest(head, names.iter().map(String::as_str));
                 if s.is_empty() {
                     "`name.field` reads a field of an event: the one being matched, the one that created the norm, or the latest of its kind".to_string()
                 } else {
                     s
                 }
             };
-            self.push(CheckError::Unknown {
+            self.push(UnknownName {
                 what: "event",
                 name: head.to_string(),
                 span: e.span.into(),
@@ -314,15 +321,15 @@ impl Checker {
         };
         if field == "at" {
             let c = match target {
-                Target::Bound(_) => CExpr::BoundAt,
-                Target::Current(_) => CExpr::At,
-                Target::Latest(ev) => CExpr::Latest(ev, None),
+                Target::Bound(_) => ExprNode::BoundAt,
+                Target::Current(_) => ExprNode::At,
+                Target::Latest(ev) => ExprNode::Latest(ev, None),
             };
-            return Some((c, Sty::of(Type::Date)));
+            return Some((c.at(e.span), Sty::of(Type::Date)));
         }
-        let Some(fid) = self.events[ev].field(field) else {
+        let Some((fid, ty)) = self.field_of(ev, field) else {
             let help = self.field_help(ev, field);
-            self.push(CheckError::Unknown {
+            self.push(UnknownName {
                 what: "field",
                 name: format!("{head}.{field}"),
                 span: e.span.into(),
@@ -330,18 +337,17 @@ impl Checker {
             });
             return None;
         };
-        let ty = self.events[ev].fields[fid].ty;
         let c = match target {
-            Target::Bound(_) => CExpr::Bound(fid),
-            Target::Current(_) => CExpr::Field(fid),
-            Target::Latest(ev) => CExpr::Latest(ev, Some(fid)),
+            Target::Bound(_) => ExprNode::Bound(fid),
+            Target::Current(_) => ExprNode::Field(fid),
+            Target::Latest(ev) => ExprNode::Latest(ev, Some(fid)),
         };
-        Some((c, Sty::of(ty)))
+        Some((c.at(e.span), Sty::of(ty)))
     }
 
     fn aggregate(&mut self, agg: &Aggregate, e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {
         if scope.constant {
-            self.push(CheckError::NotConstant {
+            self.push(NotConstant {
                 name: agg.event.name.clone(),
                 span: e.span.into(),
             });
@@ -353,19 +359,18 @@ impl Checker {
             None => None,
         };
         if agg.sum && field.is_none() {
-            self.push(CheckError::MissingPart {
-                what: "`sum` needs a field to add up".to_string(),
+            self.push(SumWithoutField {
                 span: e.span.into(),
                 help: format!("e.g. `sum({}.amount since …)`", agg.event.name),
             });
             return None;
         }
         let ty = match field {
-            Some(f) => self.events[ev].fields[f].ty,
+            Some(f) => self.field_type(ev, f)?,
             None => Type::Decimal,
         };
         if agg.sum && !matches!(ty, Type::Money | Type::Decimal | Type::Percent) {
-            self.push(CheckError::TypeMismatch {
+            self.push(TypeMismatch {
                 expected: "money, a number or a percentage".to_string(),
                 found: article(ty),
                 span: e.span.into(),
@@ -402,395 +407,14 @@ impl Checker {
                 }
             }
         };
-        self.trackers.push(Tracker {
+        let id = self.trackers.push(Tracker {
             event: ev,
+            span: agg.span,
             condition,
             since,
             field: if agg.sum { field } else { None },
             window,
         });
-        Some((CExpr::Tracker(self.trackers.len() - 1), Sty::of(ty)))
-    }
-
-    fn call(&mut self, name: &str, args: &[Expr], e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {
-        if let Some(tid) = self
-            .terms
-            .iter()
-            .position(|t| t.name == name && t.table.is_some())
-        {
-            self.used_terms.insert(tid);
-            return self.table_call(tid, args, e, scope);
-        }
-        if name == "round" {
-            return self.round(args, e, scope);
-        }
-        if let Some(func @ (Func::Floor | Func::Days | Func::Currency)) =
-            Func::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
-        {
-            let [arg] = args else {
-                self.push(CheckError::BadCall {
-                    name: name.to_string(),
-                    expected: "one value".to_string(),
-                    span: e.span.into(),
-                    help: format!("e.g. `{name}(x)`"),
-                });
-                return None;
-            };
-            let (c, sty) = self.expr(arg, scope)?;
-            let (ok, out) = match func {
-                Func::Floor => (matches!(sty.ty, Type::Decimal | Type::Money | Type::Percent), sty),
-                Func::Days => (sty.ty == Type::Duration, Sty::of(Type::Decimal)),
-                _ => (sty.ty == Type::Money, Sty::of(Type::Text)),
-            };
-            if !ok {
-                let want = match func {
-                    Func::Floor => "a number, an amount or a percentage",
-                    Func::Days => "a duration",
-                    _ => "money",
-                };
-                self.push(CheckError::TypeMismatch {
-                    expected: want.to_string(),
-                    found: sty.describe(),
-                    span: arg.span.into(),
-                    help: format!("`{name}` takes {want}"),
-                });
-                return None;
-            }
-            return Some((CExpr::Call(func, vec![c]), out));
-        }
-        if name == "default" {
-            let [value, fallback] = args else {
-                self.push(CheckError::BadCall {
-                    name: name.to_string(),
-                    expected: "a value and what to use where it is undetermined".to_string(),
-                    span: e.span.into(),
-                    help: "e.g. `default(sum(purchase.amount since quarter_closed), 0 EUR)`".to_string(),
-                });
-                return None;
-            };
-            let (vc, vt) = self.expr(value, scope)?;
-            let (fc, ft) = self.expr(fallback, scope)?;
-            if vt.ty != ft.ty {
-                self.push(CheckError::TypeMismatch {
-                    expected: vt.describe(),
-                    found: ft.describe(),
-                    span: fallback.span.into(),
-                    help: "the fallback must be of the same kind as the value".to_string(),
-                });
-                return None;
-            }
-            self.same_currency(vt, ft, e)?;
-            let ty = Sty {
-                ty: vt.ty,
-                currency: vt.currency.or(ft.currency),
-            };
-            return Some((CExpr::Call(Func::Default, vec![vc, fc]), ty));
-        }
-        let Some(func) = Func::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f) else {
-            let help = suggest(name, Func::ALL.iter().map(|(n, _)| *n));
-            self.push(CheckError::Unknown {
-                what: "function",
-                name: name.to_string(),
-                span: e.span.into(),
-                help: if help.is_empty() {
-                    "the functions are `min`, `max`, `round`, `floor`, `days` and `currency`, and the tables declared under `terms`".to_string()
-                } else {
-                    help
-                },
-            });
-            return None;
-        };
-        if args.len() < 2 {
-            self.push(CheckError::BadCall {
-                name: name.to_string(),
-                expected: "two or more values".to_string(),
-                span: e.span.into(),
-                help: format!("e.g. `{name}(penalty, 55% of goods_value)`"),
-            });
-            return None;
-        }
-        let mut out = Vec::new();
-        let mut first: Option<Sty> = None;
-        for a in args {
-            let (c, sty) = self.expr(a, scope)?;
-            match first {
-                None => first = Some(sty),
-                Some(f) => {
-                    if f.ty != sty.ty {
-                        self.push(CheckError::TypeMismatch {
-                            expected: f.describe(),
-                            found: sty.describe(),
-                            span: a.span.into(),
-                            help: format!("all values given to `{name}` must be of one type"),
-                        });
-                        return None;
-                    }
-                    self.same_currency(f, sty, e)?;
-                }
-            }
-            out.push(c);
-        }
-        let sty = first?;
-        if !matches!(
-            sty.ty,
-            Type::Decimal | Type::Money | Type::Percent | Type::Date | Type::Duration
-        ) {
-            self.push(CheckError::BadCall {
-                name: name.to_string(),
-                expected: "numbers, amounts, percentages, dates or durations".to_string(),
-                span: e.span.into(),
-                help: format!("{} values cannot be ordered", sty.ty),
-            });
-            return None;
-        }
-        Some((CExpr::Call(func, out), sty))
-    }
-
-    fn round(&mut self, args: &[Expr], e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {
-        let modes: Vec<&str> = RoundMode::ALL.iter().map(|(n, _)| *n).collect();
-        let bad = |c: &mut Self, help: String| {
-            c.push(CheckError::BadCall {
-                name: "round".to_string(),
-                expected: "a value, a step and a mode".to_string(),
-                span: e.span.into(),
-                help,
-            });
-        };
-        let [value, step, mode] = args else {
-            bad(
-                self,
-                format!(
-                    "e.g. `round(credit, 0.01, half_up)`; the modes are {}",
-                    modes.join(", ")
-                ),
-            );
-            return None;
-        };
-        let (vc, vt) = self.expr(value, scope)?;
-        if !matches!(vt.ty, Type::Decimal | Type::Money | Type::Percent) {
-            self.push(CheckError::TypeMismatch {
-                expected: "a number, an amount or a percentage".to_string(),
-                found: vt.describe(),
-                span: value.span.into(),
-                help: "`round` rounds numbers and amounts".to_string(),
-            });
-            return None;
-        }
-        let sc = self.expr_of(step, &Scope::default(), Type::Decimal)?;
-        let mode_name = match &mode.kind {
-            ExprKind::Name(id) => id.name.as_str(),
-            _ => "",
-        };
-        let Some(m) = RoundMode::ALL
-            .iter()
-            .find(|(n, _)| *n == mode_name)
-            .map(|(_, m)| *m)
-        else {
-            let s = suggest(mode_name, modes.iter().copied());
-            self.push(CheckError::Unknown {
-                what: "rounding mode",
-                name: mode_name.to_string(),
-                span: mode.span.into(),
-                help: if s.is_empty() {
-                    format!("the modes are {}", modes.join(", "))
-                } else {
-                    s
-                },
-            });
-            return None;
-        };
-        Some((CExpr::Round(Box::new(vc), Box::new(sc), m), vt))
-    }
-
-    fn table_call(&mut self, tid: TermId, args: &[Expr], e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {
-        let name = self.terms[tid].name.clone();
-        let [arg] = args else {
-            self.push(CheckError::BadCall {
-                name,
-                expected: "one value to look up".to_string(),
-                span: e.span.into(),
-                help: "a table is applied to one value, e.g. `discount_rate(volume)`".to_string(),
-            });
-            return None;
-        };
-        let (c, sty) = self.expr(arg, scope)?;
-        let (key, value, tiered) = self.table_types.get(&tid).copied()?;
-        if let Some(key) = key {
-            if key.ty != sty.ty {
-                self.push(CheckError::TypeMismatch {
-                    expected: key.describe(),
-                    found: sty.describe(),
-                    span: arg.span.into(),
-                    help: format!("the rows of `{name}` are bounded by {}", key.describe()),
-                });
-                return None;
-            }
-            self.same_currency(key, sty, e)?;
-        }
-        let out = if tiered {
-            self.binary_type(BinOp::Mul, value, sty, e)?
-        } else {
-            value
-        };
-        Some((CExpr::Table(tid, Box::new(c)), out))
-    }
-
-    fn same_currency(&mut self, a: Sty, b: Sty, e: &Expr) -> Option<()> {
-        if let (Some(x), Some(y)) = (a.currency, b.currency) {
-            if x != y {
-                self.push(CheckError::CurrencyMismatch {
-                    left: x.to_string(),
-                    right: y.to_string(),
-                    span: e.span.into(),
-                });
-                return None;
-            }
-        }
-        Some(())
-    }
-
-    pub(super) fn binary_type(&mut self, op: BinOp, l: Sty, r: Sty, e: &Expr) -> Option<Sty> {
-        use Type::*;
-        let money = |c: Option<Currency>| Sty {
-            ty: Money,
-            currency: c,
-        };
-        let result = match op {
-            BinOp::Add | BinOp::Sub => match (l.ty, r.ty) {
-                (Money, Money) => {
-                    self.same_currency(l, r, e)?;
-                    Some(money(l.currency.or(r.currency)))
-                }
-                (Decimal, Decimal) | (Percent, Percent) | (Duration, Duration) => Some(l),
-                (Date, Duration) => Some(Sty::of(Date)),
-                (Duration, Date) if op == BinOp::Add => Some(Sty::of(Date)),
-                (Date, Date) if op == BinOp::Sub => Some(Sty::of(Duration)),
-                _ => None,
-            },
-            BinOp::Mul => match (l.ty, r.ty) {
-                (Decimal, Decimal) => Some(l),
-                (Decimal | Percent, Money) => Some(money(r.currency)),
-                (Money, Decimal | Percent) => Some(money(l.currency)),
-                (Percent, Decimal) | (Decimal, Percent) => Some(Sty::of(Decimal)),
-                (Percent, Percent) => Some(l),
-                (Decimal, Duration) | (Duration, Decimal) => Some(Sty::of(Duration)),
-                _ => None,
-            },
-            BinOp::Of => match (l.ty, r.ty) {
-                (Percent, Money) => Some(money(r.currency)),
-                (Percent, Decimal) => Some(Sty::of(Decimal)),
-                (Percent, Percent) => Some(r),
-                _ => None,
-            },
-            BinOp::Div => match (l.ty, r.ty) {
-                (Money, Decimal) => Some(l),
-                (Money, Money) => {
-                    self.same_currency(l, r, e)?;
-                    Some(Sty::of(Decimal))
-                }
-                (Decimal, Decimal) => Some(l),
-                (Percent, Decimal) => Some(l),
-                (Percent, Percent) => Some(Sty::of(Decimal)),
-                (Duration, Duration) => Some(Sty::of(Decimal)),
-                _ => None,
-            },
-            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let ordered = matches!(l.ty, Decimal | Money | Percent | Date | Duration);
-                if ordered && l.ty == r.ty {
-                    self.same_currency(l, r, e)?;
-                    Some(Sty::of(Bool))
-                } else {
-                    None
-                }
-            }
-            BinOp::Eq | BinOp::Ne => {
-                let entity_like = |t: Type| matches!(t, Party | Entity | Text);
-                if l.ty == r.ty || (entity_like(l.ty) && entity_like(r.ty)) {
-                    self.same_currency(l, r, e)?;
-                    Some(Sty::of(Bool))
-                } else {
-                    None
-                }
-            }
-            BinOp::And | BinOp::Or => (l.ty == Bool && r.ty == Bool).then_some(Sty::of(Bool)),
-        };
-        if result.is_none() {
-            self.push(CheckError::BadOperands {
-                op: op.symbol(),
-                left: l.describe(),
-                right: r.describe(),
-                span: e.span.into(),
-                help: operand_help(op, l.ty, r.ty),
-            });
-        }
-        result
-    }
-}
-
-fn duration_literal(n: Decimal, unit: Unit) -> Option<Duration> {
-    if !n.fract().is_zero() {
-        return None;
-    }
-    let whole = i64::try_from(n.trunc().mantissa() / 10i128.pow(n.scale())).ok()?;
-    let name = match unit {
-        Unit::Seconds => "second",
-        Unit::Minutes => "minute",
-        Unit::Hours => "hour",
-        Unit::Days => "day",
-        Unit::Weeks => "week",
-        Unit::Months => "month",
-        Unit::Years => "year",
-    };
-    Duration::of(whole, name)
-}
-
-fn type_help(want: Type) -> String {
-    match want {
-        Type::Money => {
-            "amounts are written with a currency, e.g. `100 USD`, or come from a money field".to_string()
-        }
-        Type::Percent => "percentages are written with `%`, e.g. `25%`".to_string(),
-        Type::Duration => {
-            "durations are written with a unit, e.g. `30 days`, `2 weeks`, `36 hours`".to_string()
-        }
-        Type::Date => "dates are written year-month-day, e.g. `2025-01-21`".to_string(),
-        Type::Bool => {
-            "a condition compares values, e.g. `provider is not Microsoft` or `price >= offer.price`"
-                .to_string()
-        }
-        other => format!("a value of type {other} is needed here"),
-    }
-}
-
-fn operand_help(op: BinOp, l: Type, r: Type) -> String {
-    use Type::*;
-    match (op, l, r) {
-        (BinOp::Add | BinOp::Sub, Money, Percent) | (BinOp::Add | BinOp::Sub, Percent, Money) => {
-            "a percentage is a share of something: write `25% of amount`, then add amounts to amounts"
-                .to_string()
-        }
-        (BinOp::Add | BinOp::Sub, Money, Decimal) | (BinOp::Add | BinOp::Sub, Decimal, Money) => {
-            "give the number a currency, e.g. `100 USD`".to_string()
-        }
-        (BinOp::Add | BinOp::Sub, Date, Decimal) => {
-            "add a duration with its unit, e.g. `2025-01-21 + 30 days`".to_string()
-        }
-        (BinOp::Mul, Money, Money) => {
-            "multiply an amount by a number or a percentage, not by another amount".to_string()
-        }
-        (BinOp::Of, _, _) => {
-            "`of` takes a percentage of an amount or a number, e.g. `25% of amount`".to_string()
-        }
-        (BinOp::And | BinOp::Or, _, _) => {
-            "`and` and `or` join conditions, e.g. `price > 0 USD and provider is not Microsoft`".to_string()
-        }
-        (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge, _, _) => {
-            "compare values of one kind: amounts with amounts, dates with dates".to_string()
-        }
-        (BinOp::Eq | BinOp::Ne, _, _) => {
-            "compare values of one kind, e.g. `provider is not Microsoft`".to_string()
-        }
-        _ => "amounts combine with amounts of the same currency; numbers and percentages scale them"
-            .to_string(),
+        Some((ExprNode::Tracker(id).at(e.span), Sty::of(ty)))
     }
 }

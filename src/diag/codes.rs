@@ -22,11 +22,12 @@ pub fn explain(code: &str) -> Option<&'static str> {
     };
     let heading = format!("## `{full}`");
     let start = REFERENCE.find(&format!("{heading}\n"))?;
-    let rest = &REFERENCE[start..];
-    let end = rest[heading.len()..]
+    let rest = REFERENCE.get(start..)?;
+    let end = rest
+        .get(heading.len()..)?
         .find("\n## ")
         .map_or(rest.len(), |i| i + heading.len() + 1);
-    Some(rest[..end].trim_end())
+    Some(rest.get(..end)?.trim_end())
 }
 
 #[cfg(test)]

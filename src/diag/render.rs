@@ -89,7 +89,7 @@ pub fn to_json(diag: &dyn Diagnostic) -> serde_json::Value {
         "file": first.get("file").cloned().unwrap_or(serde_json::Value::Null),
         "line": first.get("line").cloned().unwrap_or(serde_json::Value::Null),
         "column": first.get("column").cloned().unwrap_or(serde_json::Value::Null),
-        "span": if first.is_null() { serde_json::Value::Null } else { json!({"offset": first["offset"], "length": first["length"]}) },
+        "span": if first.is_null() { serde_json::Value::Null } else { json!({"offset": first.get("offset"), "length": first.get("length")}) },
         "help": diag.help().map(|h| h.to_string()),
         "labels": labels,
         "related": related,

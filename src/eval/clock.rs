@@ -6,6 +6,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use crate::model::{ClauseId, NormId, TrackerId};
 use crate::time::Instant;
 
 /// Fields are kept flat and narrow: a timer is set for nearly every open
@@ -14,21 +15,21 @@ use crate::time::Instant;
 pub(crate) enum Timer {
     DealStart,
     DealEnd,
-    ClauseStart(u32),
-    ClauseEnd(u32),
+    ClauseStart(ClauseId),
+    ClauseEnd(ClauseId),
     /// An instance's deadline or window end; `gen` tells a moved deadline
     /// from the one it replaced.
     Deadline {
         seq: u64,
         slot: u32,
-        norm: u32,
+        norm: NormId,
         gen: u32,
     },
     /// A delayed permission comes into force.
     Activate {
         seq: u64,
         slot: u32,
-        norm: u32,
+        norm: NormId,
         gen: u32,
     },
     /// An amount owed falls due.
@@ -45,25 +46,25 @@ pub(crate) enum Timer {
     },
     /// The oldest entry of a windowed count leaves the window.
     WindowSlides {
-        tracker: u32,
+        tracker: TrackerId,
     },
 }
 
 impl Timer {
-    pub fn deadline(norm: usize, id: InstanceId, gen: u32) -> Timer {
+    pub fn deadline(norm: NormId, id: InstanceId, gen: u32) -> Timer {
         Timer::Deadline {
             seq: id.seq,
             slot: id.slot,
-            norm: norm as u32,
+            norm,
             gen,
         }
     }
 
-    pub fn activate(norm: usize, id: InstanceId, gen: u32) -> Timer {
+    pub fn activate(norm: NormId, id: InstanceId, gen: u32) -> Timer {
         Timer::Activate {
             seq: id.seq,
             slot: id.slot,
-            norm: norm as u32,
+            norm,
             gen,
         }
     }

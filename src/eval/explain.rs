@@ -27,7 +27,7 @@ fn event_name(program: &Program, e: EventId) -> &str {
 }
 
 fn party_name(program: &Program, p: PartyId) -> &str {
-    program.parties.get(p).map_or("", String::as_str)
+    program.parties.get(p).map_or("", |p| p.name.as_str())
 }
 
 fn key_words(key: Option<&str>) -> String {
@@ -41,7 +41,7 @@ pub(crate) fn describe_act(program: &Program, ev: &Event) -> String {
     };
     let fields: Vec<String> = spec
         .fields
-        .iter()
+        .values()
         .zip(&ev.fields)
         .filter_map(|(f, v)| v.as_ref().map(|v| format!("{} {v}", f.name)))
         .collect();

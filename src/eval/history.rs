@@ -20,7 +20,7 @@ pub struct Record<'a> {
     /// The norm's index in the contract's lowered program, stable for a
     /// given contract.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub norm: Option<usize>,
+    pub norm: Option<NormId>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<&'static str>,
     /// The instance (or amount owed): unique within the run.
@@ -173,8 +173,8 @@ impl<'p> Engine<'p> {
                 .and_then(|s| program.clauses.get(s.clause))
                 .map(|c| c.name.as_str()),
             norm: n,
-            from: program.parties.get(key.from).map(String::as_str),
-            to: program.parties.get(key.to).map(String::as_str),
+            from: program.parties.get(key.from).map(|p| p.name.as_str()),
+            to: program.parties.get(key.to).map(|p| p.name.as_str()),
             currency: Some(key.currency.to_string()),
             ..Record::default()
         }
@@ -231,7 +231,7 @@ impl<'p> Engine<'p> {
         record.key = Some(bucket.label.to_string());
         record.to = Some(to.name());
         record.from = None;
-        record.party = self.program.parties.get(key.from).map(String::as_str);
+        record.party = self.program.parties.get(key.from).map(|p| p.name.as_str());
         record.outstanding = Some(amount_text(bucket.outstanding()));
         record.due = bucket.due_date.map(|d| d.to_string());
         self.write_record(record);
@@ -244,7 +244,7 @@ impl<'p> Engine<'p> {
             record: "breach",
             clause: program.clauses.get(b.clause).map(|c| c.name.as_str()),
             norm: Some(b.norm),
-            party: program.parties.get(b.party).map(String::as_str),
+            party: program.parties.get(b.party).map(|p| p.name.as_str()),
             reason: Some(&b.reason),
             due: b.line.is_none().then(|| b.at.clone()),
             ..Record::default()

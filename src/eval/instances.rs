@@ -12,6 +12,7 @@ use smol_str::SmolStr;
 
 use super::clock::InstanceId;
 use super::state::{Closed, Due, Instance, NState, Note};
+use crate::model::EventId;
 use crate::time::{Instant, Moment};
 
 /// What is remembered of a closed instance.
@@ -57,7 +58,7 @@ pub(crate) struct Tomb {
     since: Stamp,
     due: Stamp,
     note_at: Stamp,
-    note_event: u32,
+    note_event: EventId,
     state: NState,
     /// 0 none, 1 answered by, 2 performed late, 3 came first, 4 used by.
     note: u8,
@@ -68,9 +69,9 @@ pub(crate) struct Tomb {
 impl Tomb {
     fn of(i: &Instance) -> Tomb {
         let (note, event, at) = match i.note.as_deref() {
-            None => (0, 0, None),
+            None => (0, EventId::default(), None),
             Some(Note::AnsweredBy { event, at }) => (1, *event, Some(*at)),
-            Some(Note::PerformedLate { at }) => (2, 0, Some(*at)),
+            Some(Note::PerformedLate { at }) => (2, EventId::default(), Some(*at)),
             Some(Note::CameFirst { event, at }) => (3, *event, Some(*at)),
             Some(Note::UsedBy { event, at }) => (4, *event, Some(*at)),
         };
@@ -79,7 +80,7 @@ impl Tomb {
             since: Stamp::of(i.since),
             due: Stamp::of(i.due.map(|d| d.late_from)),
             note_at: Stamp::of(at.map(|m| m.instant)),
-            note_event: u32::try_from(event).unwrap_or(u32::MAX),
+            note_event: event,
             state: i.state,
             note,
             due_date_only: i.due.is_some_and(|d| d.date_only),
@@ -92,7 +93,7 @@ impl Tomb {
             instant,
             date_only: self.note_date_only,
         });
-        let event = self.note_event as usize;
+        let event = self.note_event;
         let note = at.and_then(|at| match self.note {
             1 => Some(Note::AnsweredBy { event, at }),
             2 => Some(Note::PerformedLate { at }),

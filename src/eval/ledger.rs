@@ -573,6 +573,7 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Id, PartyId};
     use crate::time::parse_date;
 
     fn day(s: &str) -> (jiff::civil::Date, Instant) {
@@ -582,8 +583,8 @@ mod tests {
 
     fn ledger() -> Ledger {
         Ledger::new(LedgerKey {
-            from: 0,
-            to: 1,
+            from: PartyId::from_index(0),
+            to: PartyId::from_index(1),
             currency: Currency::parse("USD").unwrap(),
         })
     }
@@ -599,11 +600,12 @@ mod tests {
     fn bucket(
         l: &mut Ledger,
         seq: u64,
-        norm: NormId,
+        norm: usize,
         grouped: bool,
         due: Option<&str>,
         now: Instant,
     ) -> BucketId {
+        let norm = NormId::from_index(norm);
         let due = match due {
             Some(d) => {
                 let (d, i) = day(d);
@@ -675,7 +677,7 @@ mod tests {
                     let norm = (step % 3) as usize;
                     let grouped = step % 2 == 0;
                     let p = quarter(2025, 1);
-                    let b = match l.find(norm, p).filter(|_| grouped) {
+                    let b = match l.find(NormId::from_index(norm), p).filter(|_| grouped) {
                         Some(b) => b,
                         None => bucket(&mut l, step, norm, grouped, Some("2025-04-30"), now),
                     };

@@ -48,7 +48,7 @@ pub use snapshot::{LedgerView, NormView, Snapshot};
 pub use state::{Breach, ClauseState, Closed, Due, Ineffective, Instance, NState, Note, Status, Trigger};
 
 use crate::events::Event;
-use crate::model::interpret::{eval, holds, Ctx, Env, EvalError};
+use crate::model::interpret::{eval, holds, Ctx, Env, EvalError, Problem};
 use crate::model::*;
 use crate::time::{add_days, add_months, show_instant, Instant, Moment};
 use crate::value::{format_amount, Duration, Money, Value};
@@ -129,19 +129,19 @@ pub struct Engine<'p> {
     now: Option<Instant>,
     last: Option<(Moment, usize)>,
     deal: DealState,
-    clauses: Vec<ClauseState>,
-    norms: Vec<NormStore>,
+    clauses: Table<ClauseId, ClauseState>,
+    norms: Table<NormId, NormStore>,
     ledgers: Vec<Ledger>,
     ledger_index: FxHashMap<LedgerKey, u32>,
     /// Ledgers by the pair of parties, whatever the currency.
     ledgers_between: FxHashMap<(PartyId, PartyId), SmallVec<[u32; 1]>>,
     /// Per norm: its amounts still growing, oldest first.
-    growing: Vec<VecDeque<(u32, BucketId)>>,
+    growing: Table<NormId, VecDeque<(u32, BucketId)>>,
     /// Per norm: its amounts waiting for an event to fix their due date.
-    awaiting: Vec<Vec<(u32, BucketId)>>,
+    awaiting: Table<NormId, Vec<(u32, BucketId)>>,
     /// Per norm: `until`/`unless` events that came with nothing to pair
     /// with; each is paired with the next instance to arise.
-    banked: Vec<u32>,
+    banked: Table<NormId, u32>,
     trackers: Trackers,
     dedup: Dedup,
     /// Tombstones of closed instances, oldest first, forgotten after
@@ -178,14 +178,14 @@ impl<'p> Engine<'p> {
             now: None,
             last: None,
             deal: DealState::default(),
-            clauses: vec![ClauseState::default(); program.clauses.len()],
+            clauses: Table::filled(ClauseState::default(), program.clauses.len()),
             norms: (0..norms).map(|_| NormStore::default()).collect(),
             ledgers: Vec::new(),
             ledger_index: FxHashMap::default(),
             ledgers_between: FxHashMap::default(),
-            growing: vec![VecDeque::new(); norms],
-            awaiting: vec![Vec::new(); norms],
-            banked: vec![0; norms],
+            growing: Table::filled(VecDeque::new(), norms),
+            awaiting: Table::filled(Vec::new(), norms),
+            banked: Table::filled(0, norms),
             trackers: Trackers::new(program),
             dedup: Dedup::new(options.dedup_horizon),
             tombstones: VecDeque::new(),
@@ -207,9 +207,9 @@ impl<'p> Engine<'p> {
         if let Bound::At(t) = program.term.end {
             e.clock.schedule(t, Timer::DealEnd);
         }
-        for (id, c) in program.clauses.iter().enumerate() {
+        for (id, c) in program.clauses.iter() {
             match c.lifetime.start {
-                Bound::At(t) => e.clock.schedule(t, Timer::ClauseStart(id as u32)),
+                Bound::At(t) => e.clock.schedule(t, Timer::ClauseStart(id)),
                 Bound::Unbounded => {
                     if let Some(st) = e.clauses.get_mut(id) {
                         st.started = true;
@@ -218,10 +218,10 @@ impl<'p> Engine<'p> {
                 Bound::On(_) => {}
             }
             if let Bound::At(t) = c.lifetime.end {
-                e.clock.schedule(t, Timer::ClauseEnd(id as u32));
+                e.clock.schedule(t, Timer::ClauseEnd(id));
             }
         }
-        for id in 0..program.clauses.len() {
+        for id in program.clauses.ids() {
             e.refresh(id, None);
         }
         e
@@ -256,7 +256,7 @@ impl<'p> Engine<'p> {
     /// Instances open or violated, amounts owed still kept, timers set:
     /// what the engine's memory follows.
     pub fn open_state(&self) -> (usize, usize, usize) {
-        let instances = self.norms.iter().map(NormStore::len).sum();
+        let instances = self.norms.values().map(NormStore::len).sum();
         let buckets = self.ledgers.iter().map(Ledger::len).sum();
         (instances, buckets, self.clock.pending())
     }
@@ -348,24 +348,22 @@ impl<'p> Engine<'p> {
                 self.refresh_all(Some(at));
             }
             Timer::ClauseStart(c) => {
-                let c = c as usize;
                 if let Some(st) = self.clauses.get_mut(c) {
                     st.started = true;
                 }
                 self.refresh(c, Some(at));
             }
             Timer::ClauseEnd(c) => {
-                let c = c as usize;
                 if let Some(st) = self.clauses.get_mut(c) {
                     st.ended = true;
                 }
                 self.refresh(c, Some(at));
             }
             Timer::Deadline { seq, slot, norm, gen } => {
-                self.deadline(norm as usize, InstanceId { slot, seq }, gen, at)
+                self.deadline(norm, InstanceId { slot, seq }, gen, at)
             }
             Timer::Activate { seq, slot, norm, gen } => {
-                self.activate(norm as usize, InstanceId { slot, seq }, gen, at)
+                self.activate(norm, InstanceId { slot, seq }, gen, at)
             }
             Timer::BucketDue { seq, slot, ledger } => self.bucket_due(ledger, BucketId { slot, seq })?,
             Timer::PeriodOver { seq, slot, ledger } => {
@@ -376,7 +374,7 @@ impl<'p> Engine<'p> {
                 self.collect_closed(ledger, at);
             }
             Timer::WindowSlides { tracker } => {
-                if let Some(next) = self.trackers.slide(self.program, tracker as usize, at)? {
+                if let Some(next) = self.trackers.slide(self.program, tracker, at)? {
                     self.clock.schedule(next, Timer::WindowSlides { tracker });
                 }
             }
@@ -410,12 +408,11 @@ impl<'p> Engine<'p> {
             }
             let add = match spec.field {
                 None => Some(Value::Decimal(Decimal::ONE)),
-                Some(f) => ev.fields.get(f).cloned().flatten(),
+                Some(f) => ev.fields.by_id(f).cloned().flatten(),
             };
             let Some(add) = add else { continue };
             if let Some(wake) = self.trackers.take_in(program, t, ev.at.instant, add)? {
-                self.clock
-                    .schedule(wake, Timer::WindowSlides { tracker: t as u32 });
+                self.clock.schedule(wake, Timer::WindowSlides { tracker: t });
             }
         }
         Ok(())
@@ -524,7 +521,7 @@ impl<'p> Engine<'p> {
             kind,
             id: None,
             fields: vec![
-                Some(Value::Entity(name.as_str().into())),
+                Some(Value::Entity(name.name.as_str().into())),
                 amount.map(Value::Money),
             ],
         });
@@ -605,7 +602,7 @@ impl<'p> Engine<'p> {
     }
 
     fn refresh_all(&mut self, at: Option<Instant>) {
-        for c in 0..self.clauses.len() {
+        for c in self.program.clauses.ids() {
             self.refresh(c, at);
         }
     }
@@ -770,7 +767,7 @@ impl<'p> Engine<'p> {
         let (norms, ledgers) = (&self.norms, &self.ledgers);
         self.clock.retain(|t| match *t {
             Timer::Deadline { seq, slot, norm, gen } | Timer::Activate { seq, slot, norm, gen } => norms
-                .get(norm as usize)
+                .get(norm)
                 .and_then(|s| s.get(InstanceId { slot, seq }))
                 .is_some_and(|i| i.gen == gen),
             Timer::BucketDue { seq, slot, ledger } | Timer::PeriodOver { seq, slot, ledger } => ledgers
@@ -951,7 +948,7 @@ impl<'p> Engine<'p> {
 
     fn key_of(ev: &Event, field: Option<FieldId>) -> Option<SmolStr> {
         field
-            .and_then(|f| ev.fields.get(f))
+            .and_then(|f| ev.fields.by_id(f))
             .and_then(Option::as_ref)
             .map(Value::key_text)
     }
@@ -1261,7 +1258,7 @@ impl<'p> Engine<'p> {
             return;
         };
         let program = self.program;
-        let bearer = program.parties.get(spec.bearer).map_or("", String::as_str);
+        let bearer = program.parties.get(spec.bearer).map_or("", |p| p.name.as_str());
         let mut reason = format!("{bearer} {}", explain::describe_act(program, ev));
         if !why_not.is_empty() {
             reason.push_str(", but ");
@@ -1374,7 +1371,7 @@ impl<'p> Engine<'p> {
             // A negative amount takes back what is still unpaid.
             self.refresh_ledger(l)?;
             let ledger = self.ledger(l)?;
-            let taken = ledger.reverse(-money.amount, now).ok_or(EvalError::Overflow)?;
+            let taken = ledger.reverse(-money.amount, now).ok_or(Problem::Overflow)?;
             if self.history.is_some() {
                 self.record_money("reversal", n, key, taken, None);
             }
@@ -1401,7 +1398,7 @@ impl<'p> Engine<'p> {
         };
         let ledger = self.ledger(l)?;
         if determined {
-            ledger.add(b, money.amount).ok_or(EvalError::Overflow)?;
+            ledger.add(b, money.amount).ok_or(Problem::Overflow)?;
         } else {
             ledger.add_undetermined(b);
         }
@@ -1431,7 +1428,7 @@ impl<'p> Engine<'p> {
                 self.clock.schedule(late, Timer::bucket_due(l, b));
             }
             if let Some(last) = place.period.map(|p| p.last_day()) {
-                let end = last.and_then(Instant::end_of).ok_or(EvalError::DateRange)?;
+                let end = last.and_then(Instant::end_of).ok_or(Problem::DateRange)?;
                 self.clock.schedule(end, Timer::period_over(l, b));
             }
         }
@@ -1452,7 +1449,9 @@ impl<'p> Engine<'p> {
 
     fn ledger(&mut self, l: u32) -> Result<&mut Ledger, EvalError> {
         // Ledger indices are only ever made by `ledger_for`.
-        self.ledgers.get_mut(l as usize).ok_or(EvalError::Overflow)
+        self.ledgers
+            .get_mut(l as usize)
+            .ok_or_else(|| Problem::Overflow.into())
     }
 
     /// Counts the amounts owed that left a ledger, as closed instances.
@@ -1508,7 +1507,7 @@ impl<'p> Engine<'p> {
             Some((cond, t)) if holds(cond, &self.ctx(&ev.fields, &[]))? => (t, 1),
             _ => (&schedule.timing, 0),
         };
-        let holding = |p| PeriodKey::holding(ev.at.instant, p).ok_or(EvalError::DateRange);
+        let holding = |p| PeriodKey::holding(ev.at.instant, p).ok_or(Problem::DateRange);
         let (label, period) = match timing.anchor {
             Anchor::Accrual | Anchor::Event(_) => (single, None),
             Anchor::EachPeriod(p) => {
@@ -1562,8 +1561,8 @@ impl<'p> Engine<'p> {
             Label::Period(p) | Label::PeriodAccrual { period: p, .. } => p.last_day(),
             Label::Accrual { .. } => Some(place.at.date()),
         };
-        let from = from.ok_or(EvalError::DateRange)?;
-        let (due_date, late_from) = due_after_date(from, grace).ok_or(EvalError::DateRange)?;
+        let from = from.ok_or(Problem::DateRange)?;
+        let (due_date, late_from) = due_after_date(from, grace).ok_or(Problem::DateRange)?;
         Ok(DueSpec {
             date: Some(due_date),
             late_from: Some(late_from),
@@ -1643,7 +1642,7 @@ impl<'p> Engine<'p> {
         ctx.env.bound_at = Some(live.started);
         ctx.env.elapsed = Some(Duration::seconds(now.seconds_since(live.started.instant).max(0)));
         if let Some(Value::Money(m)) = eval(amount, &ctx)? {
-            self.ledger(l)?.set(b, m.amount).ok_or(EvalError::Overflow)?;
+            self.ledger(l)?.set(b, m.amount).ok_or(Problem::Overflow)?;
         }
         Ok(())
     }
@@ -1696,7 +1695,7 @@ impl<'p> Engine<'p> {
                     continue;
                 }
             }
-            let field = |f: FieldId| ev.fields.get(f).and_then(Option::as_ref);
+            let field = |f: FieldId| ev.fields.by_id(f).and_then(Option::as_ref);
             let party = |f: FieldId| match field(f) {
                 Some(Value::Entity(name)) => program.party_id(name),
                 _ => None,
@@ -1745,11 +1744,13 @@ impl<'p> Engine<'p> {
             };
             self.refresh_bucket(l, id)?;
             let ledger = self.ledger(l)?;
-            let taken = ledger.pay(id, left, now).ok_or(EvalError::Overflow)?;
-            left = left.checked_sub(taken).ok_or(EvalError::Overflow)?;
+            let taken = ledger.pay(id, left, now).ok_or(Problem::Overflow)?;
+            left = left.checked_sub(taken).ok_or(Problem::Overflow)?;
             after = Some(id);
         }
-        self.ledger(l)?.paid(amount, left).ok_or(EvalError::Overflow)
+        self.ledger(l)?
+            .paid(amount, left)
+            .ok_or_else(|| Problem::Overflow.into())
     }
 
     fn bucket_due(&mut self, l: u32, b: BucketId) -> Result<(), EvalError> {
@@ -1776,8 +1777,8 @@ impl<'p> Engine<'p> {
         let Some(spec) = program.norms.get(norm) else {
             return Ok(());
         };
-        let payee = program.parties.get(key.to).map_or("", String::as_str);
-        let payer = program.parties.get(key.from).map_or("", String::as_str);
+        let payee = program.parties.get(key.to).map_or("", |p| p.name.as_str());
+        let payer = program.parties.get(key.from).map_or("", |p| p.name.as_str());
         if self.history.is_some() {
             if let Some(bucket) = self.ledgers.get(l as usize).and_then(|x| x.get(b)).cloned() {
                 self.record_bucket(key, &bucket, NState::Violated, late_from);

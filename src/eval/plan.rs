@@ -11,24 +11,24 @@ use crate::model::interpret::{eval, Ctx};
 #[derive(Debug)]
 pub(crate) struct Plan {
     /// Norms instantiated when an instance of the keyed norm lapses.
-    pub on_lapse: Vec<Vec<NormId>>,
+    pub on_lapse: Table<NormId, Vec<NormId>>,
     /// Norms whose instances must keep the fields of the event that made
     /// them (read as `offer.price`, or handed on at a lapse).
-    pub keeps_payload: Vec<bool>,
+    pub keeps_payload: Table<NormId, bool>,
     /// Accruals whose amount reads what is already owed.
-    pub reads_outstanding: Vec<bool>,
+    pub reads_outstanding: Table<NormId, bool>,
     /// Per event kind: the settlements it may be, in the order they are tried.
-    pub settlers: Vec<Vec<(NormId, usize)>>,
+    pub settlers: Table<EventId, Vec<(NormId, usize)>>,
     /// Per norm: the grace of its schedule and of its alternative, when they
     /// are constants.
-    pub graces: Vec<[Option<Duration>; 2]>,
+    pub graces: Table<NormId, [Option<Duration>; 2]>,
 }
 
 impl Plan {
     pub fn new(program: &Program) -> Plan {
         let n = program.norms.len();
-        let mut on_lapse = vec![Vec::new(); n];
-        for (id, norm) in program.norms.iter().enumerate() {
+        let mut on_lapse: Table<NormId, Vec<NormId>> = Table::filled(Vec::new(), n);
+        for (id, norm) in program.norms.iter() {
             if let Instancing::OnLapse { norm: from } = norm.instancing {
                 if let Some(list) = on_lapse.get_mut(from) {
                     list.push(id);
@@ -40,13 +40,17 @@ impl Plan {
             visit_norm(norm, &mut |e| found |= pred(e));
             found
         };
-        let mut keeps_payload: Vec<bool> = program
+        let mut keeps_payload: Table<NormId, bool> = program
             .norms
-            .iter()
-            .map(|norm| reads(norm, &|e| matches!(e, CExpr::Bound(_) | CExpr::BoundAt)))
+            .values()
+            .map(|norm| {
+                reads(norm, &|e| {
+                    matches!(e.node, ExprNode::Bound(_) | ExprNode::BoundAt)
+                })
+            })
             .collect();
         // A power hands its fields on to the norms made when it lapses.
-        for (from, to) in on_lapse.iter().enumerate() {
+        for (from, to) in on_lapse.iter() {
             if to.iter().any(|&t| keeps_payload.get(t).copied().unwrap_or(false)) {
                 if let Some(k) = keeps_payload.get_mut(from) {
                     *k = true;
@@ -55,14 +59,15 @@ impl Plan {
         }
         let reads_outstanding = program
             .norms
-            .iter()
+            .values()
             .map(|norm| match &norm.rule {
-                NormRule::Accrual { amount, .. } => amount.any(&|e| matches!(e, CExpr::Outstanding)),
+                NormRule::Accrual { amount, .. } => amount.any(&|e| matches!(e, ExprNode::Outstanding)),
                 _ => false,
             })
             .collect();
-        let mut settlers = vec![Vec::new(); program.events.len()];
-        for (id, norm) in program.norms.iter().enumerate() {
+        let mut settlers: Table<EventId, Vec<(NormId, usize)>> =
+            Table::filled(Vec::new(), program.events.len());
+        for (id, norm) in program.norms.iter() {
             if let NormRule::Accrual { settlements, .. } = &norm.rule {
                 for (i, s) in settlements.iter().enumerate() {
                     if let Some(list) = settlers.get_mut(s.event) {
@@ -75,12 +80,12 @@ impl Plan {
             let fixed = !e.any(&|x| {
                 !matches!(
                     x,
-                    CExpr::Const(_)
-                        | CExpr::Term(_)
-                        | CExpr::Unary(..)
-                        | CExpr::Binary(..)
-                        | CExpr::Call(..)
-                        | CExpr::If(..)
+                    ExprNode::Const(_)
+                        | ExprNode::Term(_)
+                        | ExprNode::Unary(..)
+                        | ExprNode::Binary(..)
+                        | ExprNode::Call(..)
+                        | ExprNode::If(..)
                 )
             });
             match eval(e, &Ctx::constant(&program.terms)) {
@@ -90,7 +95,7 @@ impl Plan {
         };
         let graces = program
             .norms
-            .iter()
+            .values()
             .map(|norm| match &norm.rule {
                 NormRule::Accrual {
                     schedule: Some(s), ..

@@ -8,13 +8,13 @@ use rust_decimal::Decimal;
 use super::ledger::{Bucket, Ledger, LedgerKey};
 use super::state::{Breach, ClauseState, Closed, Ineffective, Instance};
 use super::{Counts, Engine};
-use crate::model::{ClauseSpec, NormId, Program};
+use crate::model::{ClauseId, ClauseSpec, NormId, Program, Table};
 use crate::time::Instant;
 
 pub struct Snapshot<'e, 'p> {
     engine: &'e Engine<'p>,
     /// Per norm: the amounts owed it still keeps, by ledger then age.
-    buckets: Vec<Vec<(LedgerKey, &'e Bucket)>>,
+    buckets: Table<NormId, Vec<(LedgerKey, &'e Bucket)>>,
 }
 
 /// What the report lists of one norm.
@@ -41,7 +41,8 @@ pub struct LedgerView {
 
 impl<'e, 'p> Snapshot<'e, 'p> {
     pub(super) fn new(engine: &'e Engine<'p>) -> Snapshot<'e, 'p> {
-        let mut buckets: Vec<Vec<(LedgerKey, &'e Bucket)>> = vec![Vec::new(); engine.program.norms.len()];
+        let mut buckets: Table<NormId, Vec<(LedgerKey, &'e Bucket)>> =
+            Table::filled(Vec::new(), engine.program.norms.len());
         for ledger in &engine.ledgers {
             for b in ledger.listed() {
                 if let Some(list) = buckets.get_mut(b.norm) {
@@ -65,10 +66,10 @@ impl<'e, 'p> Snapshot<'e, 'p> {
     }
 
     pub fn clauses(&self) -> impl Iterator<Item = (&'p ClauseSpec, &'e ClauseState)> + '_ {
-        self.engine.program.clauses.iter().zip(&self.engine.clauses)
+        self.engine.program.clauses.values().zip(&self.engine.clauses)
     }
 
-    pub fn clause_state(&self, c: usize) -> Option<&'e ClauseState> {
+    pub fn clause_state(&self, c: ClauseId) -> Option<&'e ClauseState> {
         self.engine.clauses.get(c)
     }
 

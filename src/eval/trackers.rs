@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 use crate::events::Event;
 use crate::model::interpret::{self as expr, EvalError, Latest};
-use crate::model::{CExpr, EventId, Program};
+use crate::model::{ById, CExpr, EventId, ExprNode, Program, Table, TrackerId};
 use crate::time::Instant;
 use crate::value::Value;
 
@@ -18,15 +18,15 @@ pub(crate) struct Trackers {
     /// Current values; a sum is undetermined until it has a term.
     pub values: Vec<Option<Value>>,
     /// For windowed trackers: each entry's contribution and when it leaves.
-    windows: Vec<VecDeque<(Instant, Value)>>,
+    windows: Table<TrackerId, VecDeque<(Instant, Value)>>,
     /// Whether a timer is set for the window's oldest entry.
-    sliding: Vec<bool>,
+    sliding: Table<TrackerId, bool>,
     /// Per event kind: the trackers it adds to, and those it starts afresh.
-    on: Vec<Vec<usize>>,
-    reset: Vec<Vec<usize>>,
+    on: Table<EventId, Vec<TrackerId>>,
+    reset: Table<EventId, Vec<TrackerId>>,
     /// The latest event of each kind, kept only for kinds some expression reads.
     pub latest: Vec<Option<Latest>>,
-    reads_latest: Vec<bool>,
+    reads_latest: Table<EventId, bool>,
 }
 
 impl Trackers {
@@ -34,15 +34,15 @@ impl Trackers {
         let kinds = program.events.len();
         let mut t = Trackers {
             values: Vec::new(),
-            windows: vec![VecDeque::new(); program.trackers.len()],
-            sliding: vec![false; program.trackers.len()],
-            on: vec![Vec::new(); kinds],
-            reset: vec![Vec::new(); kinds],
+            windows: Table::filled(VecDeque::new(), program.trackers.len()),
+            sliding: Table::filled(false, program.trackers.len()),
+            on: Table::filled(Vec::new(), kinds),
+            reset: Table::filled(Vec::new(), kinds),
             latest: vec![None; kinds],
-            reads_latest: vec![false; kinds],
+            reads_latest: Table::filled(false, kinds),
         };
-        t.values = (0..program.trackers.len()).map(|i| empty(program, i)).collect();
-        for (i, tr) in program.trackers.iter().enumerate() {
+        t.values = program.trackers.ids().map(|i| empty(program, i)).collect();
+        for (i, tr) in program.trackers.iter() {
             if let Some(list) = t.on.get_mut(tr.event) {
                 list.push(i);
             }
@@ -51,8 +51,8 @@ impl Trackers {
             }
         }
         let mut reads = |e: &CExpr| {
-            if let CExpr::Latest(ev, _) = e {
-                if let Some(r) = t.reads_latest.get_mut(*ev) {
+            if let ExprNode::Latest(ev, _) = e.node {
+                if let Some(r) = t.reads_latest.get_mut(ev) {
                     *r = true;
                 }
             }
@@ -62,7 +62,7 @@ impl Trackers {
     }
 
     /// The trackers that events of `kind` add to.
-    pub fn fed_by(&self, kind: EventId) -> &[usize] {
+    pub fn fed_by(&self, kind: EventId) -> &[TrackerId] {
         self.on.get(kind).map_or(&[], Vec::as_slice)
     }
 
@@ -71,14 +71,14 @@ impl Trackers {
     pub fn take_in(
         &mut self,
         program: &Program,
-        i: usize,
+        i: TrackerId,
         at: Instant,
         add: Value,
     ) -> Result<Option<Instant>, EvalError> {
         let window = program.trackers.get(i).and_then(|t| t.window);
         let mut wake = None;
         if let Some(w) = window {
-            let leaves = expr::ahead(at, w).ok_or(EvalError::DateRange)?;
+            let leaves = expr::ahead(at, w).ok_or(expr::Problem::DateRange)?;
             if let (Some(q), Some(s)) = (self.windows.get_mut(i), self.sliding.get_mut(i)) {
                 q.push_back((leaves, add.clone()));
                 if !*s {
@@ -87,7 +87,7 @@ impl Trackers {
                 }
             }
         }
-        if let Some(v) = self.values.get_mut(i) {
+        if let Some(v) = self.values.by_id_mut(i) {
             *v = Some(match v.take() {
                 None => add,
                 Some(old) => expr::add_values(old, add)?,
@@ -98,8 +98,13 @@ impl Trackers {
 
     /// Takes out of tracker `i` what has left its window by `now`. Returns
     /// when to slide it next.
-    pub fn slide(&mut self, program: &Program, i: usize, now: Instant) -> Result<Option<Instant>, EvalError> {
-        let (Some(q), Some(value)) = (self.windows.get_mut(i), self.values.get_mut(i)) else {
+    pub fn slide(
+        &mut self,
+        program: &Program,
+        i: TrackerId,
+        now: Instant,
+    ) -> Result<Option<Instant>, EvalError> {
+        let (Some(q), Some(value)) = (self.windows.get_mut(i), self.values.by_id_mut(i)) else {
             return Ok(None);
         };
         while q.front().is_some_and(|(leaves, _)| *leaves <= now) {
@@ -122,7 +127,7 @@ impl Trackers {
     /// itself a count still means the period it closes.
     pub fn after(&mut self, program: &Program, ev: &Event) {
         if self.reads_latest.get(ev.kind).copied().unwrap_or(false) {
-            if let Some(slot) = self.latest.get_mut(ev.kind) {
+            if let Some(slot) = self.latest.by_id_mut(ev.kind) {
                 match slot {
                     Some(l) => {
                         l.at = ev.at;
@@ -141,7 +146,7 @@ impl Trackers {
             return;
         };
         for &i in resets {
-            if let Some(v) = self.values.get_mut(i) {
+            if let Some(v) = self.values.by_id_mut(i) {
                 *v = empty(program, i);
             }
             if let Some(q) = self.windows.get_mut(i) {
@@ -151,7 +156,7 @@ impl Trackers {
     }
 }
 
-fn empty(program: &Program, i: usize) -> Option<Value> {
+fn empty(program: &Program, i: TrackerId) -> Option<Value> {
     match program.trackers.get(i).and_then(|t| t.field) {
         None => Some(Value::Decimal(Decimal::ZERO)),
         Some(_) => None,

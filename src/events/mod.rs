@@ -23,11 +23,11 @@ use rustc_hash::FxHashMap;
 use serde_json::{Map, Value as Json};
 
 pub use error::{Declared, EventError};
-pub(crate) use spans::value_span;
+pub use spans::value_span;
 
 use crate::diag::source::{LineSource, SourceFile};
 use crate::diag::words::suggest;
-use crate::model::{EventId, EventSpec, FieldSpec, Program};
+use crate::model::{EventId, EventSpec, FieldId, FieldSpec, Id, Program};
 use crate::time::{LastDay, Moment};
 use crate::value::{parse_decimal, parse_percent, Duration, Money, Type, Value};
 use scan::{Scanner, Token};
@@ -58,7 +58,7 @@ impl Event {
         Event {
             line: 0,
             at: Moment::at(crate::time::Instant::default()),
-            kind: 0,
+            kind: EventId::default(),
             id: None,
             fields: Vec::new(),
         }
@@ -78,7 +78,7 @@ pub fn fingerprint(id: &str) -> IdPrint {
 /// is the busier of the two.
 pub fn payload_hash(ev: &Event) -> u64 {
     let mut h = rustc_hash::FxHasher::default();
-    h.write_usize(ev.kind);
+    h.write_usize(ev.kind.index());
     let (secs, nanos) = ev.at.instant.parts();
     h.write_i64(secs);
     h.write_i32(nanos);
@@ -151,7 +151,7 @@ pub struct EventReader<'p> {
     contract: &'p SourceFile,
     events_name: Arc<str>,
     /// Event kinds that can be sent, by name.
-    kinds: FxHashMap<Box<str>, EventId>,
+    kinds: FxHashMap<Box<str>, (EventId, &'p EventSpec)>,
 }
 
 impl<'p> EventReader<'p> {
@@ -159,9 +159,8 @@ impl<'p> EventReader<'p> {
         let kinds = program
             .events
             .iter()
-            .enumerate()
             .filter(|(_, e)| !e.derived)
-            .map(|(i, e)| (e.name.as_str().into(), i))
+            .map(|(i, e)| (e.name.as_str().into(), (i, e)))
             .collect();
         EventReader {
             program,
@@ -229,9 +228,8 @@ impl<'p> EventReader<'p> {
                 }
                 b"event" => {
                     let Token::Str(s) = value else { return None };
-                    let k = *self.kinds.get(s)?;
-                    once(&mut kind, k)?;
-                    let spec = self.program.events.get(k)?;
+                    let (k, spec) = *self.kinds.get(s)?;
+                    once(&mut kind, (k, spec))?;
                     if spec.fields.len() > 64 {
                         return None;
                     }
@@ -250,8 +248,8 @@ impl<'p> EventReader<'p> {
                     };
                     once(&mut id, print)?;
                 }
-                _ => match kind.and_then(|k| self.program.events.get(k)) {
-                    Some(spec) => self.put(spec, key, value, out, &mut seen)?,
+                _ => match kind {
+                    Some((_, spec)) => self.put(spec, key, value, out, &mut seen)?,
                     None => {
                         *early.get_mut(waiting)? = Some((key, value));
                         waiting += 1;
@@ -259,10 +257,10 @@ impl<'p> EventReader<'p> {
                 },
             }
         }
-        let spec = self.program.events.get(kind?)?;
+        let (kind, spec) = kind?;
         let missing = spec
             .fields
-            .iter()
+            .values()
             .zip(&out.fields)
             .any(|(f, v)| !f.optional && v.is_none());
         if missing {
@@ -270,7 +268,7 @@ impl<'p> EventReader<'p> {
         }
         out.line = line_no;
         out.at = at?;
-        out.kind = kind?;
+        out.kind = kind;
         out.id = id.flatten();
         Some(())
     }
@@ -287,14 +285,14 @@ impl<'p> EventReader<'p> {
         // Names are short: compared inline, not through memcmp.
         let f = spec
             .fields
-            .iter()
+            .values()
             .position(|f| same(f.name.as_bytes(), key.as_bytes()))?;
         let bit = 1u64 << f;
         if *seen & bit != 0 {
             return None;
         }
         *seen |= bit;
-        let field = spec.fields.get(f)?;
+        let field = spec.fields.get(FieldId::from_index(f))?;
         let scalar = match value {
             Token::Str(s) => Scalar::Str(s),
             Token::Num(n) => Scalar::Num(n),
@@ -387,11 +385,11 @@ impl<'p> EventReader<'p> {
                 }))
             }
         };
-        let Some(&kind) = self.kinds.get(kind_text.as_str()) else {
+        let Some(&(kind, spec)) = self.kinds.get(kind_text.as_str()) else {
             let declared = || {
                 self.program
                     .events
-                    .iter()
+                    .values()
                     .filter(|e| !e.derived)
                     .map(|e| e.name.as_str())
             };
@@ -420,12 +418,11 @@ impl<'p> EventReader<'p> {
                 }))
             }
         };
-        let spec = &self.program.events[kind];
         for key in obj.keys() {
             if matches!(key.as_str(), "at" | "event" | "id") || spec.field(key).is_some() {
                 continue;
             }
-            let mut help = suggest(key, spec.fields.iter().map(|f| f.name.as_str()));
+            let mut help = suggest(key, spec.fields.values().map(|f| f.name.as_str()));
             if help.is_empty() {
                 help = if spec.fields.is_empty() {
                     format!(
@@ -433,7 +430,7 @@ impl<'p> EventReader<'p> {
                         spec.name
                     )
                 } else {
-                    let names: Vec<&str> = spec.fields.iter().map(|f| f.name.as_str()).collect();
+                    let names: Vec<&str> = spec.fields.values().map(|f| f.name.as_str()).collect();
                     format!("the fields of `{}` are: {}", spec.name, names.join(", "))
                 };
             }
@@ -443,7 +440,7 @@ impl<'p> EventReader<'p> {
                 span: key_span(text, key),
                 src,
                 help,
-                declared: vec![self.declared_event(kind)],
+                declared: vec![self.declared_event(spec)],
             }));
         }
         let mut fields = Vec::with_capacity(spec.fields.len());
@@ -475,8 +472,11 @@ impl<'p> EventReader<'p> {
                     match self.typed(f, scalar) {
                         Ok(v) => fields.push(Some(v)),
                         Err(FieldProblem::NotAParty(name)) => {
-                            let names = self.program.parties.join(", ");
-                            let mut help = suggest(&name, self.program.parties.iter().map(String::as_str));
+                            let names: Vec<&str> =
+                                self.program.parties.values().map(|p| p.name.as_str()).collect();
+                            let names = names.join(", ");
+                            let mut help =
+                                suggest(&name, self.program.parties.values().map(|p| p.name.as_str()));
                             if help.is_empty() {
                                 help = format!("a `party` field names one of the deal's parties: {names}");
                             }
@@ -552,6 +552,16 @@ impl<'p> EventReader<'p> {
         Ok(v)
     }
 
+    /// The part of the contract an event failed on, for a diagnostic.
+    pub fn failed_at(&self, span: crate::ops::Span, label: String) -> Declared {
+        Declared {
+            what: "applying it failed in the contract here".to_string(),
+            src: self.contract.clone(),
+            span: span.into(),
+            label,
+        }
+    }
+
     fn declared_field(&self, f: &FieldSpec) -> Declared {
         Declared {
             what: format!("the contract declares `{}` here", f.name),
@@ -565,8 +575,7 @@ impl<'p> EventReader<'p> {
         }
     }
 
-    fn declared_event(&self, kind: EventId) -> Declared {
-        let spec = &self.program.events[kind];
+    fn declared_event(&self, spec: &EventSpec) -> Declared {
         Declared {
             what: format!("the contract declares `{}` here", spec.name),
             src: self.contract.clone(),
@@ -575,8 +584,14 @@ impl<'p> EventReader<'p> {
         }
     }
 
-    pub fn declared_of(&self, kind: EventId) -> Declared {
-        self.declared_event(kind)
+    /// Where the contract declares an event kind, for a diagnostic.
+    pub fn declared_of(&self, kind: EventId) -> Vec<Declared> {
+        self.program
+            .events
+            .get(kind)
+            .map(|spec| self.declared_event(spec))
+            .into_iter()
+            .collect()
     }
 }
 
@@ -607,10 +622,10 @@ fn number_exact(text: &str) -> Option<rust_decimal::Decimal> {
 
 /// serde_json appends " at line 1 column 7"; the label already says where.
 fn strip_position(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
-    }
+    message
+        .split_once(" at line ")
+        .map_or(message, |(m, _)| m)
+        .to_string()
 }
 
 #[cfg(test)]
@@ -741,9 +756,9 @@ mod tests {
     fn spans_point_at_values() {
         let line = r#"{"at":"2025-01-21","event":"payment","amount": "12 USD"}"#;
         let s = value_span(line, "amount");
-        assert_eq!(&line[s.offset()..s.offset() + s.len()], "\"12 USD\"");
+        assert_eq!(line.get(s.offset()..s.offset() + s.len()).unwrap(), "\"12 USD\"");
         let s = value_span(line, "event");
-        assert_eq!(&line[s.offset()..s.offset() + s.len()], "\"payment\"");
+        assert_eq!(line.get(s.offset()..s.offset() + s.len()).unwrap(), "\"payment\"");
     }
 
     #[test]

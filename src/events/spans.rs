@@ -12,19 +12,19 @@ pub(crate) fn key_span(text: &str, key: &str) -> SourceSpan {
 }
 
 /// The span of the value after `"key":` in the raw line.
-pub(crate) fn value_span(text: &str, key: &str) -> SourceSpan {
+pub fn value_span(text: &str, key: &str) -> SourceSpan {
     let quoted = format!("\"{key}\"");
     let Some(i) = text.find(&quoted) else {
         return (0, text.len()).into();
     };
-    let rest = &text[i + quoted.len()..];
+    let rest = text.get(i + quoted.len()..).unwrap_or_default();
     let Some(colon) = rest.find(':') else {
         return (i, quoted.len()).into();
     };
-    let after = &rest[colon + 1..];
+    let after = rest.get(colon + 1..).unwrap_or_default();
     let lead = after.len() - after.trim_start().len();
     let start = i + quoted.len() + colon + 1 + lead;
-    let value = &text[start..];
+    let value = text.get(start..).unwrap_or_default();
     let len = json_value_len(value);
     (start, len.max(1)).into()
 }
@@ -34,8 +34,8 @@ fn json_value_len(s: &str) -> usize {
     let b = s.as_bytes();
     if b.first() == Some(&b'"') {
         let mut i = 1;
-        while i < b.len() {
-            match b[i] {
+        while let Some(c) = b.get(i) {
+            match c {
                 b'\\' => i += 2,
                 b'"' => return i + 1,
                 _ => i += 1,

@@ -2,11 +2,15 @@
 //! interpreter in [`super::interpret`] evaluates them.
 
 use super::*;
-use crate::ops::{BinOp, UnOp};
+use crate::ops::{BinOp, Spanned, UnOp};
 
-/// A checked expression: names resolved, types known.
-#[derive(Debug, Clone)]
-pub enum CExpr {
+/// A checked expression, with where it is written in the contract, so that
+/// an error evaluating it can point there.
+pub type CExpr = Spanned<ExprNode>;
+
+/// A checked expression's node: names resolved, types known.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExprNode {
     Const(Value),
     /// A field of the event being matched.
     Field(FieldId),
@@ -32,7 +36,7 @@ pub enum CExpr {
     Elapsed,
     /// What the bearer still owes the counterparty.
     Outstanding,
-    Tracker(usize),
+    Tracker(TrackerId),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,34 +83,46 @@ impl RoundMode {
     ];
 }
 
-impl CExpr {
+impl ExprNode {
+    /// This node, written at `span`.
+    pub fn at(self, span: Span) -> CExpr {
+        Spanned::new(self, span)
+    }
+}
+
+/// Walking an expression and everything inside it.
+pub trait Visit {
     /// Calls `f` on this expression and every one inside it.
-    pub fn visit(&self, f: &mut dyn FnMut(&CExpr)) {
+    fn visit(&self, f: &mut dyn FnMut(&CExpr));
+
+    /// Whether `pred` holds of this expression or any inside it.
+    fn any(&self, pred: &dyn Fn(&ExprNode) -> bool) -> bool {
+        let mut found = false;
+        self.visit(&mut |e| found |= pred(&e.node));
+        found
+    }
+}
+
+impl Visit for CExpr {
+    fn visit(&self, f: &mut dyn FnMut(&CExpr)) {
         // Trees are bounded by the checker; stacks may be small.
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
             f(self);
-            match self {
-                CExpr::Unary(_, a) | CExpr::Table(_, a) => a.visit(f),
-                CExpr::Binary(_, a, b) | CExpr::Round(a, b, _) => {
+            match &self.node {
+                ExprNode::Unary(_, a) | ExprNode::Table(_, a) => a.visit(f),
+                ExprNode::Binary(_, a, b) | ExprNode::Round(a, b, _) => {
                     a.visit(f);
                     b.visit(f);
                 }
-                CExpr::If(a, b, c) => {
+                ExprNode::If(a, b, c) => {
                     a.visit(f);
                     b.visit(f);
                     c.visit(f);
                 }
-                CExpr::Call(_, args) => args.iter().for_each(|a| a.visit(f)),
+                ExprNode::Call(_, args) => args.iter().for_each(|a| a.visit(f)),
                 _ => {}
             }
         });
-    }
-
-    /// Whether `pred` holds of this expression or any inside it.
-    pub fn any(&self, pred: &dyn Fn(&CExpr) -> bool) -> bool {
-        let mut found = false;
-        self.visit(&mut |e| found |= pred(e));
-        found
     }
 }
 

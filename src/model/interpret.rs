@@ -6,13 +6,29 @@ use std::borrow::Cow;
 use rust_decimal::Decimal;
 use thiserror::Error;
 
-use crate::model::{CExpr, Func, RoundMode, TableSpec, TermSlot};
+use crate::model::{ById, CExpr, ExprNode, Func, RoundMode, Table, TableSpec, TermId, TermSlot};
+use crate::ops::Span;
 use crate::ops::{BinOp, UnOp};
 use crate::time::{add_days, add_months, Instant, Moment};
 use crate::value::{Duration, Money, Value};
 
+/// What went wrong evaluating an expression, and where in the contract.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum EvalError {
+#[error("{problem}")]
+pub struct EvalError {
+    pub problem: Problem,
+    /// The expression that failed, innermost first found.
+    pub span: Option<Span>,
+}
+
+impl From<Problem> for EvalError {
+    fn from(problem: Problem) -> EvalError {
+        EvalError { problem, span: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum Problem {
     #[error("the result is too large to hold exactly")]
     Overflow,
     #[error("division by zero")]
@@ -31,7 +47,7 @@ type Result<T> = std::result::Result<T, EvalError>;
 
 /// What an expression can read.
 pub struct Ctx<'a> {
-    pub terms: &'a [TermSlot],
+    pub terms: &'a Table<TermId, TermSlot>,
     /// Fields of the event being matched.
     pub fields: &'a [Option<Value>],
     /// Fields of the event that created the norm instance.
@@ -63,7 +79,7 @@ pub struct Env<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn constant(terms: &'a [TermSlot]) -> Ctx<'a> {
+    pub fn constant(terms: &'a Table<TermId, TermSlot>) -> Ctx<'a> {
         Ctx {
             terms,
             fields: &[],
@@ -82,22 +98,27 @@ pub fn eval(e: &CExpr, ctx: &Ctx<'_>) -> Result<Option<Value>> {
 /// stack costs a call, so it is checked every few levels only: far more
 /// often than a few levels could use up the margin it keeps.
 fn at_depth(e: &CExpr, ctx: &Ctx<'_>, depth: u32) -> Result<Option<Value>> {
-    if depth % 16 == 15 {
+    let out = if depth % 16 == 15 {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || eval_inner(e, ctx, depth))
     } else {
         eval_inner(e, ctx, depth)
-    }
+    };
+    // The innermost expression that failed is the one to point at.
+    out.map_err(|mut err| {
+        err.span.get_or_insert(e.span);
+        err
+    })
 }
 
 /// A value read without evaluating anything: constants, fields, terms and
 /// what the engine knows. `None` for anything that needs evaluating.
 #[inline]
 fn leaf(e: &CExpr, ctx: &Ctx<'_>) -> Option<Option<Value>> {
-    Some(match e {
-        CExpr::Const(v) => Some(v.clone()),
-        CExpr::Field(f) => ctx.fields.get(*f).cloned().flatten(),
-        CExpr::Bound(f) => ctx.bound.get(*f).cloned().flatten(),
-        CExpr::Term(t) => match ctx.terms.get(*t) {
+    Some(match &e.node {
+        ExprNode::Const(v) => Some(v.clone()),
+        ExprNode::Field(f) => ctx.fields.by_id(*f).cloned().flatten(),
+        ExprNode::Bound(f) => ctx.bound.by_id(*f).cloned().flatten(),
+        ExprNode::Term(t) => match ctx.terms.get(*t) {
             Some(slot) => match (&slot.value, ctx.open_as_zero) {
                 (Some(v), _) => Some(v.clone()),
                 (None, true) => Some(zero_of(slot)),
@@ -105,22 +126,22 @@ fn leaf(e: &CExpr, ctx: &Ctx<'_>) -> Option<Option<Value>> {
             },
             None => None,
         },
-        CExpr::Latest(ev, field) => {
+        ExprNode::Latest(ev, field) => {
             ctx.env
                 .latest
-                .get(*ev)
+                .by_id(*ev)
                 .and_then(Option::as_ref)
                 .and_then(|l| match field {
                     None => Some(Value::Date(l.at)),
-                    Some(f) => l.fields.get(*f).cloned().flatten(),
+                    Some(f) => l.fields.by_id(*f).cloned().flatten(),
                 })
         }
-        CExpr::At => ctx.env.at.map(Value::Date),
-        CExpr::BoundAt => ctx.env.bound_at.map(Value::Date),
-        CExpr::Now => ctx.env.now.map(|n| Value::Date(Moment::at(n))),
-        CExpr::Elapsed => ctx.env.elapsed.map(Value::Duration),
-        CExpr::Outstanding => ctx.env.outstanding.map(Value::Money),
-        CExpr::Tracker(i) => ctx.env.trackers.get(*i).cloned().flatten(),
+        ExprNode::At => ctx.env.at.map(Value::Date),
+        ExprNode::BoundAt => ctx.env.bound_at.map(Value::Date),
+        ExprNode::Now => ctx.env.now.map(|n| Value::Date(Moment::at(n))),
+        ExprNode::Elapsed => ctx.env.elapsed.map(Value::Duration),
+        ExprNode::Outstanding => ctx.env.outstanding.map(Value::Money),
+        ExprNode::Tracker(i) => ctx.env.trackers.by_id(*i).cloned().flatten(),
         _ => return None,
     })
 }
@@ -128,16 +149,16 @@ fn leaf(e: &CExpr, ctx: &Ctx<'_>) -> Option<Option<Value>> {
 /// A leaf that is already a value somewhere: read in place, not copied.
 #[inline]
 fn leaf_ref<'a>(e: &'a CExpr, ctx: &'a Ctx<'a>) -> Option<Option<&'a Value>> {
-    Some(match e {
-        CExpr::Const(v) => Some(v),
-        CExpr::Field(f) => ctx.fields.get(*f).and_then(Option::as_ref),
-        CExpr::Bound(f) => ctx.bound.get(*f).and_then(Option::as_ref),
-        CExpr::Term(t) => match ctx.terms.get(*t).map(|slot| (slot, &slot.value)) {
+    Some(match &e.node {
+        ExprNode::Const(v) => Some(v),
+        ExprNode::Field(f) => ctx.fields.by_id(*f).and_then(Option::as_ref),
+        ExprNode::Bound(f) => ctx.bound.by_id(*f).and_then(Option::as_ref),
+        ExprNode::Term(t) => match ctx.terms.get(*t).map(|slot| (slot, &slot.value)) {
             Some((_, Some(v))) => Some(v),
             Some((_, None)) if ctx.open_as_zero => return None,
             _ => None,
         },
-        CExpr::Tracker(i) => ctx.env.trackers.get(*i).and_then(Option::as_ref),
+        ExprNode::Tracker(i) => ctx.env.trackers.by_id(*i).and_then(Option::as_ref),
         _ => return None,
     })
 }
@@ -160,8 +181,8 @@ fn eval_inner(e: &CExpr, ctx: &Ctx<'_>, depth: u32) -> Result<Option<Value>> {
         return Ok(v);
     }
     let d = depth + 1;
-    match e {
-        CExpr::Binary(op, l, r) => {
+    match &e.node {
+        ExprNode::Binary(op, l, r) => {
             // `and`/`or` decide on one side when they can, so an undetermined
             // side does not hide a determined answer.
             let lv = operand(l, ctx, d)?;
@@ -178,7 +199,7 @@ fn eval_inner(e: &CExpr, ctx: &Ctx<'_>, depth: u32) -> Result<Option<Value>> {
                 _ => None,
             })
         }
-        CExpr::Unary(op, inner) => match operand(inner, ctx, d)? {
+        ExprNode::Unary(op, inner) => match operand(inner, ctx, d)? {
             None => Ok(None),
             Some(v) => Ok(Some(unary(*op, v.into_owned())?)),
         },
@@ -190,24 +211,24 @@ fn eval_inner(e: &CExpr, ctx: &Ctx<'_>, depth: u32) -> Result<Option<Value>> {
 /// stays small.
 #[inline(never)]
 fn rare(e: &CExpr, ctx: &Ctx<'_>, d: u32) -> Result<Option<Value>> {
-    Ok(match e {
-        CExpr::If(c, a, b) => match at_depth(c, ctx, d)? {
+    Ok(match &e.node {
+        ExprNode::If(c, a, b) => match at_depth(c, ctx, d)? {
             Some(Value::Bool(true)) => at_depth(a, ctx, d)?,
             Some(Value::Bool(false)) => at_depth(b, ctx, d)?,
             _ => None,
         },
-        CExpr::Table(t, x) => match (ctx.terms.get(*t), at_depth(x, ctx, d)?) {
+        ExprNode::Table(t, x) => match (ctx.terms.get(*t), at_depth(x, ctx, d)?) {
             (Some(slot), Some(x)) => match &slot.table {
                 Some(table) => lookup(&slot.name, table, &x, ctx, d)?,
                 None => None,
             },
             _ => None,
         },
-        CExpr::Round(x, step, mode) => match (at_depth(x, ctx, d)?, at_depth(step, ctx, d)?) {
+        ExprNode::Round(x, step, mode) => match (at_depth(x, ctx, d)?, at_depth(step, ctx, d)?) {
             (Some(v), Some(Value::Decimal(step))) => Some(round(v, step, *mode)?),
             _ => None,
         },
-        CExpr::Call(Func::Floor, args) => {
+        ExprNode::Call(Func::Floor, args) => {
             match args.first().map(|a| at_depth(a, ctx, d)).transpose()?.flatten() {
                 Some(Value::Decimal(d)) => Some(Value::Decimal(d.floor())),
                 Some(Value::Percent(d)) => Some(Value::Percent(d.floor())),
@@ -215,24 +236,24 @@ fn rare(e: &CExpr, ctx: &Ctx<'_>, d: u32) -> Result<Option<Value>> {
                 _ => None,
             }
         }
-        CExpr::Call(Func::Days, args) => {
+        ExprNode::Call(Func::Days, args) => {
             match args.first().map(|a| at_depth(a, ctx, d)).transpose()?.flatten() {
                 Some(Value::Duration(d)) => {
                     let secs = d.exact_seconds().ok_or_else(|| {
-                        EvalError::Types("a duration in months".to_string(), "days".to_string())
+                        Problem::Types("a duration in months".to_string(), "days".to_string())
                     })?;
                     Some(Value::Decimal(Decimal::from(secs.div_euclid(86_400))))
                 }
                 _ => None,
             }
         }
-        CExpr::Call(Func::Currency, args) => {
+        ExprNode::Call(Func::Currency, args) => {
             match args.first().map(|a| at_depth(a, ctx, d)).transpose()?.flatten() {
                 Some(Value::Money(m)) => Some(Value::Text(m.currency.as_str().into())),
                 _ => None,
             }
         }
-        CExpr::Call(Func::Default, args) => {
+        ExprNode::Call(Func::Default, args) => {
             let mut found = None;
             for a in args {
                 found = at_depth(a, ctx, d)?;
@@ -242,7 +263,7 @@ fn rare(e: &CExpr, ctx: &Ctx<'_>, d: u32) -> Result<Option<Value>> {
             }
             found
         }
-        CExpr::Call(f, args) => {
+        ExprNode::Call(f, args) => {
             let mut best: Option<Value> = None;
             for a in args {
                 let Some(v) = at_depth(a, ctx, d)? else {
@@ -321,7 +342,7 @@ fn lookup(name: &str, table: &TableSpec, x: &Value, ctx: &Ctx<'_>, d: u32) -> Re
                 return at_depth(&row.value, ctx, d);
             }
         }
-        return Err(EvalError::NoRow(name.to_string(), x.to_string()));
+        return Err(Problem::NoRow(name.to_string(), x.to_string()).into());
     }
     let zero = binary(BinOp::Sub, x, x)?;
     let mut total: Option<Value> = None;
@@ -379,33 +400,28 @@ fn unary(op: UnOp, v: Value) -> Result<Value> {
         (UnOp::Neg, Value::Percent(d)) => Value::Percent(-d),
         (UnOp::Neg, Value::Money(m)) => Value::Money(Money::new(-m.amount, m.currency)),
         (UnOp::Neg, Value::Duration(d)) => Value::Duration(Duration {
-            months: d.months.checked_neg().ok_or(EvalError::Overflow)?,
-            days: d.days.checked_neg().ok_or(EvalError::Overflow)?,
-            seconds: d.seconds.checked_neg().ok_or(EvalError::Overflow)?,
+            months: d.months.checked_neg().ok_or_else(overflow)?,
+            days: d.days.checked_neg().ok_or_else(overflow)?,
+            seconds: d.seconds.checked_neg().ok_or_else(overflow)?,
         }),
-        (_, v) => {
-            return Err(EvalError::Types(
-                v.type_of().to_string(),
-                "an operator".to_string(),
-            ))
-        }
+        (_, v) => return Err(Problem::Types(v.type_of().to_string(), "an operator".to_string()).into()),
     })
 }
 
 fn add(a: Decimal, b: Decimal) -> Result<Decimal> {
-    a.checked_add(b).ok_or(EvalError::Overflow)
+    a.checked_add(b).ok_or_else(overflow)
 }
 fn sub(a: Decimal, b: Decimal) -> Result<Decimal> {
-    a.checked_sub(b).ok_or(EvalError::Overflow)
+    a.checked_sub(b).ok_or_else(overflow)
 }
 fn mul(a: Decimal, b: Decimal) -> Result<Decimal> {
-    a.checked_mul(b).ok_or(EvalError::Overflow)
+    a.checked_mul(b).ok_or_else(overflow)
 }
 fn div(a: Decimal, b: Decimal) -> Result<Decimal> {
     if b.is_zero() {
-        return Err(EvalError::DivisionByZero);
+        return Err(Problem::DivisionByZero.into());
     }
-    a.checked_div(b).ok_or(EvalError::Overflow)
+    a.checked_div(b).ok_or_else(overflow)
 }
 /// p% of x, exactly: the product moved two decimal places, which is a
 /// division by 100 without the division.
@@ -425,16 +441,15 @@ fn same_currency(a: &Money, b: &Money) -> Result<()> {
     if a.currency == b.currency {
         Ok(())
     } else {
-        Err(EvalError::Currency(
-            a.currency.to_string(),
-            b.currency.to_string(),
-        ))
+        Err(Problem::Currency(a.currency.to_string(), b.currency.to_string()).into())
     }
 }
 
 fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value> {
     use Value as V;
-    let type_err = |a: &Value, b: &Value| EvalError::Types(a.type_of().to_string(), b.type_of().to_string());
+    let type_err = |a: &Value, b: &Value| -> EvalError {
+        Problem::Types(a.type_of().to_string(), b.type_of().to_string()).into()
+    };
     Ok(match op {
         BinOp::And | BinOp::Or => match (a, b) {
             (V::Bool(x), V::Bool(y)) => V::Bool(if op == BinOp::And { *x && *y } else { *x || *y }),
@@ -458,7 +473,7 @@ fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value> {
                 (V::Percent(x), V::Percent(y)) => V::Percent(f(*x, *y)?),
                 (V::Duration(x), V::Duration(y)) => {
                     let y = if plus { *y } else { negate(*y)? };
-                    V::Duration(x.checked_add(y).ok_or(EvalError::Overflow)?)
+                    V::Duration(x.checked_add(y).ok_or_else(overflow)?)
                 }
                 (V::Date(m), V::Duration(d)) => {
                     let d = if plus { *d } else { negate(*d)? };
@@ -486,7 +501,7 @@ fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value> {
             (V::Decimal(x), V::Duration(d)) | (V::Duration(d), V::Decimal(x)) => {
                 let secs = d.exact_seconds().ok_or_else(|| type_err(a, b))?;
                 let total = mul(Decimal::from(secs), *x)?.trunc();
-                let secs = i64::try_from(total.mantissa()).map_err(|_| EvalError::Overflow)?;
+                let secs = i64::try_from(total.mantissa()).map_err(|_| Problem::Overflow)?;
                 V::Duration(Duration::seconds(secs))
             }
             _ => return Err(type_err(a, b)),
@@ -514,9 +529,9 @@ fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value> {
 
 fn negate(d: Duration) -> Result<Duration> {
     Ok(Duration {
-        months: d.months.checked_neg().ok_or(EvalError::Overflow)?,
-        days: d.days.checked_neg().ok_or(EvalError::Overflow)?,
-        seconds: d.seconds.checked_neg().ok_or(EvalError::Overflow)?,
+        months: d.months.checked_neg().ok_or_else(overflow)?,
+        days: d.days.checked_neg().ok_or_else(overflow)?,
+        seconds: d.seconds.checked_neg().ok_or_else(overflow)?,
     })
 }
 
@@ -533,13 +548,13 @@ pub fn back(at: Instant, d: Duration) -> Option<Instant> {
 /// A moment moved by a duration: calendar units on the date, seconds exactly.
 fn shift(m: Moment, d: Duration) -> Result<Moment> {
     let secs_into_day = m.instant.as_second().rem_euclid(86_400);
-    let date = add_months(m.instant.date(), d.months).ok_or(EvalError::DateRange)?;
-    let date = add_days(date, d.days).ok_or(EvalError::DateRange)?;
-    let base = Instant::start_of(date).ok_or(EvalError::DateRange)?;
+    let date = add_months(m.instant.date(), d.months).ok_or(Problem::DateRange)?;
+    let date = add_days(date, d.days).ok_or(Problem::DateRange)?;
+    let base = Instant::start_of(date).ok_or(Problem::DateRange)?;
     let instant = base
         .plus_seconds(secs_into_day)
         .and_then(|i| i.plus_seconds(d.seconds))
-        .ok_or(EvalError::DateRange)?;
+        .ok_or(Problem::DateRange)?;
     Ok(Moment {
         instant,
         date_only: m.date_only && d.seconds == 0,
@@ -557,7 +572,7 @@ fn equal(a: &Value, b: &Value) -> Result<bool> {
             _ => x == y,
         },
         _ if a.type_of() == b.type_of() => a == b,
-        _ => return Err(EvalError::Types(a.type_of().to_string(), b.type_of().to_string())),
+        _ => return Err(Problem::Types(a.type_of().to_string(), b.type_of().to_string()).into()),
     })
 }
 
@@ -573,12 +588,9 @@ pub fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering> {
         (V::Duration(x), V::Duration(y)) => match (x.exact_seconds(), y.exact_seconds()) {
             (Some(p), Some(q)) => Ok(p.cmp(&q)),
             _ if x.seconds == 0 && y.seconds == 0 => Ok((x.months, x.days).cmp(&(y.months, y.days))),
-            _ => Err(EvalError::Types(
-                "a duration in months".to_string(),
-                "one in seconds".to_string(),
-            )),
+            _ => Err(Problem::Types("a duration in months".to_string(), "one in seconds".to_string()).into()),
         },
-        _ => Err(EvalError::Types(a.type_of().to_string(), b.type_of().to_string())),
+        _ => Err(Problem::Types(a.type_of().to_string(), b.type_of().to_string()).into()),
     }
 }
 
@@ -590,4 +602,8 @@ pub fn add_values(a: Value, b: Value) -> Result<Value> {
 /// `a - b`, for what leaves a running sum.
 pub fn sub_values(a: Value, b: Value) -> Result<Value> {
     binary(BinOp::Sub, &a, &b)
+}
+
+fn overflow() -> EvalError {
+    Problem::Overflow.into()
 }

@@ -3,43 +3,57 @@
 //! sees; it never looks at the AST.
 
 mod expr;
+mod ids;
 pub mod interpret;
 
+use std::collections::HashMap;
+
 pub use expr::*;
+pub use ids::{ById, ClauseId, EventId, FieldId, Id, NormId, PartyId, Table, TermId, TrackerId};
 
 use crate::ops::{Period, Span};
 use crate::time::Instant;
 use crate::value::{Type, Value};
 
-pub type PartyId = usize;
-pub type EventId = usize;
-pub type FieldId = usize;
-pub type TermId = usize;
-pub type ClauseId = usize;
-pub type NormId = usize;
-
 #[derive(Debug, Clone)]
 pub struct Program {
     pub title: String,
-    pub parties: Vec<String>,
+    pub parties: Table<PartyId, Party>,
     pub term: Lifetime,
     pub term_span: Option<Span>,
-    pub terms: Vec<TermSlot>,
-    pub events: Vec<EventSpec>,
-    pub clauses: Vec<ClauseSpec>,
-    pub norms: Vec<NormSpec>,
+    pub terms: Table<TermId, TermSlot>,
+    pub events: Table<EventId, EventSpec>,
+    pub clauses: Table<ClauseId, ClauseSpec>,
+    pub norms: Table<NormId, NormSpec>,
     /// Running counts and sums over events, read by expressions.
-    pub trackers: Vec<Tracker>,
+    pub trackers: Table<TrackerId, Tracker>,
     /// For each clause, the derived event `breach of` it.
-    pub breach_events: Vec<EventId>,
-    /// For each event kind, who reacts to it.
-    pub listeners: Vec<Vec<Listener>>,
+    pub breach_events: Table<ClauseId, EventId>,
+    /// For each event kind, who reacts to it, in the order they must.
+    pub listeners: Table<EventId, Vec<Listener>>,
+    /// Parties, events and terms by name.
+    pub names: Names,
+}
+
+/// Names to ids, built once.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub parties: HashMap<String, PartyId>,
+    pub events: HashMap<String, EventId>,
+    pub terms: HashMap<String, TermId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Party {
+    pub name: String,
+    pub span: Span,
 }
 
 /// `count(E where C since F)` or `sum(E.field where C since F)`.
 #[derive(Debug, Clone)]
 pub struct Tracker {
     pub event: EventId,
+    pub span: Span,
     pub condition: Option<CExpr>,
     /// Starts again from zero at each of these events.
     pub since: Option<EventId>,
@@ -51,15 +65,28 @@ pub struct Tracker {
 
 impl Program {
     pub fn event_id(&self, name: &str) -> Option<EventId> {
-        self.events.iter().position(|e| e.name == name)
+        self.names.events.get(name).copied()
     }
 
     pub fn party_id(&self, name: &str) -> Option<PartyId> {
-        self.parties.iter().position(|p| p == name)
+        self.names.parties.get(name).copied()
     }
 
     pub fn term_id(&self, name: &str) -> Option<TermId> {
-        self.terms.iter().position(|t| t.name == name)
+        self.names.terms.get(name).copied()
+    }
+
+    /// A party's name, or nothing for an id this program did not give.
+    pub fn party_name(&self, p: PartyId) -> &str {
+        self.parties.get(p).map_or("", |p| p.name.as_str())
+    }
+
+    pub fn event_name(&self, e: EventId) -> &str {
+        self.events.get(e).map_or("", |e| e.name.as_str())
+    }
+
+    pub fn clause_name(&self, c: ClauseId) -> &str {
+        self.clauses.get(c).map_or("", |c| c.name.as_str())
     }
 }
 
@@ -99,7 +126,7 @@ pub struct RowSpec {
 #[derive(Debug, Clone)]
 pub struct EventSpec {
     pub name: String,
-    pub fields: Vec<FieldSpec>,
+    pub fields: Table<FieldId, FieldSpec>,
     pub span: Span,
     /// Found by deal itself (the breach of a clause), never read from events.
     pub derived: bool,
@@ -107,7 +134,11 @@ pub struct EventSpec {
 
 impl EventSpec {
     pub fn field(&self, name: &str) -> Option<FieldId> {
-        self.fields.iter().position(|f| f.name == name)
+        self.fields.iter().find(|(_, f)| f.name == name).map(|(id, _)| id)
+    }
+
+    pub fn field_spec(&self, name: &str) -> Option<(FieldId, &FieldSpec)> {
+        self.fields.iter().find(|(_, f)| f.name == name)
     }
 }
 
@@ -292,9 +323,44 @@ pub struct NormSpec {
     pub rule: NormRule,
     /// What the norm says, in words, for reports.
     pub summary: String,
+    /// How its breaches and ineffective acts are put in words: written by
+    /// the lowering of its form, so that the engine never needs to know
+    /// which form made it.
+    pub words: Words,
     /// The written form it was lowered from, for the contract analyses.
     pub form: Form,
     pub span: Span,
+}
+
+/// The words the engine uses for what a norm's acts came to.
+#[derive(Debug, Clone, Default)]
+pub struct Words {
+    /// For a prohibition: what would have been allowed instead.
+    pub allowed: Option<String>,
+    /// For a permission that excuses acts: why it did not cover one.
+    pub uncovered: Uncovered,
+    /// What makes an instance: `cloud_offer` in "there is no cloud_offer
+    /// `x` to answer". Empty for a norm of one instance.
+    pub occasion: String,
+}
+
+/// Why a permission did not cover an act, in terms of what is known then.
+#[derive(Debug, Clone, Default)]
+pub enum Uncovered {
+    /// "it is not covered by: {summary}".
+    #[default]
+    Plain,
+    /// A permission made by an earlier event (a consent): "no consent
+    /// `x` came before it".
+    NoPrior,
+    /// A permission passed on when another party's power lapsed (a first
+    /// refusal): explained by what became of that power for the act's key.
+    PassedOn {
+        holder: String,
+        offer: String,
+        answer: String,
+        power: NormId,
+    },
 }
 
 /// The written form a core norm came from.

@@ -125,7 +125,7 @@ impl Norms<'_> {
     pub fn each(&self, mut f: impl FnMut(NormRow) -> io::Result<()>) -> io::Result<()> {
         let snapshot = self.snapshot;
         let p = snapshot.program();
-        for (id, spec) in p.norms.iter().enumerate() {
+        for (id, spec) in p.norms.iter() {
             let clause = p
                 .clauses
                 .get(spec.clause)
@@ -135,8 +135,8 @@ impl Norms<'_> {
                 |state: NState, since: Option<String>, due: Option<String>, key: Option<String>| NormRow {
                     clause: clause.to_string(),
                     kind: spec.kind.name().to_string(),
-                    bearer: name(&p.parties, spec.bearer),
-                    counterparty: spec.counterparty.map(|c| name(&p.parties, c)),
+                    bearer: p.party_name(spec.bearer).to_string(),
+                    counterparty: spec.counterparty.map(|c| p.party_name(c).to_string()),
                     action: p
                         .events
                         .get(spec.action.event)
@@ -303,10 +303,6 @@ impl Serialize for IneffectiveActs<'_> {
     }
 }
 
-fn name(list: &[String], i: usize) -> String {
-    list.get(i).cloned().unwrap_or_default()
-}
-
 fn breach_row(p: &Program, b: Breach) -> BreachRow {
     BreachRow {
         clause: p
@@ -314,7 +310,7 @@ fn breach_row(p: &Program, b: Breach) -> BreachRow {
             .get(b.clause)
             .map(|c| c.name.clone())
             .unwrap_or_default(),
-        party: name(&p.parties, b.party),
+        party: p.party_name(b.party).to_string(),
         at: b.at,
         line: b.line,
         reason: b.reason,
@@ -358,8 +354,8 @@ impl<'s> Report<'s> {
             .ledgers()
             .filter(|l| l.used || l.unapplied > rust_decimal::Decimal::ZERO)
             .map(|l| BalanceRow {
-                from: name(&p.parties, l.key.from),
-                to: name(&p.parties, l.key.to),
+                from: p.party_name(l.key.from).to_string(),
+                to: p.party_name(l.key.to).to_string(),
                 currency: l.key.currency.to_string(),
                 accrued: format_amount(l.accrued),
                 paid: format_amount(l.paid),
@@ -386,7 +382,7 @@ impl<'s> Report<'s> {
             ineffective: IneffectiveActs { snapshot },
             open_terms: p
                 .terms
-                .iter()
+                .values()
                 .filter(|t| t.value.is_none())
                 .map(|t| t.name.clone())
                 .collect(),

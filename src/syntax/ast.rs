@@ -161,7 +161,7 @@ pub enum Deadline {
 
 // Norms are few and built once per contract; boxing the common variants
 // would only add noise to the builder.
-#[allow(clippy::large_enum_variant)]
+
 /// `from 16 days after, unless delivered first`
 #[derive(Debug, Clone)]
 pub struct Activation {
@@ -198,6 +198,8 @@ pub enum NormBody {
 
 #[derive(Debug, Clone)]
 pub struct Exclusive {
+    /// Where the whole of it is written.
+    pub span: Span,
     pub subject: Vec<Ident>,
     pub grantor: Ident,
     pub role_field: Ident,
@@ -208,6 +210,8 @@ pub struct Exclusive {
 
 #[derive(Debug, Clone)]
 pub struct FirstRefusal {
+    /// Where the whole of it is written.
+    pub span: Span,
     pub deal_event: Ident,
     pub grantor: Ident,
     pub condition: Option<Expr>,
@@ -251,6 +255,8 @@ pub struct Schedule {
 
 #[derive(Debug, Clone)]
 pub struct SettledBy {
+    /// Where the whole of it is written.
+    pub span: Span,
     pub event: EventMatch,
     /// How much of the payment counts, e.g. whole units only.
     pub applying: Option<Expr>,
@@ -258,6 +264,8 @@ pub struct SettledBy {
 
 #[derive(Debug, Clone)]
 pub struct Owes {
+    /// Where the whole of it is written.
+    pub span: Span,
     pub payee: Ident,
     pub amount: Expr,
     /// `for each E`; the norm's `after each` serves when absent.
@@ -309,6 +317,8 @@ pub enum ExprKind {
 
 #[derive(Debug, Clone)]
 pub struct Aggregate {
+    /// Where the whole of it is written.
+    pub span: Span,
     pub sum: bool,
     pub event: Ident,
     pub field: Option<Ident>,

@@ -38,18 +38,18 @@ pub fn check(source: &str) -> Result<(), Violation> {
     let mut ifs = 0usize;
     let mut opened: Vec<usize> = Vec::new();
     let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
+    while let Some(&byte) = bytes.get(i) {
+        match byte {
             b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
+                while bytes.get(i).is_some_and(|b| *b != b'\n') {
                     i += 1;
                 }
                 continue;
             }
             b'"' => {
                 i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
-                    if bytes[i] == b'\\' {
+                while let Some(&b) = bytes.get(i).filter(|b| **b != b'"' && **b != b'\n') {
+                    if b == b'\\' {
                         i += 1;
                     }
                     i += 1;
@@ -82,12 +82,13 @@ pub fn check(source: &str) -> Result<(), Violation> {
         }
         // Runs of prefix operators (`- - - x`, `not not not x`) recurse in
         // the Pratt parser just as brackets do.
-        if bytes[i] == b'-' {
+        let rest = bytes.get(i..).unwrap_or_default();
+        if byte == b'-' {
             prefix_run += 1;
-        } else if bytes[i..].starts_with(b"not") && word_boundary(bytes, i, 3) {
+        } else if rest.starts_with(b"not") && word_boundary(bytes, i, 3) {
             prefix_run += 1;
             i += 2;
-        } else if bytes[i..].starts_with(b"if") && word_boundary(bytes, i, 2) {
+        } else if rest.starts_with(b"if") && word_boundary(bytes, i, 2) {
             ifs += 1;
             if ifs > MAX_DEPTH {
                 return Err(Violation::TooDeep {
@@ -97,7 +98,7 @@ pub fn check(source: &str) -> Result<(), Violation> {
             }
             prefix_run = 0;
             i += 1;
-        } else if !bytes[i].is_ascii_whitespace() {
+        } else if !byte.is_ascii_whitespace() {
             prefix_run = 0;
         }
         if prefix_run > MAX_DEPTH {
@@ -118,7 +119,10 @@ pub fn check(source: &str) -> Result<(), Violation> {
 
 fn word_boundary(bytes: &[u8], at: usize, len: usize) -> bool {
     let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let before = at == 0 || !is_word(bytes[at - 1]);
+    let before = at
+        .checked_sub(1)
+        .and_then(|b| bytes.get(b))
+        .is_none_or(|b| !is_word(*b));
     let after = bytes.get(at + len).is_none_or(|b| !is_word(*b));
     before && after
 }

@@ -1,5 +1,13 @@
 //! Runs the real `deal` binary.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "each test crate uses part of it, and a test fails by panicking"
+)]
 
 use std::io::Write;
 use std::path::PathBuf;
