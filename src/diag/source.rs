@@ -1,7 +1,7 @@
 //! Source texts that diagnostics point into: a whole `.deal` file, or one line
 //! of an events file shown with its real line number.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::{MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
@@ -10,6 +10,10 @@ use miette::{MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 pub struct SourceFile {
     pub name: Arc<str>,
     pub text: Arc<str>,
+    /// Where each line starts, found the first time a diagnostic needs it:
+    /// with it each diagnostic reads only the lines it shows, so that
+    /// rendering many diagnostics of a large contract stays linear.
+    lines: Arc<OnceLock<Box<[usize]>>>,
 }
 
 impl SourceFile {
@@ -17,13 +21,50 @@ impl SourceFile {
         SourceFile {
             name: name.into(),
             text: text.into(),
+            lines: Arc::default(),
         }
     }
 
     /// 1-based line and column of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        line_col(&self.text, offset)
+        let offset = offset.min(self.text.len());
+        let line = self.line_of(offset);
+        let start = self.line_start(line);
+        let col = self.text.get(start..offset).map_or(0, |l| l.chars().count()) + 1;
+        (line + 1, col)
     }
+
+    fn line_starts(&self) -> &[usize] {
+        self.lines.get_or_init(|| line_starts(self.text.as_bytes()))
+    }
+
+    /// The 0-based line holding `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.line_starts()
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
+    }
+
+    fn line_start(&self, line: usize) -> usize {
+        self.line_starts().get(line).copied().unwrap_or(self.text.len())
+    }
+}
+
+/// Where each line starts. A line ends as miette ends one: at `\n`,
+/// `\r\n` or a lone `\r`.
+fn line_starts(text: &[u8]) -> Box<[usize]> {
+    let mut starts = vec![0];
+    let mut i = 0;
+    while let Some(&b) = text.get(i) {
+        i += 1;
+        if b == b'\r' && text.get(i) == Some(&b'\n') {
+            i += 1;
+        }
+        if matches!(b, b'\n' | b'\r') {
+            starts.push(i);
+        }
+    }
+    starts.into_boxed_slice()
 }
 
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -41,9 +82,48 @@ impl SourceCode for SourceFile {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, miette::MietteError> {
-        let inner = self
-            .text
-            .read_span(span, context_lines_before, context_lines_after)?;
+        // miette reads a text from its start to the span; it is given only
+        // the lines around the span, and what it finds is moved back to
+        // where those lines are in the whole text.
+        let end = span.offset().saturating_add(span.len());
+        // One line more than shown: miette decides where an empty span at
+        // the start of a line ends by the line break before it.
+        let first = self
+            .line_of(span.offset())
+            .saturating_sub(context_lines_before.saturating_add(1));
+        let last = self
+            .line_of(end)
+            .saturating_add(context_lines_after)
+            .saturating_add(2);
+        let from = self.line_start(first);
+        let to = self.line_start(last);
+        let window = match self.text.get(from..to) {
+            Some(w) if end <= to && span.offset() >= from => w,
+            _ => return self.whole(span, context_lines_before, context_lines_after),
+        };
+        let local = SourceSpan::new((span.offset() - from).into(), span.len());
+        let inner = window.read_span(&local, context_lines_before, context_lines_after)?;
+        let data_span = SourceSpan::new((inner.span().offset() + from).into(), inner.span().len());
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_string(),
+            inner.data(),
+            data_span,
+            inner.line() + first,
+            inner.column(),
+            inner.line_count() + first,
+        )))
+    }
+}
+
+impl SourceFile {
+    /// The span read from the whole text, as miette reads it.
+    fn whole<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, miette::MietteError> {
+        let inner = self.text.read_span(span, before, after)?;
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.to_string(),
             inner.data(),
@@ -81,5 +161,63 @@ impl SourceCode for LineSource {
             inner.column(),
             inner.line_count(),
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                Just("\n".to_string()),
+                Just("\r\n".to_string()),
+                Just("\r".to_string()),
+                Just("é".to_string()),
+                "[a-z ]{0,6}",
+            ],
+            0..40,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        /// Reading through the line index shows exactly what miette shows
+        /// reading the whole text.
+        #[test]
+        fn the_line_index_reads_as_miette_does(
+            text in text(),
+            at in 0usize..200,
+            len in 0usize..30,
+            before in 0usize..4,
+            after in 0usize..4,
+        ) {
+            let file = SourceFile::new("f", text.as_str());
+            let span = SourceSpan::new(at.min(text.len()).into(), len.min(text.len() - at.min(text.len())));
+            let ours = file.read_span(&span, before, after);
+            let theirs = text.as_str().read_span(&span, before, after);
+            match (ours, theirs) {
+                (Ok(o), Ok(t)) => {
+                    prop_assert_eq!(o.data(), t.data());
+                    prop_assert_eq!(o.span(), t.span());
+                    prop_assert_eq!(o.line(), t.line());
+                    prop_assert_eq!(o.column(), t.column());
+                    prop_assert_eq!(o.line_count(), t.line_count());
+                }
+                (Err(_), Err(_)) => {}
+                (o, t) => prop_assert!(false, "ours {:?}, miette's {:?}", o.is_ok(), t.is_ok()),
+            };
+        }
+
+        #[test]
+        fn line_and_column_agree_with_counting(text in text(), at in 0usize..200) {
+            let text = text.replace('\r', "");
+            let at = at.min(text.len());
+            let at = (0..=at).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            let file = SourceFile::new("f", text.as_str());
+            prop_assert_eq!(file.line_col(at), line_col(&text, at));
+        }
     }
 }
