@@ -30,8 +30,12 @@ pub fn render(diag: &dyn Diagnostic, style: Style) -> String {
             } else {
                 GraphicalTheme::unicode_nocolor()
             };
+            // Lines break between words only: never inside a date, a code
+            // or a JSON example, however long.
             GraphicalReportHandler::new_themed(theme)
                 .with_width(width)
+                .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+                .with_break_words(false)
                 .with_links(false)
                 .render_report(&mut out, diag)
         }
