@@ -30,10 +30,11 @@ pub fn render(diag: &dyn Diagnostic, style: Style) -> String {
             } else {
                 GraphicalTheme::unicode_nocolor()
             };
-            // Lines break between words only: never inside a date, a code
-            // or a JSON example, however long.
+            // Lines break at spaces only: never inside a date, a code, a
+            // path or a JSON example, however long.
             GraphicalReportHandler::new_themed(theme)
                 .with_width(width)
+                .with_word_separator(textwrap::WordSeparator::AsciiSpace)
                 .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
                 .with_break_words(false)
                 .with_links(false)

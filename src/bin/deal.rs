@@ -402,19 +402,18 @@ fn check(out: &Out, files: &[String]) -> u8 {
             }
         }
     }
-    // Said on every run, so that a clean check is seen to have happened;
-    // JSON diagnostics stay one object a line.
-    if out.style != Style::Json {
-        let n = |k: usize, word: &str| format!("{k} {word}{}", if k == 1 { "" } else { "s" });
-        let line = format!(
-            "checked {}: {}, {}, {}\n",
-            n(checked, "contract"),
-            n(clauses, "clause"),
-            n(errors, "error"),
-            n(warnings, "warning")
-        );
-        let _ = io::stderr().write_all(line.as_bytes());
-    }
+    // Said on every run, so that a clean check is seen to have happened; on
+    // standard output, so that the diagnostics on standard error stay
+    // diagnostics only (one JSON object a line with `--error-format json`).
+    let n = |k: usize, word: &str| format!("{k} {word}{}", if k == 1 { "" } else { "s" });
+    let line = format!(
+        "checked {}: {}, {}, {}\n",
+        n(checked, "contract"),
+        n(clauses, "clause"),
+        n(errors, "error"),
+        n(warnings, "warning")
+    );
+    let _ = io::stdout().write_all(line.as_bytes());
     code
 }
 

@@ -649,6 +649,9 @@ pub fn apply_edits(text: &str, mut edits: Vec<Edit>) -> String {
                 }
                 // After the rest of the line the offset is on.
                 let eol = out.get(at..).and_then(|r| r.find('\n')).map_or(out.len(), |i| at + i);
+                if eol == out.len() {
+                    add.push('\n');
+                }
                 if out.is_char_boundary(eol) {
                     out.insert_str(eol, &add);
                 }

@@ -354,7 +354,13 @@ fn compare_norm(item: &Item, n: &NormExpect, actual: &Actual) -> Option<Failure>
     else {
         return Some(Failure {
             span: item.span,
-            message: "no norm of the report is like this one".into(),
+            message: if n.key.is_some() {
+                "no norm instance has this key: only open, violated and suspended instances keep theirs; \
+                 closed ones are counted (`is fulfilled 3 times`)"
+                    .into()
+            } else {
+                "no norm of the report is like this one".into()
+            },
             expected: show::expectation(&item.what),
             actual: "no such norm".into(),
             edit: Edit::Delete(item.span),
