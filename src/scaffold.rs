@@ -16,7 +16,10 @@ pub enum InitError {
     )]
     Exists { path: String },
     #[error("cannot write `{path}`: {reason}")]
-    #[diagnostic(code(deal::cli::init_failed), help("check that the folder exists and can be written"))]
+    #[diagnostic(
+        code(deal::cli::init_failed),
+        help("check that the folder exists and can be written")
+    )]
     Write { path: String, reason: String },
 }
 

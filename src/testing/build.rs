@@ -66,18 +66,18 @@ fn string_named(p: &P<'_>) -> Named {
 }
 
 /// Parses a test file.
-pub fn parse(src: &SourceFile) -> Result<TestFile, TestError> {
+pub fn parse(src: &SourceFile) -> Result<TestFile, Box<TestError>> {
     let text: &str = &src.text;
     if text.len() > MAX_TEST_BYTES {
-        return Err(TestError::Syntax {
+        return Err(Box::new(TestError::Syntax {
             expected: "a test file of at most 1 MiB".into(),
             found: format!("{} bytes", text.len()),
             src: src.clone(),
             span: (0, 0).into(),
             help: "split the scenarios into several test files".into(),
-        });
+        }));
     }
-    let mut pairs = TestParser::parse(Rule::file, text).map_err(|e| from_pest(src, e))?;
+    let mut pairs = TestParser::parse(Rule::file, text).map_err(|e| Box::new(from_pest(src, e)))?;
     let Some(file) = pairs.next() else {
         return Ok(TestFile {
             contract: None,
@@ -91,7 +91,10 @@ pub fn parse(src: &SourceFile) -> Result<TestFile, TestError> {
     for p in file.into_inner() {
         match p.as_rule() {
             Rule::header => {
-                out.contract = p.into_inner().find(|q| q.as_rule() == Rule::string).map(|q| string_named(&q));
+                out.contract = p
+                    .into_inner()
+                    .find(|q| q.as_rule() == Rule::string)
+                    .map(|q| string_named(&q));
             }
             Rule::scenario => out.scenarios.push(scenario(p, text)),
             _ => {}
@@ -312,14 +315,25 @@ fn expectation(p: P<'_>) -> Option<Expectation> {
                     Rule::of_party => n.bearer = ident(q),
                     Rule::to_action => n.action = ident(q),
                     Rule::for_key => {
-                        n.key = q.into_inner().find(|r| r.as_rule() == Rule::string).map(|r| unquote(&r))
+                        n.key = q
+                            .into_inner()
+                            .find(|r| r.as_rule() == Rule::string)
+                            .map(|r| unquote(&r))
                     }
                     Rule::state => n.state = Some(named(&q)),
-                    Rule::times => n.times = q.into_inner().find(|r| r.as_rule() == Rule::number).and_then(|r| number(&r)),
+                    Rule::times => {
+                        n.times = q
+                            .into_inner()
+                            .find(|r| r.as_rule() == Rule::number)
+                            .and_then(|r| number(&r))
+                    }
                     Rule::since => n.since = moment(q),
                     Rule::due => n.due = moment(q),
                     Rule::outstanding => {
-                        n.outstanding = q.into_inner().find(|r| r.as_rule() == Rule::money).map(|r| amount(&r))
+                        n.outstanding = q
+                            .into_inner()
+                            .find(|r| r.as_rule() == Rule::money)
+                            .map(|r| amount(&r))
                     }
                     _ => {}
                 }
@@ -375,7 +389,12 @@ fn expectation(p: P<'_>) -> Option<Expectation> {
                     Rule::date | Rule::datetime => b.on = q.as_str().to_string(),
                     Rule::by_event => b.by = ident(q),
                     Rule::by_deadline => b.deadline = true,
-                    Rule::at_line => b.line = q.into_inner().find(|r| r.as_rule() == Rule::number).and_then(|r| number(&r)),
+                    Rule::at_line => {
+                        b.line = q
+                            .into_inner()
+                            .find(|r| r.as_rule() == Rule::number)
+                            .and_then(|r| number(&r))
+                    }
                     _ => {}
                 }
             }
@@ -407,7 +426,9 @@ fn expectation(p: P<'_>) -> Option<Expectation> {
 }
 
 fn ident(p: P<'_>) -> Option<Named> {
-    p.into_inner().find(|q| q.as_rule() == Rule::ident).map(|q| named(&q))
+    p.into_inner()
+        .find(|q| q.as_rule() == Rule::ident)
+        .map(|q| named(&q))
 }
 
 fn moment(p: P<'_>) -> Option<String> {

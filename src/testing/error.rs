@@ -45,7 +45,6 @@ impl Diagnostic for Related {
     }
 }
 
-
 #[derive(Debug, Error, Diagnostic)]
 pub enum TestError {
     #[error("{message}")]

@@ -246,7 +246,9 @@ fn run_once(path: &Path, options: &Options, edits: &mut Vec<Edit>) -> FileReport
     let text = match read_text(path) {
         Ok(t) => t,
         Err(reason) => {
-            report.errors.push(TestError::UnreadableFile { path: shown, reason });
+            report
+                .errors
+                .push(TestError::UnreadableFile { path: shown, reason });
             return report;
         }
     };
@@ -254,7 +256,7 @@ fn run_once(path: &Path, options: &Options, edits: &mut Vec<Edit>) -> FileReport
     let file = match build::parse(&src) {
         Ok(f) => f,
         Err(e) => {
-            report.errors.push(e);
+            report.errors.push(*e);
             return report;
         }
     };
@@ -289,7 +291,9 @@ fn run_once(path: &Path, options: &Options, edits: &mut Vec<Edit>) -> FileReport
         Ok(l) => l.program,
         Err(e) => {
             let errors: Vec<error::Related> = match e {
-                LoadError::Syntax(e) => vec![error::Related(miette::Report::new(*e).with_source_code(contract.clone()).into())],
+                LoadError::Syntax(e) => vec![error::Related(
+                    miette::Report::new(*e).with_source_code(contract.clone()).into(),
+                )],
                 LoadError::Check(es) => es
                     .into_iter()
                     .filter(|e| !e.is_warning())
@@ -343,10 +347,17 @@ fn run_once(path: &Path, options: &Options, edits: &mut Vec<Edit>) -> FileReport
 fn unknown(src: &SourceFile, n: &Named, what: &str, candidates: &[&str]) -> TestError {
     let mut help = suggest(&n.text, candidates.iter().copied());
     if help.is_empty() {
-        help = format!("the {what}s are: {}", candidates.join(", "));
+        help = format!("it can be one of: {}", candidates.join(", "));
     }
+    // Clauses, parties and events are the contract's; states and kinds of
+    // norm are the language's.
+    let whose = if what.starts_with("state") || what.starts_with("kind") {
+        ""
+    } else {
+        " of the contract"
+    };
     TestError::UnknownName {
-        message: format!("`{}` is not a {what} of the contract", n.text),
+        message: format!("`{}` is not a {what}{whose}", n.text),
         src: src.clone(),
         span: n.span,
         label: format!("not a {what}"),
@@ -493,7 +504,12 @@ fn run_scenario(
     let mut failures = Vec::new();
     let mut reported_rejection = false;
     for block in &s.expects {
-        let actual = match run::evaluate(&program, contract, &input, block.as_of.as_ref().map(|a| a.text.as_str())) {
+        let actual = match run::evaluate(
+            &program,
+            contract,
+            &input,
+            block.as_of.as_ref().map(|a| a.text.as_str()),
+        ) {
             Ok(a) => a,
             Err(e) => {
                 let (message, label) = match e {
@@ -501,7 +517,9 @@ fn run_scenario(
                         "this moment is not a date or a date-time that exists".to_string(),
                         "not a moment".to_string(),
                     ),
-                    run::RunError::Engine(reason) => (format!("the run could not finish: {reason}"), "here".into()),
+                    run::RunError::Engine(reason) => {
+                        (format!("the run could not finish: {reason}"), "here".into())
+                    }
                 };
                 failures.push(TestError::Mismatch {
                     message,
@@ -590,11 +608,7 @@ fn rejection(src: &SourceFile, s: &Scenario, input: &Input, actual: &Actual) -> 
             })
         }
         Events::File(p) => Some(TestError::RejectedEvent {
-            message: format!(
-                "line {} of `{}` is rejected",
-                err.line().unwrap_or(0),
-                input.name
-            ),
+            message: format!("line {} of `{}` is rejected", err.line().unwrap_or(0), input.name),
             src: src.clone(),
             span: p.span,
             label: code,
@@ -625,11 +639,21 @@ pub fn apply_edits(text: &str, mut edits: Vec<Edit>) -> String {
             }
             Edit::Delete(span) => {
                 // The whole line, when the expectation is alone on it.
-                let line_start = out.get(..span.offset()).and_then(|b| b.rfind('\n')).map_or(0, |i| i + 1);
+                let line_start = out
+                    .get(..span.offset())
+                    .and_then(|b| b.rfind('\n'))
+                    .map_or(0, |i| i + 1);
                 let end = span.offset() + span.len();
-                let line_end = out.get(end..).and_then(|r| r.find('\n')).map_or(out.len(), |i| end + i + 1);
-                let alone = out.get(line_start..span.offset()).is_some_and(|b| b.trim().is_empty())
-                    && out.get(end..line_end).is_some_and(|a| a.trim().is_empty() || a.trim_start().starts_with('#'));
+                let line_end = out
+                    .get(end..)
+                    .and_then(|r| r.find('\n'))
+                    .map_or(out.len(), |i| end + i + 1);
+                let alone = out
+                    .get(line_start..span.offset())
+                    .is_some_and(|b| b.trim().is_empty())
+                    && out
+                        .get(end..line_end)
+                        .is_some_and(|a| a.trim().is_empty() || a.trim_start().starts_with('#'));
                 let range = if alone {
                     line_start..line_end
                 } else {
@@ -648,7 +672,10 @@ pub fn apply_edits(text: &str, mut edits: Vec<Edit>) -> String {
                     add.push_str(&l);
                 }
                 // After the rest of the line the offset is on.
-                let eol = out.get(at..).and_then(|r| r.find('\n')).map_or(out.len(), |i| at + i);
+                let eol = out
+                    .get(at..)
+                    .and_then(|r| r.find('\n'))
+                    .map_or(out.len(), |i| at + i);
                 if eol == out.len() {
                     add.push('\n');
                 }

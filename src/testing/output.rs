@@ -70,7 +70,11 @@ fn xml(text: &str) -> String {
 }
 
 fn rendered(problems: &[TestError]) -> String {
-    problems.iter().map(|e| render(e, Style::PLAIN)).collect::<Vec<_>>().join("\n")
+    problems
+        .iter()
+        .map(|e| render(e, Style::PLAIN))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// JUnit XML: a `testsuite` per test file, a `testcase` per scenario; a
@@ -127,7 +131,10 @@ pub fn write_junit(files: &[FileReport], errors: &[TestError], out: &mut dyn Wri
             errors.len(),
             errors.len()
         )?;
-        writeln!(out, "    <testcase name=\"(the paths)\" classname=\"deal test\" time=\"0\">")?;
+        writeln!(
+            out,
+            "    <testcase name=\"(the paths)\" classname=\"deal test\" time=\"0\">"
+        )?;
         write_problem(out, "error", errors)?;
         writeln!(out, "    </testcase>")?;
         writeln!(out, "  </testsuite>")?;

@@ -34,7 +34,11 @@ impl Input {
             bytes.extend_from_slice(b"{\"at\":");
             bytes.extend_from_slice(serde_json::Value::String(e.at.clone()).to_string().as_bytes());
             bytes.extend_from_slice(b",\"event\":");
-            bytes.extend_from_slice(serde_json::Value::String(e.kind.text.clone()).to_string().as_bytes());
+            bytes.extend_from_slice(
+                serde_json::Value::String(e.kind.text.clone())
+                    .to_string()
+                    .as_bytes(),
+            );
             for (k, v) in &e.fields {
                 bytes.push(b',');
                 bytes.extend_from_slice(serde_json::Value::String(k.clone()).to_string().as_bytes());
@@ -258,11 +262,7 @@ pub fn compare(block: &Expect, actual: &Actual) -> Vec<Failure> {
                     (Some(_), None) => false,
                 };
                 if row.state != state.text || !since_ok {
-                    let shown = show::clause(
-                        &row.name,
-                        &row.state,
-                        since.as_ref().and(row.since.as_deref()),
-                    );
+                    let shown = show::clause(&row.name, &row.state, since.as_ref().and(row.since.as_deref()));
                     out.push(fail(
                         item,
                         shown,
@@ -299,7 +299,9 @@ fn norm_identity(n: &NormExpect, r: &NormRow) -> bool {
         && is(&n.clause, &r.clause)
         && is(&n.bearer, &r.bearer)
         && is(&n.action, &r.action)
-        && n.key.as_ref().is_none_or(|k| r.key.as_deref() == Some(k.as_str()))
+        && n.key
+            .as_ref()
+            .is_none_or(|k| r.key.as_deref() == Some(k.as_str()))
 }
 
 fn norm_holds(n: &NormExpect, r: &NormRow) -> bool {
@@ -372,7 +374,11 @@ fn compare_norm(item: &Item, n: &NormExpect, actual: &Actual) -> Option<Failure>
             "the {} is {}{}",
             nearest.kind,
             nearest.state,
-            nearest.count.map(|c| format!(" {c} times")).unwrap_or_default()
+            match nearest.count {
+                Some(1) => " 1 time".to_string(),
+                Some(c) => format!(" {c} times"),
+                None => String::new(),
+            }
         )
     } else {
         format!("none of the {} norms like this one holds", candidates.len())
@@ -409,15 +415,25 @@ fn compare_owes(
         return Some(fail(
             item,
             got,
-            format!("{} owes {} {} {}", from.text, to.text, first.outstanding, first.currency),
+            format!(
+                "{} owes {} {} {}",
+                from.text, to.text, first.outstanding, first.currency
+            ),
         ));
     };
-    let currency = want.outstanding.as_ref().map(|a| a.currency.clone()).unwrap_or_default();
+    let currency = want
+        .outstanding
+        .as_ref()
+        .map(|a| a.currency.clone())
+        .unwrap_or_default();
     let row = rows.iter().find(|b| b.currency == currency);
     let Some(row) = row else {
         // No row: nothing moved between them in that currency, which is
         // what an expectation of all zeros says.
-        let zero = |a: &Option<Amount>| a.as_ref().is_none_or(|a| dec(&a.text).is_some_and(|d| d.is_zero()));
+        let zero = |a: &Option<Amount>| {
+            a.as_ref()
+                .is_none_or(|a| dec(&a.text).is_some_and(|d| d.is_zero()))
+        };
         if zero(&want.outstanding)
             && zero(&want.accrued)
             && zero(&want.paid)
@@ -429,7 +445,10 @@ fn compare_owes(
         return Some(fail(
             item,
             show::owes(&from.text, &to.text, None),
-            format!("nothing is owed between {} and {} in {currency}", from.text, to.text),
+            format!(
+                "nothing is owed between {} and {} in {currency}",
+                from.text, to.text
+            ),
         ));
     };
     let check = |e: &Option<Amount>, a: &str| e.as_ref().is_none_or(|e| same_amount(e, a, &row.currency));
@@ -454,7 +473,10 @@ fn compare_owes(
     Some(fail(
         item,
         show::owes(&from.text, &to.text, Some(&got)),
-        format!("the balance {} owes {} in {} differs", from.text, to.text, row.currency),
+        format!(
+            "the balance {} owes {} in {} differs",
+            from.text, to.text, row.currency
+        ),
     ))
 }
 
@@ -462,7 +484,9 @@ fn breach_holds(e: &BreachExpect, b: &BreachRow) -> bool {
     e.party.as_ref().is_none_or(|p| p.text == b.party)
         && e.clause.as_ref().is_none_or(|c| c.text == b.clause)
         && same_moment(&e.on, &b.at)
-        && e.by.as_ref().is_none_or(|by| b.event.as_deref() == Some(by.text.as_str()) && b.line.is_some())
+        && e.by
+            .as_ref()
+            .is_none_or(|by| b.event.as_deref() == Some(by.text.as_str()) && b.line.is_some())
         && (!e.deadline || b.line.is_none())
         && e.line.is_none_or(|l| b.line == Some(l))
 }
@@ -499,7 +523,9 @@ fn compare_breaches(block: &Expect, items: &[&Item], actual: &Actual, out: &mut 
     let mut used = vec![false; actual.breaches.len()];
     let mut missing: Vec<(&Item, &BreachExpect)> = Vec::new();
     for item in items {
-        let Expectation::Breach(e) = &item.what else { continue };
+        let Expectation::Breach(e) = &item.what else {
+            continue;
+        };
         let found = actual
             .breaches
             .iter()
@@ -523,7 +549,11 @@ fn compare_breaches(block: &Expect, items: &[&Item], actual: &Actual, out: &mut 
                     *u = true;
                 }
                 let got = show::breach(&breach_as(b, Some(e)));
-                out.push(fail(item, got, format!("the breach of `{}` is not as expected", b.clause)));
+                out.push(fail(
+                    item,
+                    got,
+                    format!("the breach of `{}` is not as expected", b.clause),
+                ));
             }
             None => out.push(Failure {
                 span: item.span,
@@ -601,7 +631,9 @@ pub fn fill(actual: &Actual) -> Vec<String> {
             .filter(|o| o.clause == r.clause && o.kind == r.kind)
             .collect();
         let action = same_kind.iter().any(|o| o.action != r.action);
-        let bearer = same_kind.iter().any(|o| o.action == r.action && o.bearer != r.bearer);
+        let bearer = same_kind
+            .iter()
+            .any(|o| o.action == r.action && o.bearer != r.bearer);
         let e = NormExpect {
             kind: n(&r.kind),
             clause: n(&r.clause),

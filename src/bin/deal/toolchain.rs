@@ -69,7 +69,10 @@ pub fn explain(style: Style, code: Option<&str>, list: bool) -> u8 {
         if help.is_empty() {
             let short: Vec<&str> = all.iter().filter_map(|c| c.rsplit("::").next()).collect();
             let s = deal::check::suggest(code.rsplit("::").next().unwrap_or(code), short.into_iter());
-            if let Some(name) = s.strip_prefix("did you mean `").and_then(|s| s.strip_suffix("`?")) {
+            if let Some(name) = s
+                .strip_prefix("did you mean `")
+                .and_then(|s| s.strip_suffix("`?"))
+            {
                 let matches: Vec<&str> = all
                     .iter()
                     .filter(|c| c.rsplit("::").next() == Some(name))
@@ -186,7 +189,12 @@ pub fn test(style: Style, args: &TestArgs) -> u8 {
             } else {
                 String::new()
             };
-            w.and_then(|()| writeln!(out, "\ntest result: {word}. {passed} passed, {failed} failed{tail}"))
+            w.and_then(|()| {
+                writeln!(
+                    out,
+                    "\ntest result: {word}. {passed} passed, {failed} failed{tail}"
+                )
+            })
         }
         TestFormat::Json => output::write_json(&reports, &path_errors, &mut out),
         TestFormat::Junit => output::write_junit(&reports, &path_errors, &mut out),
@@ -237,7 +245,12 @@ pub fn init(style: Style, name: &str) -> u8 {
             for f in &files {
                 let _ = writeln!(out, "created {}", f.display());
             }
-            let shown = |i: usize| files.get(i).map(|p: &PathBuf| p.display().to_string()).unwrap_or_default();
+            let shown = |i: usize| {
+                files
+                    .get(i)
+                    .map(|p: &PathBuf| p.display().to_string())
+                    .unwrap_or_default()
+            };
             let _ = writeln!(
                 out,
                 "\nnext: `deal check {}`, then `deal test {}`",
