@@ -139,3 +139,29 @@ fn completions_and_the_man_page_are_written() {
         "the subcommands are in the page"
     );
 }
+
+#[test]
+fn help_never_breaks_inside_a_date_or_a_code_span() {
+    use deal::render::{render, Style};
+    let d = deal::driver::BadAt {
+        text: "2026-02-30".into(),
+    };
+    for width in 30..100 {
+        let out = render(&d, Style::Graphical { color: false, width });
+        for whole in ["`--at 2026-11-30`", "`--at 2026-11-30T12:00:00Z`"] {
+            assert!(out.contains(whole), "width {width}:\n{out}");
+        }
+    }
+}
+
+#[test]
+fn a_test_file_cut_anywhere_parses_or_says_why_without_panicking() {
+    let text = std::fs::read_to_string(root().join("tests/fixtures/bad_tests/mismatch.test")).unwrap()
+        + &std::fs::read_to_string(root().join("contracts/microsoft_openai.test")).unwrap();
+    for (i, _) in text.char_indices().step_by(3) {
+        let src = deal::source::SourceFile::new("cut.test", &text[..i]);
+        let _ = deal::testing::parse(&src);
+    }
+    let garbage = "scenario \"x\" expect as of 2025-13-45 norm is is , , owes owes \u{1F600} \"unclosed";
+    let _ = deal::testing::parse(&deal::source::SourceFile::new("g.test", garbage));
+}

@@ -20,6 +20,7 @@ mod show;
 use std::path::{Component, Path, PathBuf};
 use std::time::Instant as Clock;
 
+pub use build::parse;
 pub use error::TestError;
 pub use parser::Rule;
 pub use run::Edit;
