@@ -232,7 +232,7 @@ fn keyless_stream(n: u64, open: u64, ships: bool, out: &mut Jsonl) {
     let mut i = 0i64;
     while out.lines < n {
         let at = stamp(i * 2);
-        if !ships || out.lines < open || (out.lines - open) % 2 == 0 {
+        if !ships || out.lines < open || (out.lines - open).is_multiple_of(2) {
             out.line(format_args!(r#"{{"at":"{at}","event":"order"}}"#));
         } else {
             out.line(format_args!(r#"{{"at":"{at}","event":"ship"}}"#));

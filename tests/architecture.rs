@@ -9,8 +9,10 @@
     reason = "a test fails by panicking"
 )]
 
-const ORDER: [&str; 11] = [
+/// The pipeline, then the tools built on it.
+const ORDER: [&str; 14] = [
     "ops", "time", "value", "diag", "syntax", "model", "check", "events", "eval", "report", "driver",
+    "schema", "testing", "scaffold",
 ];
 
 fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {

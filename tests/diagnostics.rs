@@ -94,6 +94,11 @@ fn corpus() -> Vec<(String, String)> {
         out.push((format!("events_{stem}"), render_events(&rel, &text)));
     }
 
+    // Test files that fail or cannot run: what `deal test` says of each.
+    for (stem, rel) in files("tests/fixtures/bad_tests", "test") {
+        out.push((format!("test_{stem}"), deal(&["test", &rel], "").stderr));
+    }
+
     // Hostile inputs, made here rather than kept as files.
     let chain = format!(
         "deal \"x\"\nparties A\nterms\n  t = {}\n",
@@ -181,6 +186,10 @@ fn corpus() -> Vec<(String, String)> {
             ],
         ),
         ("cli_unknown_code", &["explain", "deal::check::unknown"]),
+        ("cli_no_tests", &["test", "tests/fixtures/bad_contracts"]),
+        ("cli_test_unreadable", &["test", "no/such/contract.test"]),
+        ("cli_init_exists", &["init", "contracts/saas"]),
+        ("cli_init_failed", &["init", "no/such/folder/supply"]),
         (
             "cli_bad_horizon",
             &["run", REFERENCE, "--events", "-", "--dedup-horizon", "soon"],

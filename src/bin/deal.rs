@@ -17,6 +17,9 @@ use deal::report::{text, Report};
 use deal::syntax::SyntaxError;
 use deal::value::Duration;
 
+#[path = "deal/toolchain.rs"]
+mod toolchain;
+
 const EVALUATED: u8 = 0;
 const BREACHED: u8 = 1;
 const INVALID: u8 = 2;
@@ -72,11 +75,49 @@ enum Command {
         #[arg(long, value_name = "DURATION", default_value = "30 days")]
         dedup_horizon: String,
     },
-    /// Explain a diagnostic code, e.g. `deal explain deal::check::unknown_name`.
+    /// Explain a diagnostic code: `deal explain unknown_name`, `deal explain deal::check::unknown_name`.
     Explain {
-        /// The code, with or without the `deal::` prefix.
-        code: String,
+        /// The code: in full, without `deal::`, or its last part alone.
+        #[arg(required_unless_present = "list")]
+        code: Option<String>,
+        /// List every code with a line on what it means.
+        #[arg(long)]
+        list: bool,
     },
+    /// Run the tests written beside contracts (`supply.test` for `supply.deal`).
+    /// Exit 0 if all pass, 1 if any fails, 2 if a test file or its contract cannot be run.
+    Test {
+        /// Test files, contracts (their `.test` file), or folders to search for `.test` files.
+        /// Default: the current folder.
+        paths: Vec<String>,
+        /// Rewrite failed expectations, and fill empty `expect` blocks, from the actual report;
+        /// then run again. Read the diff before you commit it.
+        #[arg(long)]
+        update: bool,
+        /// Output: `human`, `json` (one document) or `junit` (JUnit XML, for CI).
+        #[arg(long, value_enum, default_value_t = toolchain::TestFormat::Human)]
+        format: toolchain::TestFormat,
+        /// Run only the scenarios whose name contains this text.
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+    },
+    /// Write a contract to start from, an events file and a test: NAME.deal, NAME.events.jsonl, NAME.test.
+    Init {
+        /// The name, or a path without extension, e.g. `supply` or `contracts/supply`.
+        name: String,
+    },
+    /// Write a JSON Schema (draft 2020-12) of one line of the contract's events file.
+    Schema {
+        /// The `.deal` contract.
+        contract: String,
+    },
+    /// Write a shell completion script to standard output, e.g. `deal completions bash`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual page (roff) to standard output: `deal man > deal.1`.
+    Man,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -93,7 +134,7 @@ enum ErrorFormat {
 }
 
 #[derive(Debug, Error, Diagnostic)]
-enum CliError {
+pub(crate) enum CliError {
     #[error("cannot read `{path}`: {reason}")]
     #[diagnostic(
         code(deal::cli::unreadable),
@@ -162,8 +203,9 @@ fn main() -> ExitCode {
         Err(e) => return usage(e),
     };
     let color = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let width = toolchain::width();
     let style = match cli.error_format {
-        ErrorFormat::Human => Style::Graphical { color, width: 80 },
+        ErrorFormat::Human => Style::Graphical { color, width },
         ErrorFormat::Json => Style::Json,
         ErrorFormat::Narrated => Style::Narrated,
     };
@@ -192,7 +234,31 @@ fn main() -> ExitCode {
                 dedup_horizon: &dedup_horizon,
             },
         ),
-        Command::Explain { code } => explain(&out, &code),
+        Command::Explain { code, list } => toolchain::explain(out.style, code.as_deref(), list),
+        Command::Test {
+            paths,
+            update,
+            format,
+            filter,
+        } => toolchain::test(
+            out.style,
+            &toolchain::TestArgs {
+                paths,
+                update,
+                format,
+                filter,
+            },
+        ),
+        Command::Init { name } => toolchain::init(out.style, &name),
+        Command::Schema { contract } => schema(&out, &contract),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            toolchain::completions(&mut Cli::command(), shell)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            toolchain::man(Cli::command())
+        }
     };
     ExitCode::from(code)
 }
@@ -234,7 +300,10 @@ fn usage(e: clap::Error) -> ExitCode {
     };
     let color = io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let out = Out {
-        style: Style::Graphical { color, width: 80 },
+        style: Style::Graphical {
+            color,
+            width: toolchain::width(),
+        },
     };
     out.diag(&CliError::Usage { message, help });
     ExitCode::from(INVALID)
@@ -267,16 +336,23 @@ fn read_source(out: &Out, path: &str) -> Option<SourceFile> {
 fn load(out: &Out, source: &SourceFile) -> Option<driver::Loaded> {
     match driver::load(source) {
         Ok(loaded) => Some(loaded),
-        Err(LoadError::Syntax(e)) => {
-            let e: SyntaxError = *e;
-            out.diag(miette::Report::new(e).with_source_code(source.clone()).as_ref());
+        Err(e) => {
+            print_load_error(out, source, e);
             None
         }
-        Err(LoadError::Check(errors)) => {
+    }
+}
+
+fn print_load_error(out: &Out, source: &SourceFile, e: LoadError) {
+    match e {
+        LoadError::Syntax(e) => {
+            let e: SyntaxError = *e;
+            out.diag(miette::Report::new(e).with_source_code(source.clone()).as_ref());
+        }
+        LoadError::Check(errors) => {
             for e in errors {
                 out.diag(miette::Report::new(e).with_source_code(source.clone()).as_ref());
             }
-            None
         }
     }
 }
@@ -295,40 +371,67 @@ fn warn(out: &Out, source: &SourceFile, warnings: &[deal::check::CheckError], fi
     }
 }
 
-fn explain(out: &Out, code: &str) -> u8 {
-    match deal::diag::codes::explain(code) {
-        Some(text) => {
-            println!("{text}");
-            EVALUATED
-        }
-        None => {
-            let all = deal::diag::codes::all();
-            let mut help = deal::diag::words::suggest(code, all.iter().copied());
-            if help.is_empty() {
-                help = "the codes are listed in docs/diagnostics.md".to_string();
+fn check(out: &Out, files: &[String]) -> u8 {
+    let mut code = EVALUATED;
+    let (mut checked, mut clauses, mut errors, mut warnings) = (0usize, 0usize, 0usize, 0usize);
+    for path in files {
+        checked += 1;
+        let Some(source) = read_source(out, path) else {
+            code = INVALID;
+            errors += 1;
+            continue;
+        };
+        match driver::load(&source) {
+            Ok(loaded) => {
+                clauses += loaded.program.clauses.len();
+                warnings += loaded.warnings.len();
+                warn(out, &source, &loaded.warnings, &[]);
             }
-            out.diag(&CliError::UnknownCode {
-                code: code.to_string(),
-                help,
+            Err(e) => {
+                if let LoadError::Check(ds) = &e {
+                    let w = ds.iter().filter(|d| d.is_warning()).count();
+                    warnings += w;
+                    errors += ds.len() - w;
+                } else {
+                    errors += 1;
+                }
+                code = INVALID;
+                print_load_error(out, &source, e);
+            }
+        }
+    }
+    // Said on every run, so that a clean check is seen to have happened; on
+    // standard output, so that the diagnostics on standard error stay
+    // diagnostics only (one JSON object a line with `--error-format json`).
+    let n = |k: usize, word: &str| format!("{k} {word}{}", if k == 1 { "" } else { "s" });
+    let line = format!(
+        "checked {}: {}, {}, {}\n",
+        n(checked, "contract"),
+        n(clauses, "clause"),
+        n(errors, "error"),
+        n(warnings, "warning")
+    );
+    let _ = io::stdout().write_all(line.as_bytes());
+    code
+}
+
+fn schema(out: &Out, contract: &str) -> u8 {
+    let Some(source) = read_source(out, contract) else {
+        return INVALID;
+    };
+    let Some(loaded) = load(out, &source) else {
+        return INVALID;
+    };
+    match toolchain::schema(&loaded.program, contract) {
+        Ok(()) => EVALUATED,
+        Err(e) => {
+            out.diag(&CliError::WriteFailed {
+                what: "schema",
+                reason: e.to_string(),
             });
             INVALID
         }
     }
-}
-
-fn check(out: &Out, files: &[String]) -> u8 {
-    let mut code = EVALUATED;
-    for path in files {
-        let Some(source) = read_source(out, path) else {
-            code = INVALID;
-            continue;
-        };
-        match load(out, &source) {
-            Some(loaded) => warn(out, &source, &loaded.warnings, &[]),
-            None => code = INVALID,
-        }
-    }
-    code
 }
 
 struct RunArgs<'a> {

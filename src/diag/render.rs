@@ -30,8 +30,13 @@ pub fn render(diag: &dyn Diagnostic, style: Style) -> String {
             } else {
                 GraphicalTheme::unicode_nocolor()
             };
+            // Lines break at spaces only: never inside a date, a code, a
+            // path, `code` or a quoted JSON example, however long.
             GraphicalReportHandler::new_themed(theme)
                 .with_width(width)
+                .with_word_separator(textwrap::WordSeparator::Custom(words))
+                .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+                .with_break_words(false)
                 .with_links(false)
                 .render_report(&mut out, diag)
         }
@@ -48,6 +53,37 @@ pub fn render(diag: &dyn Diagnostic, style: Style) -> String {
         out = format!("{diag}\n");
     }
     out
+}
+
+/// The words a line may break between: runs ending in ASCII spaces, where
+/// the spaces are outside double quotes and backticks. A quoted string or a
+/// code span is one word, kept whole even when longer than the line.
+fn words(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted, mut code) = (0, false, false);
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes.get(i) {
+            Some(b'"') if !code => quoted = !quoted,
+            Some(b'`') if !quoted => code = !code,
+            Some(b' ') if !quoted && !code => {
+                while bytes.get(i + 1) == Some(&b' ') {
+                    i += 1;
+                }
+                if let Some(w) = line.get(start..=i) {
+                    out.push(textwrap::core::Word::from(w));
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if let Some(w) = line.get(start..).filter(|w| !w.is_empty()) {
+        out.push(textwrap::core::Word::from(w));
+    }
+    Box::new(out.into_iter())
 }
 
 /// A diagnostic as data: code, severity, message, where (file, 1-based line

@@ -92,7 +92,12 @@ pub struct BalanceRow {
 pub struct BreachRow {
     pub clause: String,
     pub party: String,
+    /// The event's `at`; for a missed deadline, the due date (the last day
+    /// on time) or instant.
     pub at: String,
+    /// For a missed deadline, the first instant that was late, in full
+    /// (`2025-05-01T00:00:00Z`); `null` for a breach by an act.
+    pub late_from: Option<String>,
     pub line: Option<usize>,
     pub reason: String,
     pub allowed: Option<String>,
@@ -312,6 +317,7 @@ fn breach_row(p: &Program, b: Breach) -> BreachRow {
             .unwrap_or_default(),
         party: p.party_name(b.party).to_string(),
         at: b.at,
+        late_from: b.line.is_none().then(|| b.instant.to_string()),
         line: b.line,
         reason: b.reason,
         allowed: b.allowed,
@@ -383,7 +389,7 @@ impl<'s> Report<'s> {
             open_terms: p
                 .terms
                 .values()
-                .filter(|t| t.value.is_none())
+                .filter(|t| t.is_open())
                 .map(|t| t.name.clone())
                 .collect(),
         }

@@ -14,7 +14,7 @@ use crate::diag::{render as render_diag, Style};
 #[derive(Debug, Error, Diagnostic)]
 pub enum BreachReport {
     #[error("{party} breached `{clause}` on {at}")]
-    #[diagnostic(code(deal::breach::act), severity(Warning))]
+    #[diagnostic(code(deal::breach::act), severity(Error))]
     Act {
         party: String,
         clause: String,
@@ -29,12 +29,13 @@ pub enum BreachReport {
         #[related]
         event: Vec<EventLine>,
     },
-    #[error("{party} breached `{clause}`: a deadline passed on {at}")]
-    #[diagnostic(code(deal::breach::deadline), severity(Warning))]
+    /// `when` names both dates: the due date and the first late instant.
+    #[error("{party} breached `{clause}`: {when}")]
+    #[diagnostic(code(deal::breach::deadline), severity(Error))]
     Deadline {
         party: String,
         clause: String,
-        at: String,
+        when: String,
         #[source_code]
         src: SourceFile,
         #[label("{reason}")]
@@ -197,7 +198,10 @@ pub fn render(
             _ => BreachReport::Deadline {
                 party: b.party,
                 clause: b.clause,
-                at: b.at,
+                when: match b.late_from {
+                    Some(late) if late != b.at => format!("due {}, late from {late}", b.at),
+                    _ => format!("the deadline {} passed", b.at),
+                },
                 src: contract.clone(),
                 span: b.span.into(),
                 reason: b.reason,

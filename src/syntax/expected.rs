@@ -4,9 +4,9 @@
 
 use pest::Parser as _;
 
-use super::ast::Span;
 use super::error::SyntaxError;
 use super::parser::{self, Rule};
+use crate::diag::words::{found_at, missing_at, one_of};
 
 pub(super) fn from_pest(source: &str, e: pest::error::Error<Rule>) -> SyntaxError {
     let at = match e.location {
@@ -33,23 +33,11 @@ pub(super) fn from_pest(source: &str, e: pest::error::Error<Rule>) -> SyntaxErro
         words.retain(|w| *w != "something else");
     }
     words.sort_by_key(|w| matches!(*w, OPERATOR | VALUE));
-    let expected = match words.as_slice() {
-        [] => "something else".to_string(),
-        [one] => (*one).to_string(),
-        [init @ .., last] => format!("{} or {last}", init.join(", ")),
-    };
-    let (found, mut span) = found_at(source, at);
-    // When the error is at a line break or the end of the file, point just
-    // after the last word written, where the missing part belongs.
-    let before = source.get(..at).unwrap_or("");
-    let gap = before.get(before.trim_end().len()..).unwrap_or_default();
-    if found == "the end of the file"
-        || gap.contains('\n')
-        || source.get(at..).is_some_and(|r| r.starts_with('\n'))
-    {
-        let end = before.trim_end().len();
-        span = Span::new(end, end);
-    }
+    let expected = one_of(&words);
+    let (found, span) = found_at(source, at, |c| {
+        c.is_alphanumeric() || matches!(c, '_' | '-' | '.')
+    });
+    let span = missing_at(source, at, &found, span);
     SyntaxError::Unexpected {
         expected,
         found,
@@ -77,35 +65,6 @@ fn reserved_word<'s>(source: &'s str, at: usize, expected: &[Rule]) -> Option<&'
 
 const OPERATOR: &str = "an operator";
 const VALUE: &str = "a value";
-
-/// Names the token at `at` as a reader would see it.
-fn found_at(source: &str, at: usize) -> (String, Span) {
-    let rest = source.get(at..).unwrap_or("");
-    let Some(first) = rest.chars().next() else {
-        return ("the end of the file".to_string(), Span::new(at, at));
-    };
-    if first.is_alphanumeric() || first == '_' {
-        let len: usize = rest
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-' || *c == '.')
-            .map(char::len_utf8)
-            .sum();
-        let word = rest.get(..len).unwrap_or(rest);
-        (format!("`{word}`"), Span::new(at, at + len))
-    } else if first == '"'
-        && !rest
-            .get(1..)
-            .and_then(|r| r.lines().next())
-            .unwrap_or("")
-            .contains('"')
-    {
-        ("text that is never closed".to_string(), Span::new(at, at + 1))
-    } else if first == '\n' || first == '\r' {
-        ("the end of the line".to_string(), Span::new(at, at + 1))
-    } else {
-        (format!("`{first}`"), Span::new(at, at + first.len_utf8()))
-    }
-}
 
 /// What a grammar rule is called in words.
 fn describe(rule: Rule) -> &'static str {
