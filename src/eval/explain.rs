@@ -6,7 +6,6 @@ use super::instances::Recent;
 use super::state::{show, NState, Note};
 use super::Engine;
 use crate::events::Event;
-use crate::model::interpret::{eval, Ctx};
 use crate::model::*;
 
 impl Note {
@@ -24,10 +23,6 @@ impl Note {
 
 fn event_name(program: &Program, e: EventId) -> &str {
     program.events.get(e).map_or("", |s| s.name.as_str())
-}
-
-fn party_name(program: &Program, p: PartyId) -> &str {
-    program.parties.get(p).map_or("", |p| p.name.as_str())
 }
 
 fn key_words(key: Option<&str>) -> String {
@@ -52,65 +47,9 @@ pub(crate) fn describe_act(program: &Program, ev: &Event) -> String {
     }
 }
 
-/// What the prohibition would have allowed, read off its exceptions.
+/// What the prohibition would have allowed, as its lowering worded it.
 pub(crate) fn allowed_instead(program: &Program, n: NormId) -> Option<String> {
-    let Some(NormRule::Prohibition { excepted_by }) = program.norms.get(n).map(|s| &s.rule) else {
-        return None;
-    };
-    let mut ways = Vec::new();
-    for &p in excepted_by {
-        let Some(spec) = program.norms.get(p) else {
-            continue;
-        };
-        match &spec.instancing {
-            Instancing::OnLapse { norm } => {
-                let Some(pw) = program.norms.get(*norm) else {
-                    continue;
-                };
-                let holder = party_name(program, pw.bearer);
-                let offer = match &pw.instancing {
-                    Instancing::PerEvent { trigger, .. } => event_name(program, trigger.event),
-                    _ => "an offer",
-                };
-                let window = match &pw.rule {
-                    NormRule::Power { window: Some(w), .. } => {
-                        match eval(w, &Ctx::constant(&program.terms)) {
-                            Ok(Some(v)) => format!(" or {v}"),
-                            _ => String::new(),
-                        }
-                    }
-                    _ => String::new(),
-                };
-                let renounce = match &pw.rule {
-                    NormRule::Power { renounced_by, .. } => renounced_by
-                        .first()
-                        .map_or("a refusal", |r| event_name(program, r.event)),
-                    _ => "a refusal",
-                };
-                let terms = match &spec.rule {
-                    NormRule::Permission { only_if: Some(_), .. } => {
-                        ", then deal on terms no better than offered"
-                    }
-                    _ => "",
-                };
-                ways.push(format!(
-                    "make a {offer} to {holder} first and wait for {renounce}{window}{terms}"
-                ));
-            }
-            Instancing::PerEvent { trigger, .. } => {
-                ways.push(format!(
-                    "obtain a {} for this very act first",
-                    event_name(program, trigger.event)
-                ));
-            }
-            _ => {}
-        }
-    }
-    if ways.is_empty() {
-        None
-    } else {
-        Some(ways.join(", or "))
-    }
+    program.norms.get(n).and_then(|s| s.words.allowed.clone())
 }
 
 impl Engine<'_> {
@@ -122,17 +61,13 @@ impl Engine<'_> {
         };
         let key = Self::key_of(ev, spec.action.key);
         let words = key_words(key.as_deref());
-        match &spec.instancing {
-            Instancing::OnLapse { norm: power } => {
-                let Some(pw) = program.norms.get(*power) else {
-                    return String::new();
-                };
-                let holder = party_name(program, pw.bearer);
-                let offer = match &pw.instancing {
-                    Instancing::PerEvent { trigger, .. } => event_name(program, trigger.event),
-                    _ => "offer",
-                };
-                let answer = event_name(program, pw.action.event);
+        match &spec.words.uncovered {
+            Uncovered::PassedOn {
+                holder,
+                offer,
+                answer,
+                power,
+            } => {
                 if failed_terms {
                     return format!(
                         "its terms are better for the third party than those {holder} passed on{words}"
@@ -172,7 +107,8 @@ impl Engine<'_> {
                     Some(_) => format!("{holder}'s first refusal on{words} does not cover this act"),
                 }
             }
-            Instancing::PerEvent { trigger, .. } => {
+            Uncovered::NoPrior => {
+                let occasion = &spec.words.occasion;
                 if let Some(Recent {
                     state: NState::Ended,
                     note: Some(Note::UsedBy { event, at }),
@@ -180,14 +116,13 @@ impl Engine<'_> {
                 }) = self.store(p).latest(key.as_deref())
                 {
                     return format!(
-                        "the {}{words} before it was already used by {} on {at}",
-                        event_name(program, trigger.event),
+                        "the {occasion}{words} before it was already used by {} on {at}",
                         event_name(program, event)
                     );
                 }
-                format!("no {}{words} came before it", event_name(program, trigger.event))
+                format!("no {occasion}{words} came before it")
             }
-            _ => format!("it is not covered by: {}", spec.summary),
+            Uncovered::Plain => format!("it is not covered by: {}", spec.summary),
         }
     }
 
@@ -199,9 +134,9 @@ impl Engine<'_> {
         };
         let key = Self::key_of(ev, spec.action.key);
         let words = key_words(key.as_deref());
-        let trigger = match &spec.instancing {
-            Instancing::PerEvent { trigger, .. } => event_name(program, trigger.event),
-            _ => "event",
+        let trigger = match spec.words.occasion.as_str() {
+            "" => "event",
+            occasion => occasion,
         };
         if !self.clause_active(n) {
             return format!(
