@@ -3,7 +3,7 @@
 
 use std::io::Read;
 
-use miette::Diagnostic;
+use miette::{Diagnostic, SourceSpan};
 use thiserror::Error;
 
 use crate::check::{self, CheckError};
@@ -11,6 +11,7 @@ use crate::diag::source::{LineSource, SourceFile};
 use crate::eval::{Engine, Rejection};
 use crate::events::stream::{Batch, LineStream, Outcome};
 use crate::events::{Event, EventError, EventReader};
+use crate::model::interpret::EvalError;
 use crate::model::Program;
 use crate::syntax::{self, SyntaxError};
 use crate::time::{Instant, Moment};
@@ -77,6 +78,36 @@ impl AsOf {
 )]
 pub struct BadAt {
     pub text: String,
+}
+
+/// The report cannot be worked out: bringing the deal up to the moment
+/// asked for failed in the contract (an amount growing past what can be
+/// held exactly, a date past the calendar).
+#[derive(Debug, Clone, Error, Diagnostic)]
+#[error("the report as of {at} cannot be worked out: {reason}")]
+#[diagnostic(code(deal::run::cannot_report))]
+pub struct CannotReport {
+    pub at: String,
+    pub reason: String,
+    #[source_code]
+    pub src: SourceFile,
+    #[label("{reason}")]
+    pub span: Option<SourceSpan>,
+    #[help]
+    pub help: String,
+}
+
+impl CannotReport {
+    pub fn new(contract: &SourceFile, at: String, err: &EvalError) -> CannotReport {
+        CannotReport {
+            at,
+            reason: err.problem.to_string(),
+            src: contract.clone(),
+            span: err.span.map(Into::into),
+            help: "ask for an earlier moment with `--at`, or bound the amount in the contract (e.g. with `min(…)`)"
+                .to_string(),
+        }
+    }
 }
 
 /// What replaying a stream came to.

@@ -204,6 +204,19 @@ fn corpus() -> Vec<(String, String)> {
         "{\"at\":\"2025-01-21\",\"event\":\"cloud_terms_amended\"}\n",
     );
     out.push(("cli_write_failed".into(), full.stderr));
+    let grown = deal(
+        &[
+            "run",
+            "tests/fixtures/growing_without_bound.deal",
+            "--events",
+            "-",
+            "--at",
+            "2030-01-01",
+        ],
+        "{\"at\":\"2025-01-01\",\"event\":\"loan\",\"amount\":\"79228162514264337593543950 USD\"}\n",
+    );
+    out.push(("cli_cannot_report".into(), grown.stderr));
+    out.push(("cli_spill_failed".into(), spill_failed()));
     let not_utf8 = std::env::temp_dir().join(format!("deal-latin1-{}.deal", std::process::id()));
     std::fs::write(&not_utf8, b"deal \"Caf\xe9\"\n").unwrap();
     let r = deal(&["check", not_utf8.to_str().unwrap()], "");
@@ -213,6 +226,41 @@ fn corpus() -> Vec<(String, String)> {
         r.stderr.replace(not_utf8.to_str().unwrap(), "latin1.deal"),
     ));
     out
+}
+
+/// More breaches than are held in memory, with nowhere to set the rest
+/// aside: a warning, and a report still complete.
+fn spill_failed() -> String {
+    use std::io::Write as _;
+    let events: String = (0..10_005)
+        .map(|i| format!("{{\"at\":\"2025-03-01\",\"event\":\"resale_license\",\"licensee\":\"L{i}\",\"platform\":\"p\"}}\n"))
+        .collect();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_deal"))
+        .args(["run", REFERENCE, "--events", "-", "--format", "json"])
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env("TMPDIR", "/nonexistent/deal-spill")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(events.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["breaches"].as_array().unwrap().len(), 10_005);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    // Only the warning about the spill, the contract's own being shown
+    // elsewhere; the temporary file's name is made afresh each run.
+    let from = stderr.find("deal::cli::spill_failed").unwrap_or(0);
+    let warning = &stderr[from..];
+    match warning.find(".tmp") {
+        Some(i) => {
+            let end = warning[i..].find('"').map_or(warning.len(), |j| i + j);
+            format!("{}.tmpXXXXXX{}", &warning[..i], &warning[end..])
+        }
+        None => warning.to_string(),
+    }
 }
 
 #[test]

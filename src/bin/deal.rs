@@ -165,6 +165,13 @@ pub(crate) enum CliError {
         help("check that the disk has room and that whatever reads the output is still reading")
     )]
     WriteFailed { what: &'static str, reason: String },
+    #[error("breaches beyond those held in memory could not be set aside in a temporary file: {reason}")]
+    #[diagnostic(
+        code(deal::cli::spill_failed),
+        severity(Warning),
+        help("they were held in memory instead, and the report is complete; set TMPDIR to a folder with room to keep memory bounded")
+    )]
+    SpillFailed { reason: String },
     #[error("`--dedup-horizon {text}` is not a duration")]
     #[diagnostic(
         code(deal::cli::bad_horizon),
@@ -564,7 +571,8 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
     }
     let shown = match &as_of {
         Some(a) => {
-            if engine.advance_to(a.instant).is_err() {
+            if let Err(e) = engine.advance_to(a.instant) {
+                out.diag(&driver::CannotReport::new(&source, a.shown.clone(), &e));
                 return INVALID;
             }
             Some(a.shown.clone())
@@ -578,8 +586,18 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
         });
         return INVALID;
     }
-    let Ok(snapshot) = engine.snapshot() else {
-        return INVALID;
+    if let Some(reason) = engine.spill_failure() {
+        out.diag(&CliError::SpillFailed {
+            reason: reason.to_string(),
+        });
+    }
+    let at = shown.clone().unwrap_or_else(|| "the start".to_string());
+    let snapshot = match engine.snapshot() {
+        Ok(s) => s,
+        Err(e) => {
+            out.diag(&driver::CannotReport::new(&source, at, &e));
+            return INVALID;
+        }
     };
     let report = Report::build(&snapshot, shown, replay.rejected.len() as u64);
     let stdout = io::stdout();

@@ -83,14 +83,14 @@ impl Dedup {
     /// Remembers an id applied at `at`, the latest moment so far.
     pub fn remember(&mut self, id: IdPrint, payload: u64, at: Instant, line: usize) {
         let from = *self.young_from.get_or_insert(at);
-        // The young generation has spanned a horizon: it becomes the old
-        // one, and what was older than that is forgotten. Every id within
-        // one horizon of `at` is still in one of the two.
-        if self.cutoff(at).is_some_and(|cutoff| cutoff >= from) {
-            let young_is_too_old = self
-                .cutoff(at)
-                .and_then(|c| self.cutoff(c))
-                .is_some_and(|cc| cc >= from);
+        // The young generation has spanned more than a horizon: it becomes
+        // the old one, and what was older than that is forgotten. Every id
+        // within one horizon of `at` is still in one of the two. Strictly
+        // more: an id at the cutoff itself is still judged, and with a
+        // horizon of zero that is every id of the same instant.
+        let cutoff = self.cutoff(at);
+        if cutoff.is_some_and(|c| c > from) {
+            let young_is_too_old = cutoff.and_then(|c| self.cutoff(c)).is_some_and(|cc| cc > from);
             std::mem::swap(&mut self.old, &mut self.young);
             self.young.clear();
             if young_is_too_old {
@@ -103,5 +103,40 @@ impl Dedup {
 
     pub fn remembered(&self) -> usize {
         self.young.len() + self.old.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the horizon, zero included, an id seen within the
+        /// horizon of an event is known at that event.
+        #[test]
+        fn an_id_within_the_horizon_is_never_forgotten(
+            horizon in 0i64..5,
+            steps in proptest::collection::vec((0i64..4, 0u8..6), 1..200),
+        ) {
+            let mut dedup = Dedup::new(Duration::seconds(horizon));
+            let mut at = Instant::default();
+            let mut seen: Vec<(u8, Instant)> = Vec::new();
+            for (step, id) in steps {
+                at = at.plus_seconds(step).unwrap();
+                let print = u128::from(id);
+                let within = seen
+                    .iter()
+                    .any(|&(s, t)| s == id && t >= at.plus_seconds(-horizon).unwrap());
+                let verdict = dedup.judge(print, 7, at, seen.last().map(|s| s.1));
+                if within {
+                    prop_assert_eq!(verdict, Verdict::Duplicate);
+                }
+                if verdict == Verdict::New {
+                    dedup.remember(print, 7, at, 0);
+                    seen.push((id, at));
+                }
+            }
+        }
     }
 }

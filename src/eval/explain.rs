@@ -87,12 +87,10 @@ impl Engine<'_> {
                 }
                 let store = self.store(*power);
                 match store.latest(key.as_deref()) {
-                    None if store.forgot => {
-                        format!(
-                            "no {offer}{words} to {holder} is open, or closed within the last {} days",
-                            super::RECALL_DAYS
-                        )
-                    }
+                    None if store.forgot => format!(
+                        "no {offer}{words} to {holder} is open or closed in the last {} days (older ones are not recalled)",
+                        super::RECALL_DAYS
+                    ),
                     None => format!("no {offer}{words} was made to {holder} first"),
                     Some(i) if i.state == NState::Active => format!(
                         "{holder}'s window to answer {offer}{words} is still open until {}",
@@ -150,6 +148,10 @@ impl Engine<'_> {
             None => self.store(n).latest(None),
         };
         match latest {
+            None if self.store(n).forgot => format!(
+                "there is no {trigger}{words} open to answer, nor one closed in the last {} days (older ones are not recalled)",
+                super::RECALL_DAYS
+            ),
             None => format!("there is no {trigger}{words} to answer"),
             Some(i) => match i.state {
                 NState::Lapsed => match &i.note {

@@ -145,6 +145,15 @@ pub struct Bucket {
 }
 
 impl Bucket {
+    /// Once something of it is owed again, it is no longer settled; an
+    /// amount re-evaluated to what was already paid stays settled when it
+    /// was.
+    fn reopen_if_owed(&mut self) {
+        if self.outstanding() > Decimal::ZERO {
+            self.settled_at = None;
+        }
+    }
+
     pub fn outstanding(&self) -> Decimal {
         self.accrued - self.paid
     }
@@ -199,7 +208,7 @@ impl Bucket {
 
 /// Amounts with a due date first, earliest first; then the rest; within
 /// one due date, the one opened first.
-type SettleOrder = (bool, Option<Instant>, Instant, u64, u32);
+pub type SettleOrder = (bool, Option<Instant>, Instant, u64, u32);
 
 #[derive(Debug)]
 pub struct Ledger {
@@ -214,8 +223,9 @@ pub struct Ledger {
     unpaid: BTreeSet<SettleOrder>,
     /// The same, by opening, for reversals (newest first).
     unpaid_by_age: BTreeSet<(Instant, u64, u32)>,
-    /// How many buckets are still growing.
-    live: usize,
+    /// The buckets still growing, so that bringing them up to now costs
+    /// what is growing, not what the ledger holds.
+    live: BTreeSet<(u64, u32)>,
     /// Paid beyond everything owed: held, not applied to later accruals.
     pub unapplied: Decimal,
     pub paid_total: Decimal,
@@ -244,7 +254,7 @@ impl Ledger {
             grouped: FxHashMap::default(),
             unpaid: BTreeSet::new(),
             unpaid_by_age: BTreeSet::new(),
-            live: 0,
+            live: BTreeSet::new(),
             unapplied: Decimal::ZERO,
             paid_total: Decimal::ZERO,
             accrued_total: Decimal::ZERO,
@@ -351,7 +361,7 @@ impl Ledger {
         let total = self.accrued_total.checked_add(amount)?;
         self.update(id, |b| {
             b.accrued = b.accrued.checked_add(amount)?;
-            b.settled_at = None;
+            b.reopen_if_owed();
             Some(())
         })??;
         self.accrued_total = total;
@@ -373,7 +383,7 @@ impl Ledger {
         self.accrued_total = total;
         self.update(id, |b| {
             b.accrued = amount;
-            b.settled_at = None;
+            b.reopen_if_owed();
         })
     }
 
@@ -392,14 +402,14 @@ impl Ledger {
 
     pub fn start_growing(&mut self, id: BucketId, live: Live) {
         if self.update(id, |b| b.live = Some(live)).is_some() {
-            self.live += 1;
+            self.live.insert((id.seq, id.slot));
         }
     }
 
     /// A growing amount stops at its value now.
     pub fn stop_growing(&mut self, id: BucketId) {
         if self.update(id, |b| b.live.take().is_some()) == Some(true) {
-            self.live -= 1;
+            self.live.remove(&(id.seq, id.slot));
         }
         self.close_if_done(id);
     }
@@ -407,18 +417,9 @@ impl Ledger {
     /// The buckets still growing, in no particular order: for bringing
     /// them all up to now before a total is read.
     pub fn growing(&self) -> Vec<BucketId> {
-        if self.live == 0 {
-            return Vec::new();
-        }
-        self.slots
+        self.live
             .iter()
-            .enumerate()
-            .filter_map(|(slot, b)| b.as_ref().map(|b| (slot, b)))
-            .filter(|(_, b)| b.live.is_some())
-            .map(|(slot, b)| BucketId {
-                slot: slot as u32,
-                seq: b.seq,
-            })
+            .map(|&(seq, slot)| BucketId { slot, seq })
             .collect()
     }
 
@@ -457,15 +458,28 @@ impl Ledger {
 
     /// Takes back up to `amount` from what is still unpaid, newest first; a
     /// reversal never turns into a credit. Returns what was taken back.
+    /// Each bucket is visited once, walking down from the newest: one with
+    /// nothing unpaid (an amount still growing from zero, or paid up to
+    /// date) gives nothing back and is passed.
     pub fn reverse(&mut self, amount: Decimal, now: Instant) -> Option<Decimal> {
         let mut left = amount;
+        let mut below: Option<(Instant, u64, u32)> = None;
         while left > Decimal::ZERO {
-            let Some(&(_, seq, slot)) = self.unpaid_by_age.iter().next_back() else {
+            let next = match below {
+                None => self.unpaid_by_age.iter().next_back(),
+                Some(key) => self.unpaid_by_age.range(..key).next_back(),
+            };
+            let Some(&key) = next else {
                 break;
             };
+            below = Some(key);
+            let (_, seq, slot) = key;
             let id = BucketId { slot, seq };
             let take = self.update(id, |b| {
-                let take = left.min(b.outstanding());
+                let take = left.min(b.outstanding().max(Decimal::ZERO));
+                if take.is_zero() {
+                    return Some(take);
+                }
                 b.accrued = b.accrued.checked_sub(take)?;
                 if b.outstanding().is_zero() {
                     b.settled_at = Some(now);
@@ -479,16 +493,21 @@ impl Ledger {
         amount.checked_sub(left)
     }
 
-    /// The next bucket a payment settles, after `after` when given.
-    pub fn next_unpaid(&self, after: Option<BucketId>) -> Option<BucketId> {
-        let next = match after.and_then(|id| self.get(id).map(|b| b.settle_order(id.slot))) {
+    /// The next bucket a payment settles, after the place `after` in the
+    /// order when given: a place, not a bucket, so that walking on after a
+    /// bucket that was paid off and left the ledger does not start over.
+    pub fn next_unpaid(&self, after: Option<SettleOrder>) -> Option<(BucketId, SettleOrder)> {
+        let next = match after {
             Some(key) => self
                 .unpaid
                 .range((std::ops::Bound::Excluded(key), std::ops::Bound::Unbounded))
                 .next(),
             None => self.unpaid.iter().next(),
         };
-        next.map(|&(_, _, _, seq, slot)| BucketId { slot, seq })
+        next.map(|&key| {
+            let (_, _, _, seq, slot) = key;
+            (BucketId { slot, seq }, key)
+        })
     }
 
     /// Pays up to `left` of a bucket; returns what it took.
@@ -525,9 +544,11 @@ impl Ledger {
         let mut left = amount;
         let mut after = None;
         while left > Decimal::ZERO {
-            let Some(id) = self.next_unpaid(after) else { break };
+            let Some((id, place)) = self.next_unpaid(after) else {
+                break;
+            };
             left = left.checked_sub(self.pay(id, left, now)?)?;
-            after = Some(id);
+            after = Some(place);
         }
         self.paid(amount, left)
     }

@@ -1739,14 +1739,14 @@ impl<'p> Engine<'p> {
         let mut left = amount;
         let mut after = None;
         while left > Decimal::ZERO {
-            let Some(id) = self.ledger(l)?.next_unpaid(after) else {
+            let Some((id, place)) = self.ledger(l)?.next_unpaid(after) else {
                 break;
             };
             self.refresh_bucket(l, id)?;
             let ledger = self.ledger(l)?;
             let taken = ledger.pay(id, left, now).ok_or(Problem::Overflow)?;
             left = left.checked_sub(taken).ok_or(Problem::Overflow)?;
-            after = Some(id);
+            after = Some(place);
         }
         self.ledger(l)?
             .paid(amount, left)
@@ -1820,10 +1820,16 @@ impl<'p> Engine<'p> {
 
     /// Writes out what the history stream still holds; a failed write of
     /// it, or of the breaches past the cap, is reported here.
+    /// Why breaches or ineffective acts could not be spilled to a temporary
+    /// file, if they could not: they were held in memory instead.
+    pub fn spill_failure(&self) -> Option<&str> {
+        self.breaches
+            .error
+            .as_deref()
+            .or(self.ineffective.error.as_deref())
+    }
+
     pub fn finish(&mut self) -> std::io::Result<()> {
-        if let Some(e) = self.breaches.error.take().or(self.ineffective.error.take()) {
-            return Err(std::io::Error::other(e));
-        }
         match self.history.as_mut() {
             Some(h) => h.flush(),
             None => Ok(()),

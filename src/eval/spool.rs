@@ -12,13 +12,39 @@ use serde::Serialize;
 /// How many breaches, and how many ineffective acts, a run holds in memory.
 pub const DEFAULT_CAP: usize = 10_000;
 
+/// How many bytes of them, at most: a breach by an act keeps the act's line,
+/// which may be long, so a count alone would not bound memory.
+pub const BYTES_CAP: usize = 32 << 20;
+
+/// What an entry costs to hold, roughly: its text.
+pub trait Weigh {
+    fn weight(&self) -> usize;
+}
+
+impl Weigh for u32 {
+    fn weight(&self) -> usize {
+        4
+    }
+}
+
+impl Weigh for (u32, String) {
+    fn weight(&self) -> usize {
+        self.1.len()
+    }
+}
+
 #[derive(Debug)]
 pub struct Spool<T> {
     memory: Vec<T>,
     cap: usize,
+    /// What the entries in memory weigh.
+    weight: usize,
     file: Option<Spill>,
     spilled: u64,
-    /// The first failure to write the spill, reported with the report.
+    /// Entries after a failure to spill: held in memory, so that none is
+    /// lost and the order stays.
+    tail: Vec<T>,
+    /// The first failure to write the spill; nothing is spilled after it.
     pub error: Option<String>,
 }
 
@@ -29,24 +55,36 @@ struct Spill {
     path: tempfile::TempPath,
 }
 
-impl<T: Serialize + DeserializeOwned + Clone> Spool<T> {
+impl<T: Serialize + DeserializeOwned + Clone + Weigh> Spool<T> {
     pub fn new(cap: usize) -> Spool<T> {
         Spool {
             memory: Vec::new(),
             cap,
+            weight: 0,
             file: None,
             spilled: 0,
+            tail: Vec::new(),
             error: None,
         }
     }
 
     pub fn push(&mut self, item: T) {
-        if self.memory.len() < self.cap {
+        let weight = item.weight();
+        if self.memory.len() < self.cap
+            && self.weight.saturating_add(weight) <= BYTES_CAP
+            && self.file.is_none()
+        {
+            self.weight += weight;
             self.memory.push(item);
             return;
         }
+        if self.error.is_some() {
+            self.tail.push(item);
+            return;
+        }
         if let Err(e) = self.spill(&item) {
-            self.error.get_or_insert_with(|| e.to_string());
+            self.error = Some(e.to_string());
+            self.tail.push(item);
         }
     }
 
@@ -60,15 +98,18 @@ impl<T: Serialize + DeserializeOwned + Clone> Spool<T> {
         }
         if let Some(f) = self.file.as_mut() {
             let w = f.writer.get_mut();
-            serde_json::to_writer(&mut *w, item)?;
-            w.write_all(b"\n")?;
+            // One line at a time: a line that fails part-way is not counted,
+            // and the reader stops at the count.
+            let mut line = serde_json::to_vec(item)?;
+            line.push(b'\n');
+            w.write_all(&line)?;
             self.spilled += 1;
         }
         Ok(())
     }
 
     pub fn len(&self) -> u64 {
-        self.memory.len() as u64 + self.spilled
+        (self.memory.len() + self.tail.len()) as u64 + self.spilled
     }
 
     pub fn is_empty(&self) -> bool {
@@ -90,12 +131,13 @@ impl<T: Serialize + DeserializeOwned + Clone> Spool<T> {
             None => None,
         };
         let memory = self.memory.iter().cloned().map(Ok);
-        let rest = spilled.into_iter().flatten().map(|line| {
+        let spilled_lines = usize::try_from(self.spilled).unwrap_or(usize::MAX);
+        let rest = spilled.into_iter().flatten().take(spilled_lines).map(|line| {
             line.and_then(|l| {
                 serde_json::from_str(&l).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
             })
         });
-        Ok(memory.chain(rest))
+        Ok(memory.chain(rest).chain(self.tail.iter().cloned().map(Ok)))
     }
 }
 
@@ -113,5 +155,20 @@ mod tests {
         assert_eq!(s.in_memory().len(), 3);
         let back: Vec<u32> = s.iter().unwrap().map(|r| r.unwrap().0).collect();
         assert_eq!(back, (0..10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn entries_that_cannot_be_spilled_are_kept_in_order() {
+        let mut s: Spool<u32> = Spool::new(2);
+        for i in 0..4 {
+            s.push(i);
+        }
+        s.error = Some("no space left".into());
+        for i in 4..7 {
+            s.push(i);
+        }
+        assert_eq!(s.len(), 7);
+        let back: Vec<u32> = s.iter().unwrap().map(|r| r.unwrap()).collect();
+        assert_eq!(back, (0..7).collect::<Vec<_>>());
     }
 }

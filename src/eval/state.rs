@@ -213,6 +213,18 @@ pub struct Ineffective {
     pub reason: String,
 }
 
+impl super::spool::Weigh for Breach {
+    fn weight(&self) -> usize {
+        self.raw.as_ref().map_or(0, String::len) + self.reason.len() + self.at.len() + 64
+    }
+}
+
+impl super::spool::Weigh for Ineffective {
+    fn weight(&self) -> usize {
+        self.reason.len() + self.at.len() + 64
+    }
+}
+
 pub(crate) fn show(at: Option<Instant>) -> String {
     match at {
         Some(i) => show_instant(i),

@@ -153,7 +153,9 @@ impl<R: Read> LineStream<R> {
             end -= 1;
         }
         let bytes = batch.block.get(start..end).unwrap_or(&[]);
-        let outcome = if bytes.len() > MAX_LINE_BYTES {
+        let outcome = if bytes.len() > MAX_LINE_BYTES && bytes.iter().all(u8::is_ascii_whitespace) {
+            Outcome::Blank
+        } else if bytes.len() > MAX_LINE_BYTES {
             Outcome::Bad(Box::new(EventError::TooLong {
                 line: no,
                 bytes: bytes.len(),
@@ -188,43 +190,61 @@ impl<R: Read> LineStream<R> {
     }
 
     /// A line past the longest accepted: its bytes are counted and dropped
-    /// up to its end; what follows it is carried on.
+    /// up to its end; what follows it is carried on. A line of nothing but
+    /// spaces is blank however long; a read that fails inside the line is
+    /// reported after it.
     fn skip_long_line(&mut self, batch: &mut Batch) {
         self.line_no += 1;
         let no = self.line_no;
         let mut bytes = batch.block.len();
+        let mut blank = batch.block.iter().all(u8::is_ascii_whitespace);
         batch.block.clear();
+        let mut failed = None;
         loop {
             match read_more(&mut self.input, &mut batch.block) {
-                Ok(0) | Err(_) => {
+                Ok(0) => {
                     self.done = true;
-                    bytes += batch.block.len();
-                    batch.block.clear();
+                    break;
+                }
+                Err(e) => {
+                    self.done = true;
+                    failed = Some(e.to_string());
                     break;
                 }
                 Ok(_) => {}
             }
-            match memchr::memchr(b'\n', &batch.block) {
-                Some(nl) => {
-                    bytes += nl;
-                    self.carry.clear();
-                    self.carry
-                        .extend_from_slice(batch.block.get(nl + 1..).unwrap_or(&[]));
-                    batch.block.clear();
-                    break;
-                }
-                None => {
-                    bytes += batch.block.len();
-                    batch.block.clear();
-                }
+            let nl = memchr::memchr(b'\n', &batch.block);
+            let part = batch.block.get(..nl.unwrap_or(batch.block.len())).unwrap_or(&[]);
+            bytes += part.len();
+            blank &= part.iter().all(u8::is_ascii_whitespace);
+            if let Some(nl) = nl {
+                self.carry.clear();
+                self.carry
+                    .extend_from_slice(batch.block.get(nl + 1..).unwrap_or(&[]));
+                batch.block.clear();
+                break;
             }
+            batch.block.clear();
         }
+        let outcome = if blank {
+            Outcome::Blank
+        } else {
+            Outcome::Bad(Box::new(EventError::TooLong { line: no, bytes }))
+        };
         batch.lines.push(Line {
             no,
             start: 0,
             end: 0,
-            outcome: Outcome::Bad(Box::new(EventError::TooLong { line: no, bytes })),
+            outcome,
         });
+        if let Some(message) = failed {
+            batch.lines.push(Line {
+                no: no + 1,
+                start: 0,
+                end: 0,
+                outcome: Outcome::Bad(Box::new(EventError::Unreadable { message })),
+            });
+        }
     }
 }
 
