@@ -14,6 +14,7 @@ pub mod events;
 pub mod model;
 pub mod render;
 pub mod report;
+pub mod serve;
 pub mod source;
 pub mod syntax;
 pub mod time;

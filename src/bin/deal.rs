@@ -72,6 +72,18 @@ enum Command {
         #[arg(long, value_name = "DURATION", default_value = "30 days")]
         dedup_horizon: String,
     },
+    /// A local playground in the browser: edit a contract and its events, see the
+    /// diagnostics, the report and the timeline as you type.
+    Serve {
+        /// The contract to start with; without one, the reference deal and its events.
+        contract: Option<String>,
+        /// The port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The address to listen on. The default, loopback, is reachable from this machine only.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+    },
     /// Explain a diagnostic code, e.g. `deal explain deal::check::unknown_name`.
     Explain {
         /// The code, with or without the `deal::` prefix.
@@ -195,6 +207,7 @@ fn main() -> ExitCode {
             },
         ),
         Command::Explain { code } => explain(&out, &code),
+        Command::Serve { contract, port, host } => serve(&out, contract.as_deref(), port, host),
     };
     ExitCode::from(code)
 }
@@ -296,6 +309,30 @@ fn warn(out: &Out, source: &SourceFile, warnings: &[deal::check::CheckError], fi
                 .with_source_code(source.clone())
                 .as_ref(),
         );
+    }
+}
+
+fn serve(out: &Out, contract: Option<&str>, port: u16, host: std::net::IpAddr) -> u8 {
+    // The only file the playground reads: the contract it starts with.
+    let contract = match contract {
+        None => None,
+        Some(path) => match read_source(out, path) {
+            Some(source) => Some((path.to_string(), source.text.to_string())),
+            None => return INVALID,
+        },
+    };
+    let options = deal::serve::ServeOptions {
+        host,
+        port,
+        contract,
+        budget: deal::serve::Budget::default(),
+    };
+    match deal::serve::serve(options) {
+        Ok(()) => EVALUATED,
+        Err(e) => {
+            out.diag(&e);
+            INVALID
+        }
     }
 }
 

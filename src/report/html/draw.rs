@@ -1763,7 +1763,7 @@ fn breaches(cx: &mut Ctx<'_>) {
         return;
     }
     cx.out.push_str(
-        "<table><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Clause</th><th scope=\"col\">By</th>\
+        "<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Breaches\"><table><thead><tr><th scope=\"col\">When</th><th scope=\"col\">Clause</th><th scope=\"col\">By</th>\
          <th scope=\"col\">What happened</th><th scope=\"col\">Cause</th></tr></thead><tbody>",
     );
     for (i, b) in tl.breaches.iter().enumerate().take(LISTED) {
@@ -1788,7 +1788,7 @@ fn breaches(cx: &mut Ctx<'_>) {
             }
         );
     }
-    cx.out.push_str("</tbody></table>");
+    cx.out.push_str("</tbody></table></div>");
     let listed = tl.breaches.len().min(LISTED) as u64;
     if tl.breach_count > listed {
         let _ = write!(
