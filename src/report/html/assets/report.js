@@ -83,7 +83,10 @@
       doc.querySelectorAll('details.band[open]').forEach(function (d) { d.open = false; });
     }
   });
-  window.addEventListener('scroll', hide, { passive: true });
+  // Scrolling (to a focused mark, or along the timeline) moves the tip with it.
+  doc.addEventListener('scroll', function () {
+    if (current) place(doc.getElementById('tip'), current);
+  }, { passive: true, capture: true });
 
   /* Zoom: the track widens by --z and the view scrolls to keep a moment in sight. */
   function setup(root) {
