@@ -19,7 +19,8 @@ fn html(args: &[&str], stdin: &str) -> Output {
 }
 
 const AMENDED: &str = r#"{"at":"2025-01-21","event":"cloud_terms_amended"}"#;
-const GCP: &str = r#"{"at":"2025-03-01","event":"cloud_contract","provider":"Google","ref":"gcp","price":"5 USD"}"#;
+const GCP: &str =
+    r#"{"at":"2025-03-01","event":"cloud_contract","provider":"Google","ref":"gcp","price":"5 USD"}"#;
 
 #[test]
 fn the_reference_deal_is_one_self_contained_page() {
@@ -27,7 +28,11 @@ fn the_reference_deal_is_one_self_contained_page() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let page = &out.stdout;
     assert!(page.starts_with("<!DOCTYPE html>"));
-    assert_eq!(page.matches("<li class=\"lane\"").count(), 6, "one lane per clause");
+    assert_eq!(
+        page.matches("<li class=\"lane\"").count(),
+        6,
+        "one lane per clause"
+    );
     for c in [
         "cloud_exclusivity",
         "cloud_first_refusal",
@@ -40,12 +45,18 @@ fn the_reference_deal_is_one_self_contained_page() {
     }
     // Nothing is fetched: no external script, style, image or font.
     for bad in ["<link", " src=", "http://", "https://", "url(", "@import"] {
-        assert!(!page.contains(bad), "the page refers to something outside it: {bad}");
+        assert!(
+            !page.contains(bad),
+            "the page refers to something outside it: {bad}"
+        );
     }
     assert!(page.contains("As of 26 Oct 2026"));
     assert!(page.contains("suspended since 28 Oct 2025"));
     // The text of every mark is in the page, for readers without script.
-    assert!(page.contains("lapsed</strong> on 21 Jan 2025"), "the offer that lapsed");
+    assert!(
+        page.contains("lapsed</strong> on 21 Jan 2025"),
+        "the offer that lapsed"
+    );
     assert!(page.contains("Amount owed for 2025-Q1"));
     // The money, exactly.
     assert!(page.contains("6,400,000,000.00"));
@@ -124,7 +135,13 @@ fn the_history_totals_match_the_report_for_every_contract() {
         );
         let events = std::fs::read(root().join(format!("contracts/{name}.events.jsonl"))).unwrap();
         let reader = EventReader::new(&loaded.program, &source, "events");
-        replay(&mut engine, &reader, &events[..], ReplayOptions::default(), |_, _| {});
+        replay(
+            &mut engine,
+            &reader,
+            &events[..],
+            ReplayOptions::default(),
+            |_, _| {},
+        );
         engine.finish().unwrap();
         let snapshot = engine.snapshot().unwrap();
         let report = Report::build(&snapshot, None, 0);
@@ -193,7 +210,9 @@ fn a_hundred_thousand_events_make_a_page_under_five_megabytes() {
     assert!(size < 5 * 1024 * 1024, "{size} bytes");
     assert!(out.stdout.contains("class=\"band\""), "aggregated into bands");
     assert!(out.stdout.contains("that arose in"), "bands say what they count");
-    assert!(out.stdout.contains("more are in <code>deal run … --format json</code>"));
+    assert!(out
+        .stdout
+        .contains("more are in <code>deal run … --format json</code>"));
     eprintln!("100k events: {size} bytes of HTML in {took:?}");
 }
 
@@ -246,11 +265,7 @@ fn request(port: u16, method: &str, path: &str, host: &str, body: &str) -> (u16,
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);
     let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
     let body = text.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
     (status, body)
 }
@@ -296,16 +311,18 @@ fn the_playground_checks_and_runs_only_what_it_is_sent() {
     let many = "{\"at\":\"2025-02-03\",\"event\":\"ip_use\",\"product\":\"x\"}\n".repeat(200_001);
     let big = serde_json::json!({"contract": contract, "events": many});
     let (status, body) = request(server.port, "POST", "/api/run", &host, &big.to_string());
-    assert_eq!(status, 413, "over the size limit: {}", &body[..body.len().min(200)]);
+    assert_eq!(
+        status,
+        413,
+        "over the size limit: {}",
+        &body[..body.len().min(200)]
+    );
     let many = "{}\n".repeat(200_001);
     let over = serde_json::json!({"contract": contract, "events": many});
     let (status, body) = request(server.port, "POST", "/api/run", &host, &over.to_string());
     assert_eq!(status, 200);
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert!(
-        v["error"].as_str().unwrap().contains("budget of 200000"),
-        "{v}"
-    );
+    assert!(v["error"].as_str().unwrap().contains("budget of 200000"), "{v}");
 }
 
 #[test]
@@ -341,6 +358,11 @@ fn browser_tests() {
         && dir.join("node_modules/playwright-core").exists()
         && Command::new("node").arg("--version").output().is_ok();
     if !ready {
+        // CI installs what they need (`.ci/run`): there, missing is a failure.
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "browser tests cannot run in CI: Chromium ({chromium}) or tests/browser/node_modules is missing"
+        );
         eprintln!(
             "browser tests skipped: they need Chromium ({chromium}), node and their modules. \
              Run them with: apt-get install -y chromium nodejs npm && npm ci --prefix tests/browser && cargo test --test timeline browser_tests \
@@ -349,7 +371,7 @@ fn browser_tests() {
         return;
     }
     let out = Command::new("node")
-        .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+        .args(["--test", "--test-reporter=spec"])
         .arg(dir.join("e2e.test.mjs"))
         .env("DEAL_BIN", env!("CARGO_BIN_EXE_deal"))
         .env("CHROMIUM", &chromium)

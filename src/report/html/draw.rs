@@ -497,7 +497,6 @@ fn timeline(cx: &mut Ctx<'_>) {
         cx.out,
         "<section class=\"tl-sec\" aria-labelledby=\"timeline-h\"><h2 id=\"timeline-h\">Timeline</h2>"
     );
-    legend(cx);
     let _ = write!(
         cx.out,
         "<div class=\"tl-tools\" hidden><span>Zoom:</span>\
@@ -585,7 +584,9 @@ fn timeline(cx: &mut Ctx<'_>) {
         }
         cx.out.push_str("</ul></li>");
     }
-    cx.out.push_str("</ul></div></div></section>");
+    cx.out.push_str("</ul></div></div>");
+    legend(cx);
+    cx.out.push_str("</section>");
 }
 
 /// From the first to the last thing that happened (for "Events only").
