@@ -469,14 +469,11 @@ fn ticks(axis: Axis) -> Vec<(i64, String, bool)> {
             break;
         }
         let major = month.rem_euclid(step_months) == 0;
+        // Minor ticks show only when zoomed in, where the year is needed.
         let label = if step_months >= 12 && major {
             yy.to_string()
-        } else if step_months >= 12 {
-            f::month_name(mm).to_string()
-        } else if mm == 1 {
-            format!("{} {yy}", f::month_name(mm))
         } else {
-            f::month_name(mm).to_string()
+            format!("{} {yy}", f::month_name(mm))
         };
         out.push((t, label, major));
         month += minor;
