@@ -67,10 +67,15 @@
     if (m && !(e.relatedTarget && m.contains(e.relatedTarget))) hide();
   });
   doc.addEventListener('focusin', function (e) {
+    // A band opens on keyboard focus; its list says what the tip would.
+    var s = e.target.closest && e.target.closest('summary.mk');
+    if (s && s.matches(':focus-visible') && s.parentElement) {
+      s.parentElement.open = true;
+      hide();
+      return;
+    }
     var m = markOf(e.target);
     if (m) show(m);
-    var s = e.target.closest && e.target.closest('summary.mk');
-    if (s && s.matches(':focus-visible') && s.parentElement) s.parentElement.open = true;
   });
   doc.addEventListener('focusout', function (e) {
     hide();
