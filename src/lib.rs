@@ -16,6 +16,7 @@ pub mod ops;
 pub mod report;
 pub mod scaffold;
 pub mod schema;
+pub mod serve;
 pub mod syntax;
 pub mod testing;
 pub mod time;

@@ -225,6 +225,12 @@ fn corpus() -> Vec<(String, String)> {
         "cli_contract_not_utf8".into(),
         r.stderr.replace(not_utf8.to_str().unwrap(), "latin1.deal"),
     ));
+    // `deal serve` on a port that is taken.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let r = deal(&["serve", "--port", &port], "");
+    drop(taken);
+    out.push(("cli_cannot_listen".into(), r.stderr.replace(&port, "PORT")));
     out
 }
 

@@ -13,7 +13,7 @@ use deal::diag::{render, Style};
 use deal::driver::{self, AsOf, BadAt, LoadError, ReplayOptions};
 use deal::eval::{Engine, Options};
 use deal::events::EventReader;
-use deal::report::{text, Report};
+use deal::report::{html, text, Report};
 use deal::syntax::SyntaxError;
 use deal::value::Duration;
 
@@ -75,6 +75,18 @@ enum Command {
         #[arg(long, value_name = "DURATION", default_value = "30 days")]
         dedup_horizon: String,
     },
+    /// A local playground in the browser: edit a contract and its events, see the
+    /// diagnostics, the report and the timeline as you type.
+    Serve {
+        /// The contract to start with; without one, the reference deal and its events.
+        contract: Option<String>,
+        /// The port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The address to listen on. The default, loopback, is reachable from this machine only.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+    },
     /// Explain a diagnostic code: `deal explain unknown_name`, `deal explain deal::check::unknown_name`.
     Explain {
         /// The code: in full, without `deal::`, or its last part alone.
@@ -124,6 +136,8 @@ enum Command {
 enum Format {
     Text,
     Json,
+    /// One self-contained page: the timeline, the money, the breaches.
+    Html,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -266,6 +280,7 @@ fn main() -> ExitCode {
             use clap::CommandFactory;
             toolchain::man(Cli::command())
         }
+        Command::Serve { contract, port, host } => serve(&out, contract.as_deref(), port, host),
     };
     ExitCode::from(code)
 }
@@ -375,6 +390,30 @@ fn warn(out: &Out, source: &SourceFile, warnings: &[deal::check::CheckError], fi
                 .with_source_code(source.clone())
                 .as_ref(),
         );
+    }
+}
+
+fn serve(out: &Out, contract: Option<&str>, port: u16, host: std::net::IpAddr) -> u8 {
+    // The only file the playground reads: the contract it starts with.
+    let contract = match contract {
+        None => None,
+        Some(path) => match read_source(out, path) {
+            Some(source) => Some((path.to_string(), source.text.to_string())),
+            None => return INVALID,
+        },
+    };
+    let options = deal::serve::ServeOptions {
+        host,
+        port,
+        contract,
+        budget: deal::serve::Budget::default(),
+    };
+    match deal::serve::serve(options) {
+        Ok(()) => EVALUATED,
+        Err(e) => {
+            out.diag(&e);
+            INVALID
+        }
     }
 }
 
@@ -524,6 +563,24 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
             }
         }
     };
+    // The page quotes the event lines behind its marks: standard input is
+    // kept to pick them from afterwards; a file is read again.
+    let mut kept_stdin: Option<std::sync::Arc<[u8]>> = None;
+    let input: Box<dyn io::Read + Send> = if args.format == Format::Html && events == "-" {
+        let mut all = Vec::new();
+        if let Err(e) = io::Read::read_to_end(&mut io::stdin(), &mut all) {
+            out.diag(&CliError::Unreadable {
+                path: "<stdin>".to_string(),
+                reason: e.to_string(),
+            });
+            return INVALID;
+        }
+        let all: std::sync::Arc<[u8]> = all.into();
+        kept_stdin = Some(all.clone());
+        Box::new(io::Cursor::new(all))
+    } else {
+        input
+    };
     let events_name = if events == "-" { "<stdin>" } else { events };
     let mut rejects_file = match args.rejects {
         None => None,
@@ -532,13 +589,19 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
             None => return INVALID,
         },
     };
-    let history: Option<Box<dyn Write>> = match args.history {
+    let mut history: Option<Box<dyn Write>> = match args.history {
         None => None,
         Some(path) => match create(out, path) {
             Some(f) => Some(Box::new(f)),
             None => return INVALID,
         },
     };
+    // The page is drawn from the history, read back as it is written.
+    let timeline = (args.format == Format::Html).then(|| {
+        let (timeline, tap) = html::tap(&program, history.take());
+        history = Some(tap);
+        timeline
+    });
     let reader = EventReader::new(&program, &source, events_name);
     let options = Options {
         dedup_horizon: horizon,
@@ -569,6 +632,10 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
             });
         }
     }
+    let as_of_seconds = match &as_of {
+        Some(a) => Some(a.instant.as_second()),
+        None => engine.last_event().map(|m| m.instant.as_second()),
+    };
     let shown = match &as_of {
         Some(a) => {
             if let Err(e) = engine.advance_to(a.instant) {
@@ -604,6 +671,20 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
     let mut w = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let written = match args.format {
         Format::Json => report.write_json(&mut w),
+        Format::Html => {
+            let timeline = timeline.as_ref().map(|t| t.borrow());
+            let empty = html::Timeline::new(&program);
+            let tl = timeline.as_deref().unwrap_or(&empty);
+            let wanted = tl.lines_wanted();
+            let lines = match &kept_stdin {
+                Some(bytes) => html::pick_lines(&bytes[..], &wanted, html::LINE_CHARS),
+                None => File::open(events)
+                    .map(|f| html::pick_lines(io::BufReader::new(f), &wanted, html::LINE_CHARS))
+                    .unwrap_or_default(),
+            };
+            let page = html::Page::new(&report, &program, &source, events_name, tl, &lines, as_of_seconds);
+            page.write(&mut w)
+        }
         Format::Text => {
             let color = io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
             let style = match out.style {

@@ -199,13 +199,15 @@ impl<'p> Engine<'p> {
         n: NormId,
         key: LedgerKey,
         b: BucketId,
-        label: Option<Label>,
+        // The amount owed's label, and when it falls due once known.
+        label: Option<(Label, Option<jiff::civil::Date>)>,
         amount: Decimal,
         determined: bool,
     ) {
         let mut record = self.money_record("accrual", Some(n), key);
         record.instance = Some(b.seq);
-        record.key = label.map(|l| l.to_string());
+        record.key = label.map(|(l, _)| l.to_string());
+        record.due = label.and_then(|(_, due)| due).map(|d| d.to_string());
         if determined {
             record.amount = Some(amount_text(amount));
         } else {

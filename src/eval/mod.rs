@@ -1437,7 +1437,7 @@ impl<'p> Engine<'p> {
                 .ledgers
                 .get(l as usize)
                 .and_then(|x| x.get(b))
-                .map(|x| x.label);
+                .map(|x| (x.label, x.due_date));
             self.record_accrual(n, key, b, label, money.amount, determined);
         }
         if let Some(ledger) = self.ledgers.get_mut(l as usize) {

@@ -93,6 +93,12 @@ impl<I: Id, T> Table<I, T> {
         self.items.get(id.index())
     }
 
+    /// By position, for what carries positions rather than ids: the
+    /// history stream read back, a page drawn from it.
+    pub fn at(&self, index: usize) -> Option<&T> {
+        self.items.get(index)
+    }
+
     pub fn get_mut(&mut self, id: I) -> Option<&mut T> {
         self.items.get_mut(id.index())
     }

@@ -7,6 +7,7 @@
 //! one by one, closed ones as a count per state. Breaches and ineffective
 //! acts are listed in full, read in order as the report is written.
 
+pub mod html;
 pub mod text;
 
 use std::io::{self, Write};
