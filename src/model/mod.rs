@@ -2,6 +2,7 @@
 //! and every clause expressed as core norms. This is all the interpreter
 //! sees; it never looks at the AST.
 
+pub mod dump;
 mod expr;
 mod ids;
 pub mod interpret;
