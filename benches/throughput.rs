@@ -765,14 +765,150 @@ impl Bench {
     }
 }
 
-const STREAMS: [&str; 6] = [
+const STREAMS: [&str; 7] = [
     "reference",
     "growing",
     "keyless",
     "windowed",
     "sharing",
     "open-norms",
+    "check",
 ];
+
+// ---------------------------------------------------------------------------
+// Checking contracts
+
+/// Contract shapes for `deal check`, each grown to a given size: what makes
+/// a checker quadratic is many of one thing (names to look up, warnings to
+/// render, typos to suggest for, clauses to analyse together).
+const SHAPES: [&str; 5] = ["terms", "events", "permissions", "clauses", "typos"];
+
+fn shaped_contract(shape: &str, bytes: usize) -> String {
+    let mut out = String::from("deal \"Bench: checking\"\n\nparties Seller, Buyer\n\n");
+    let mut i = 0u64;
+    match shape {
+        // Unused terms: a warning for each, rendered.
+        "terms" => {
+            out.push_str("terms\n");
+            while out.len() < bytes {
+                let _ = writeln!(out, "  t{i} = {i} USD");
+                i += 1;
+            }
+        }
+        // Unused events with fields: a warning for each.
+        "events" => {
+            out.push_str("events\n");
+            while out.len() < bytes {
+                let _ = writeln!(out, "  e{i} (ref: text, amount: money)");
+                i += 1;
+            }
+        }
+        // One clause, many permissions over many events.
+        "permissions" => {
+            let mut events = String::from("events\n");
+            let mut clause = String::from("\nclause rights\n");
+            while events.len() + clause.len() + out.len() < bytes {
+                let _ = writeln!(events, "  e{i} (ref: text)");
+                let _ = writeln!(clause, "  Buyer may e{i}");
+                i += 1;
+            }
+            out.push_str(&events);
+            out.push_str(&clause);
+        }
+        // Many clauses, each an obligation and a prohibition over shared
+        // events: the analyses look at clauses together.
+        "clauses" => {
+            out.push_str("events\n  order (ref: text)\n  ship (ref: text)\n  resell (ref: text)\n");
+            while out.len() < bytes {
+                let _ = writeln!(
+                    out,
+                    "\nclause c{i}\n  after each order, Seller must ship with the same ref within {} days\n  \
+                     Seller must not resell where ref is \"r{i}\"",
+                    i % 90 + 1
+                );
+                i += 1;
+            }
+        }
+        // Terms whose values name terms that do not exist: an error and a
+        // suggestion search for each.
+        "typos" => {
+            out.push_str("terms\n");
+            while out.len() < bytes {
+                let _ = writeln!(out, "  t{i} = tt{i} + 1");
+                i += 1;
+            }
+        }
+        _ => unreachable_shape(shape),
+    }
+    out
+}
+
+fn unreachable_shape(shape: &str) -> ! {
+    panic!("no contract shape {shape}")
+}
+
+/// `deal check` on `path`, best of `runs`, its diagnostics rendered (to a
+/// pipe, read and dropped).
+fn time_check(path: &Path, runs: usize) -> f64 {
+    (0..runs)
+        .map(|_| {
+            let started = Instant::now();
+            let out = Command::new(DEAL)
+                .arg("check")
+                .arg(path)
+                .env("NO_COLOR", "1")
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            assert!(out.status.code().is_some(), "deal check was killed");
+            started.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// The floor for checking: parsing the same text, in process.
+fn time_parse(text: &str, runs: usize) -> f64 {
+    (0..runs)
+        .map(|_| {
+            let started = Instant::now();
+            let _ = std::hint::black_box(deal::syntax::parse(text));
+            started.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn measure_checking(dir: &Path, quick: bool) {
+    let max = deal::syntax::limits::MAX_SOURCE_BYTES - 4096;
+    let sizes = if quick {
+        [max / 16, max / 4]
+    } else {
+        [max / 4, max]
+    };
+    let runs = if quick { 1 } else { RUNS };
+    println!("\ndeal check against parsing alone, best of {runs}\n");
+    println!("| shape | KiB | deal check s | parse s | check/parse | time exponent |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for shape in SHAPES {
+        let mut times = Vec::new();
+        for bytes in sizes {
+            let text = shaped_contract(shape, bytes);
+            let path = dir.join(format!("check-{shape}-{bytes}.deal"));
+            std::fs::write(&path, &text).unwrap();
+            let check = time_check(&path, runs);
+            let parse = time_parse(&text, runs);
+            times.push((text.len(), check));
+            let exponent = match times.as_slice() {
+                [(n1, t1), (n2, t2)] => format!("{:.2}", (t2 / t1).ln() / (*n2 as f64 / *n1 as f64).ln()),
+                _ => String::new(),
+            };
+            println!(
+                "| {shape} | {} | {check:.3} | {parse:.3} | {:.1} | {exponent} |",
+                text.len() / 1024,
+                check / parse
+            );
+        }
+    }
+}
 
 fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
@@ -801,7 +937,12 @@ fn main() {
 
     let started = Instant::now();
     let mut results = Vec::new();
+    let mut checking = false;
     for stream in streams {
+        if stream == "check" {
+            checking = true;
+            continue;
+        }
         eprintln!("measuring {stream}");
         results.push((stream, bench.measure(stream)));
     }
@@ -865,6 +1006,10 @@ fn main() {
             }
             _ => {}
         }
+    }
+    if checking {
+        eprintln!("measuring check");
+        measure_checking(&bench.dir, quick);
     }
     eprintln!("\n(whole bench: {:.0} s)", started.elapsed().as_secs_f64());
 }

@@ -14,7 +14,9 @@ use deal::driver;
 use deal::model::dump::dump;
 
 fn lowered(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lowering").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/lowering")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap();
     let source = SourceFile::new(name, text);
     let loaded = driver::load(&source).unwrap_or_else(|_| panic!("{name} checks"));
@@ -52,7 +54,9 @@ fn every_contract_dumps_without_a_gap() {
             }
             let text = std::fs::read_to_string(&path).unwrap();
             let source = SourceFile::new(path.display().to_string(), text);
-            let Ok(loaded) = driver::load(&source) else { continue };
+            let Ok(loaded) = driver::load(&source) else {
+                continue;
+            };
             let out = dump(&loaded.program);
             assert!(!out.contains('?'), "{}:\n{out}", path.display());
             seen += 1;

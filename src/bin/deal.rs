@@ -9,7 +9,7 @@ use miette::Diagnostic;
 use thiserror::Error;
 
 use deal::diag::source::SourceFile;
-use deal::diag::{render, Style};
+use deal::diag::{render, Style, WithSource};
 use deal::driver::{self, AsOf, BadAt, LoadError, ReplayOptions};
 use deal::eval::{Engine, Options};
 use deal::events::EventReader;
@@ -369,11 +369,11 @@ fn print_load_error(out: &Out, source: &SourceFile, e: LoadError) {
     match e {
         LoadError::Syntax(e) => {
             let e: SyntaxError = *e;
-            out.diag(miette::Report::new(e).with_source_code(source.clone()).as_ref());
+            out.diag(&WithSource { diag: &e, source });
         }
         LoadError::Check(errors) => {
-            for e in errors {
-                out.diag(miette::Report::new(e).with_source_code(source.clone()).as_ref());
+            for e in &errors {
+                out.diag(&WithSource { diag: e, source });
             }
         }
     }
@@ -385,11 +385,7 @@ fn warn(out: &Out, source: &SourceFile, warnings: &[deal::check::CheckError], fi
         if w.open_term().is_some_and(|name| filled.contains(&name)) {
             continue;
         }
-        out.diag(
-            miette::Report::new(w.clone())
-                .with_source_code(source.clone())
-                .as_ref(),
-        );
+        out.diag(&WithSource { diag: w, source });
     }
 }
 

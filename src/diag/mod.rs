@@ -8,4 +8,4 @@ mod render;
 pub mod source;
 pub mod words;
 
-pub use render::{render, to_json, Style};
+pub use render::{render, to_json, Style, WithSource};

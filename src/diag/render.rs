@@ -148,3 +148,53 @@ fn locate(
         Err(_) => (None, None, None),
     }
 }
+
+/// A diagnostic shown against a source it does not hold itself. Unlike
+/// `miette::Report::with_source_code`, it builds no report handler, so
+/// that rendering many diagnostics costs no lookup of the terminal or the
+/// environment for each.
+pub struct WithSource<'a> {
+    pub diag: &'a dyn Diagnostic,
+    pub source: &'a dyn miette::SourceCode,
+}
+
+impl std::fmt::Debug for WithSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.diag, f)
+    }
+}
+
+impl std::fmt::Display for WithSource<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.diag, f)
+    }
+}
+
+impl std::error::Error for WithSource<'_> {}
+
+impl Diagnostic for WithSource<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.diag.code()
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        self.diag.severity()
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.diag.help()
+    }
+    fn url<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.diag.url()
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(self.diag.source_code().unwrap_or(self.source))
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.diag.labels()
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        self.diag.related()
+    }
+    fn diagnostic_source(&self) -> Option<&dyn Diagnostic> {
+        self.diag.diagnostic_source()
+    }
+}

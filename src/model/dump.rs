@@ -25,7 +25,11 @@ pub fn dump(p: &Program) -> String {
     for t in p.terms.values() {
         let value = match (&t.value, &t.table) {
             (Some(v), _) => v.to_string(),
-            (None, Some(table)) => format!("{}table of {} rows", if table.tiered { "tiered " } else { "" }, table.rows.len()),
+            (None, Some(table)) => format!(
+                "{}table of {} rows",
+                if table.tiered { "tiered " } else { "" },
+                table.rows.len()
+            ),
             (None, None) => "open".to_string(),
         };
         let _ = writeln!(out, "term {}: {} = {value}", t.name, t.ty);
@@ -34,7 +38,14 @@ pub fn dump(p: &Program) -> String {
         let fields: Vec<String> = e
             .fields
             .values()
-            .map(|f| format!("{}: {}{}", f.name, if f.optional { "optional " } else { "" }, f.ty))
+            .map(|f| {
+                format!(
+                    "{}: {}{}",
+                    f.name,
+                    if f.optional { "optional " } else { "" },
+                    f.ty
+                )
+            })
             .collect();
         let derived = if e.derived { " (derived)" } else { "" };
         let _ = writeln!(out, "event {}({}){derived}", e.name, fields.join(", "));
@@ -46,7 +57,18 @@ pub fn dump(p: &Program) -> String {
         };
         let mut line = format!("tracker {}: {what}", id.index());
         if let Some(c) = &t.condition {
-            let _ = write!(line, " where {}", expr(p, Scope { event: Some(t.event), bound: None }, c));
+            let _ = write!(
+                line,
+                " where {}",
+                expr(
+                    p,
+                    Scope {
+                        event: Some(t.event),
+                        bound: None
+                    },
+                    c
+                )
+            );
         }
         if let Some(s) = t.since {
             let _ = write!(line, " since {}", p.event_name(s));
@@ -58,7 +80,11 @@ pub fn dump(p: &Program) -> String {
     }
     for (cid, c) in p.clauses.iter() {
         let _ = writeln!(out, "\nclause {} ({})", c.name, lifetime(p, &c.lifetime));
-        for (word, list) in [("suspended on", &c.suspended_on), ("resumed on", &c.resumed_on), ("ended on", &c.ended_on)] {
+        for (word, list) in [
+            ("suspended on", &c.suspended_on),
+            ("resumed on", &c.resumed_on),
+            ("ended on", &c.ended_on),
+        ] {
             for m in list {
                 let _ = writeln!(out, "  {word} {}", matching(p, m));
             }
@@ -76,7 +102,13 @@ pub fn dump(p: &Program) -> String {
 }
 
 fn norm(p: &Program, n: NormId, spec: &NormSpec, out: &mut String) {
-    let _ = writeln!(out, "  norm {}: {} of {}", n.index(), spec.kind.name(), p.party_name(spec.bearer));
+    let _ = writeln!(
+        out,
+        "  norm {}: {} of {}",
+        n.index(),
+        spec.kind.name(),
+        p.party_name(spec.bearer)
+    );
     if let Some(c) = spec.counterparty {
         let _ = writeln!(out, "    towards {}", p.party_name(c));
     }
@@ -84,10 +116,15 @@ fn norm(p: &Program, n: NormId, spec: &NormSpec, out: &mut String) {
     let instancing = match &spec.instancing {
         Instancing::Single => "one instance".to_string(),
         Instancing::PerEvent { trigger, key } => {
-            let key = key.map(|k| format!(", keyed by {}", field(p, Some(trigger.event), k))).unwrap_or_default();
+            let key = key
+                .map(|k| format!(", keyed by {}", field(p, Some(trigger.event), k)))
+                .unwrap_or_default();
             format!("an instance per {}{key}", matching(p, trigger))
         }
-        Instancing::OnLapse { norm } => format!("an instance each time an instance of norm {} lapses", norm.index()),
+        Instancing::OnLapse { norm } => format!(
+            "an instance each time an instance of norm {} lapses",
+            norm.index()
+        ),
         Instancing::PerAccrual => "an instance per amount owed".to_string(),
     };
     let _ = writeln!(out, "    {instancing}");
@@ -140,7 +177,9 @@ fn norm(p: &Program, n: NormId, spec: &NormSpec, out: &mut String) {
                 Some(TermOrRate::Term(t)) => format!(" {}", term(p, *t)),
                 None => String::new(),
             };
-            let base = base.map(|b| format!(" of {}", field(p, Some(*per), b))).unwrap_or_default();
+            let base = base
+                .map(|b| format!(" of {}", field(p, Some(*per), b)))
+                .unwrap_or_default();
             let _ = writeln!(out, "    form share{rate}{base} per {}", p.event_name(*per));
         }
     }
@@ -184,8 +223,15 @@ fn rule(p: &Program, spec: &NormSpec, act: Scope, trigger: Option<EventId>, out:
                 let _ = writeln!(out, "    used up by the act it permits");
             }
             if let Some(a) = activation {
-                let unless = a.unless.map(|u| format!(", unless {} first", p.event_name(u))).unwrap_or_default();
-                let _ = writeln!(out, "    in force {} after it arises{unless}", expr(p, made, &a.delay));
+                let unless = a
+                    .unless
+                    .map(|u| format!(", unless {} first", p.event_name(u)))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "    in force {} after it arises{unless}",
+                    expr(p, made, &a.delay)
+                );
             }
             if let Some(w) = window {
                 let _ = writeln!(out, "    open for {}", expr(p, made, w));
@@ -208,7 +254,11 @@ fn rule(p: &Program, spec: &NormSpec, act: Scope, trigger: Option<EventId>, out:
                 let _ = writeln!(out, "    open for {}", expr(p, made, w));
             }
             for r in renounced_by {
-                let own = if *renounce_is_an_act { " (an act of its own)" } else { "" };
+                let own = if *renounce_is_an_act {
+                    " (an act of its own)"
+                } else {
+                    ""
+                };
                 let _ = writeln!(out, "    renounced by {}{own}", p.event_name(r.event));
             }
         }
@@ -223,14 +273,24 @@ fn rule(p: &Program, spec: &NormSpec, act: Scope, trigger: Option<EventId>, out:
                 event: Some(per.event),
                 bound: Some(per.event),
             };
-            let _ = writeln!(out, "    owes {} for each {}", expr(p, owed, amount), matching(p, per));
+            let _ = writeln!(
+                out,
+                "    owes {} for each {}",
+                expr(p, owed, amount),
+                matching(p, per)
+            );
             if let Some(g) = growing_until {
                 let _ = writeln!(out, "    growing until {}", p.event_name(*g));
             }
             if let Some(s) = schedule {
                 let _ = writeln!(out, "    due {}", timing(p, owed, &s.timing));
                 if let Some((c, t)) = &s.alternative {
-                    let _ = writeln!(out, "    or, when {}, due {}", expr(p, owed, c), timing(p, owed, t));
+                    let _ = writeln!(
+                        out,
+                        "    or, when {}, due {}",
+                        expr(p, owed, c),
+                        timing(p, owed, t)
+                    );
                 }
             }
             for s in settlements {
@@ -244,7 +304,12 @@ fn rule(p: &Program, spec: &NormSpec, act: Scope, trigger: Option<EventId>, out:
                     field(p, Some(s.event), s.amount)
                 );
                 if let (Some(f), Some(t)) = (s.from, s.to) {
-                    let _ = write!(line, " from {} to {}", field(p, Some(s.event), f), field(p, Some(s.event), t));
+                    let _ = write!(
+                        line,
+                        " from {} to {}",
+                        field(p, Some(s.event), f),
+                        field(p, Some(s.event), t)
+                    );
                 }
                 if let Some(c) = &s.condition {
                     let _ = write!(line, " where {}", expr(p, payer, c));
@@ -338,10 +403,18 @@ fn expr(p: &Program, s: Scope, e: &CExpr) -> String {
             let args: Vec<String> = args.iter().map(|a| expr(p, s, a)).collect();
             format!("{name}({})", args.join(", "))
         }
-        ExprNode::If(c, a, b) => format!("(if {} then {} else {})", expr(p, s, c), expr(p, s, a), expr(p, s, b)),
+        ExprNode::If(c, a, b) => format!(
+            "(if {} then {} else {})",
+            expr(p, s, c),
+            expr(p, s, a),
+            expr(p, s, b)
+        ),
         ExprNode::Table(t, x) => format!("{}({})", term(p, *t), expr(p, s, x)),
         ExprNode::Round(x, step, mode) => {
-            let mode = RoundMode::ALL.iter().find(|(_, m)| m == mode).map_or("?", |(n, _)| *n);
+            let mode = RoundMode::ALL
+                .iter()
+                .find(|(_, m)| m == mode)
+                .map_or("?", |(n, _)| *n);
             format!("round({}, {}, {mode})", expr(p, s, x), expr(p, s, step))
         }
         ExprNode::Latest(ev, None) => format!("latest {}.at", p.event_name(*ev)),
