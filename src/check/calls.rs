@@ -29,85 +29,117 @@ impl Checker {
         if name == "round" {
             return self.round(args, e, scope);
         }
-        if let Some(func @ (Func::Floor | Func::Days | Func::Currency)) =
-            Func::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
-        {
-            let [arg] = args else {
-                self.push(BadCall {
-                    name: name.to_string(),
-                    expected: "one value".to_string(),
-                    span: e.span.into(),
-                    help: format!("e.g. `{name}(x)`"),
-                });
-                return None;
-            };
-            let (c, sty) = self.expr(arg, scope)?;
-            let (ok, out) = match func {
-                Func::Floor => (matches!(sty.ty, Type::Decimal | Type::Money | Type::Percent), sty),
-                Func::Days => (sty.ty == Type::Duration, Sty::of(Type::Decimal)),
-                _ => (sty.ty == Type::Money, Sty::of(Type::Text)),
-            };
-            if !ok {
-                let want = match func {
-                    Func::Floor => "a number, an amount or a percentage",
-                    Func::Days => "a duration",
-                    _ => "money",
-                };
-                self.push(TypeMismatch {
-                    expected: want.to_string(),
-                    found: sty.describe(),
-                    span: arg.span.into(),
-                    help: format!("`{name}` takes {want}"),
-                });
-                return None;
+        match Func::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f) {
+            Some(func @ (Func::Floor | Func::Days | Func::Currency)) => {
+                self.call_of_one(func, name, args, e, scope)
             }
-            return Some((ExprNode::Call(func, vec![c]).at(e.span), out));
+            Some(Func::Default) => self.default_call(args, e, scope),
+            Some(func @ (Func::Min | Func::Max)) => self.ordering_call(func, name, args, e, scope),
+            None => {
+                self.unknown_function(name, e);
+                None
+            }
         }
-        if name == "default" {
-            let [value, fallback] = args else {
-                self.push(BadCall {
-                    name: name.to_string(),
-                    expected: "a value and what to use where it is undetermined".to_string(),
-                    span: e.span.into(),
-                    help: "e.g. `default(sum(purchase.amount since quarter_closed), 0 EUR)`".to_string(),
-                });
-                return None;
-            };
-            let (vc, vt) = self.expr(value, scope)?;
-            let (fc, ft) = self.expr(fallback, scope)?;
-            if vt.ty != ft.ty {
-                self.push(TypeMismatch {
-                    expected: vt.describe(),
-                    found: ft.describe(),
-                    span: fallback.span.into(),
-                    help: "the fallback must be of the same kind as the value".to_string(),
-                });
-                return None;
-            }
-            self.same_currency(vt, ft, e)?;
-            let ty = Sty {
-                ty: vt.ty,
-                currency: vt.currency.or(ft.currency),
-            };
-            return Some((ExprNode::Call(Func::Default, vec![vc, fc]).at(e.span), ty));
-        }
-        let Some(func) = Func::ALL.iter().find(|(n, _)| *n == name).map(|(_, f)| *f) else {
-            if self.broken_terms.contains(name) {
-                return None;
-            }
-            let help = self.suggest(name, Func::ALL.iter().map(|(n, _)| *n));
-            self.push(UnknownName {
-                what: "function",
+    }
+
+    /// `floor(x)`, `days(d)`, `currency(m)`.
+    fn call_of_one(
+        &mut self,
+        func: Func,
+        name: &str,
+        args: &[Expr],
+        e: &Expr,
+        scope: &Scope,
+    ) -> Option<(CExpr, Sty)> {
+        let [arg] = args else {
+            self.push(BadCall {
                 name: name.to_string(),
+                expected: "one value".to_string(),
                 span: e.span.into(),
-                help: if help.is_empty() {
-                    "the functions are `min`, `max`, `round`, `floor`, `days` and `currency`, and the tables declared under `terms`".to_string()
-                } else {
-                    help
-                },
+                help: format!("e.g. `{name}(x)`"),
             });
             return None;
         };
+        let (c, sty) = self.expr(arg, scope)?;
+        let (ok, out) = match func {
+            Func::Floor => (matches!(sty.ty, Type::Decimal | Type::Money | Type::Percent), sty),
+            Func::Days => (sty.ty == Type::Duration, Sty::of(Type::Decimal)),
+            _ => (sty.ty == Type::Money, Sty::of(Type::Text)),
+        };
+        if !ok {
+            let want = match func {
+                Func::Floor => "a number, an amount or a percentage",
+                Func::Days => "a duration",
+                _ => "money",
+            };
+            self.push(TypeMismatch {
+                expected: want.to_string(),
+                found: sty.describe(),
+                span: arg.span.into(),
+                help: format!("`{name}` takes {want}"),
+            });
+            return None;
+        }
+        Some((ExprNode::Call(func, vec![c]).at(e.span), out))
+    }
+
+    /// `default(x, y)`: x, or y where x is undetermined.
+    fn default_call(&mut self, args: &[Expr], e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {
+        let [value, fallback] = args else {
+            self.push(BadCall {
+                name: "default".to_string(),
+                expected: "a value and what to use where it is undetermined".to_string(),
+                span: e.span.into(),
+                help: "e.g. `default(sum(purchase.amount since quarter_closed), 0 EUR)`".to_string(),
+            });
+            return None;
+        };
+        let (vc, vt) = self.expr(value, scope)?;
+        let (fc, ft) = self.expr(fallback, scope)?;
+        if vt.ty != ft.ty {
+            self.push(TypeMismatch {
+                expected: vt.describe(),
+                found: ft.describe(),
+                span: fallback.span.into(),
+                help: "the fallback must be of the same kind as the value".to_string(),
+            });
+            return None;
+        }
+        self.same_currency(vt, ft, e)?;
+        let ty = Sty {
+            ty: vt.ty,
+            currency: vt.currency.or(ft.currency),
+        };
+        Some((ExprNode::Call(Func::Default, vec![vc, fc]).at(e.span), ty))
+    }
+
+    fn unknown_function(&mut self, name: &str, e: &Expr) {
+        // A table whose definition was wrong is already reported.
+        if self.broken_terms.contains(name) {
+            return;
+        }
+        let help = self.suggest(name, Func::ALL.iter().map(|(n, _)| *n));
+        self.push(UnknownName {
+            what: "function",
+            name: name.to_string(),
+            span: e.span.into(),
+            help: if help.is_empty() {
+                "the functions are `min`, `max`, `round`, `floor`, `days` and `currency`, and the tables declared under `terms`".to_string()
+            } else {
+                help
+            },
+        });
+    }
+
+    /// `min(…)` and `max(…)`: two or more values of one kind that order.
+    fn ordering_call(
+        &mut self,
+        func: Func,
+        name: &str,
+        args: &[Expr],
+        e: &Expr,
+        scope: &Scope,
+    ) -> Option<(CExpr, Sty)> {
         if args.len() < 2 {
             self.push(BadCall {
                 name: name.to_string(),

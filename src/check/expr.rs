@@ -52,14 +52,31 @@ impl Checker {
 
     fn expr_inner(&mut self, e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {
         match &e.kind {
-            ExprKind::Number(n) => Some((
-                ExprNode::Const(Value::Decimal(*n)).at(e.span),
-                Sty::of(Type::Decimal),
-            )),
-            ExprKind::Percent(p) => Some((
-                ExprNode::Const(Value::Percent(*p)).at(e.span),
-                Sty::of(Type::Percent),
-            )),
+            ExprKind::Name(id) => self.name(&id.name, e, scope),
+            ExprKind::Field(head, field) => self.dotted(&head.name, &field.name, e, scope),
+            ExprKind::Call(f, args) => self.call(&f.name, args, e, scope),
+            ExprKind::If(c, a, b) => self.conditional(c, a, b, e, scope),
+            ExprKind::Aggregate(agg) => self.aggregate(agg, e, scope),
+            ExprKind::Unary(op, inner) => self.unary(*op, inner, e, scope),
+            ExprKind::Binary(op, l, r) => {
+                let left = self.expr(l, scope);
+                let right = self.expr(r, scope);
+                let ((lc, ls), (rc, rs)) = (left?, right?);
+                let ty = self.binary_type(*op, ls, rs, e)?;
+                Some((ExprNode::Binary(*op, Box::new(lc), Box::new(rc)).at(e.span), ty))
+            }
+            _ => self.literal(e),
+        }
+    }
+
+    /// A value written out: a number, an amount, a duration, a date, text.
+    fn literal(&mut self, e: &Expr) -> Option<(CExpr, Sty)> {
+        let constant = |v: Value, ty: Type| Some((ExprNode::Const(v).at(e.span), Sty::of(ty)));
+        match &e.kind {
+            ExprKind::Number(n) => constant(Value::Decimal(*n), Type::Decimal),
+            ExprKind::Percent(p) => constant(Value::Percent(*p), Type::Percent),
+            ExprKind::Text(s) => constant(Value::Text(s.as_str().into()), Type::Text),
+            ExprKind::Bool(b) => constant(Value::Bool(*b), Type::Bool),
             ExprKind::Money(amount, code) => {
                 let Some(currency) = Currency::parse(code) else {
                     self.push(BadLiteral {
@@ -110,78 +127,66 @@ impl Checker {
                     None
                 }
             },
-            ExprKind::Text(s) => Some((
-                ExprNode::Const(Value::Text(s.as_str().into())).at(e.span),
-                Sty::of(Type::Text),
-            )),
-            ExprKind::Bool(b) => Some((ExprNode::Const(Value::Bool(*b)).at(e.span), Sty::of(Type::Bool))),
-            ExprKind::Name(id) => self.name(&id.name, e, scope),
-            ExprKind::Field(head, field) => self.dotted(&head.name, &field.name, e, scope),
-            ExprKind::Call(f, args) => self.call(&f.name, args, e, scope),
-            ExprKind::If(c, a, b) => {
-                let cond = self.expr_of(c, scope, Type::Bool);
-                let then = self.expr(a, scope);
-                let other = self.expr(b, scope);
-                let (cond, (ac, at), (bc, bt)) = (cond?, then?, other?);
-                let fits = at.ty == bt.ty || (at.ty.fits(bt.ty) || bt.ty.fits(at.ty));
-                if !fits {
-                    self.push(TypeMismatch {
-                        expected: at.describe(),
-                        found: bt.describe(),
-                        span: b.span.into(),
-                        help: "both branches of `if … then … else …` must give the same kind of value"
-                            .to_string(),
-                    });
-                    return None;
-                }
-                self.same_currency(at, bt, e)?;
-                let ty = Sty {
-                    ty: at.ty,
-                    currency: at.currency.or(bt.currency),
-                };
-                Some((
-                    ExprNode::If(Box::new(cond), Box::new(ac), Box::new(bc)).at(e.span),
-                    ty,
-                ))
-            }
-            ExprKind::Aggregate(agg) => self.aggregate(agg, e, scope),
-            ExprKind::Unary(op, inner) => {
-                let (c, sty) = self.expr(inner, scope)?;
-                let ok = match op {
-                    UnOp::Not => sty.ty == Type::Bool,
-                    UnOp::Neg => matches!(
-                        sty.ty,
-                        Type::Decimal | Type::Money | Type::Percent | Type::Duration
-                    ),
-                };
-                if !ok {
-                    let expected = if *op == UnOp::Not {
-                        "a yes/no value"
-                    } else {
-                        "a number, an amount, a percentage or a duration"
-                    };
-                    self.push(TypeMismatch {
-                        expected: expected.to_string(),
-                        found: sty.describe(),
-                        span: inner.span.into(),
-                        help: if *op == UnOp::Not {
-                            "`not` applies to a condition, e.g. `not continues`".to_string()
-                        } else {
-                            "`-` negates numbers and amounts".to_string()
-                        },
-                    });
-                    return None;
-                }
-                Some((ExprNode::Unary(*op, Box::new(c)).at(e.span), sty))
-            }
-            ExprKind::Binary(op, l, r) => {
-                let left = self.expr(l, scope);
-                let right = self.expr(r, scope);
-                let ((lc, ls), (rc, rs)) = (left?, right?);
-                let ty = self.binary_type(*op, ls, rs, e)?;
-                Some((ExprNode::Binary(*op, Box::new(lc), Box::new(rc)).at(e.span), ty))
-            }
+            _ => None,
         }
+    }
+
+    /// `if C then A else B`: both branches of one kind.
+    fn conditional(&mut self, c: &Expr, a: &Expr, b: &Expr, e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {
+        let cond = self.expr_of(c, scope, Type::Bool);
+        let then = self.expr(a, scope);
+        let other = self.expr(b, scope);
+        let (cond, (ac, at), (bc, bt)) = (cond?, then?, other?);
+        let fits = at.ty == bt.ty || (at.ty.fits(bt.ty) || bt.ty.fits(at.ty));
+        if !fits {
+            self.push(TypeMismatch {
+                expected: at.describe(),
+                found: bt.describe(),
+                span: b.span.into(),
+                help: "both branches of `if … then … else …` must give the same kind of value".to_string(),
+            });
+            return None;
+        }
+        self.same_currency(at, bt, e)?;
+        let ty = Sty {
+            ty: at.ty,
+            currency: at.currency.or(bt.currency),
+        };
+        Some((
+            ExprNode::If(Box::new(cond), Box::new(ac), Box::new(bc)).at(e.span),
+            ty,
+        ))
+    }
+
+    /// `not C` and `-x`.
+    fn unary(&mut self, op: UnOp, inner: &Expr, e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {
+        let (c, sty) = self.expr(inner, scope)?;
+        let ok = match op {
+            UnOp::Not => sty.ty == Type::Bool,
+            UnOp::Neg => matches!(
+                sty.ty,
+                Type::Decimal | Type::Money | Type::Percent | Type::Duration
+            ),
+        };
+        if !ok {
+            let expected = if op == UnOp::Not {
+                "a yes/no value"
+            } else {
+                "a number, an amount, a percentage or a duration"
+            };
+            self.push(TypeMismatch {
+                expected: expected.to_string(),
+                found: sty.describe(),
+                span: inner.span.into(),
+                help: if op == UnOp::Not {
+                    "`not` applies to a condition, e.g. `not continues`".to_string()
+                } else {
+                    "`-` negates numbers and amounts".to_string()
+                },
+            });
+            return None;
+        }
+        Some((ExprNode::Unary(op, Box::new(c)).at(e.span), sty))
     }
 
     fn name(&mut self, name: &str, e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {

@@ -12,6 +12,30 @@ use crate::model::interpret::{eval, Ctx};
 
 const EXAMPLE: &str = "a first refusal reads:\n  Microsoft has a right of first refusal over cloud_contract by OpenAI\n    where provider is not Microsoft\n    offered by cloud_offer\n    accepted by cloud_offer_accepted\n    declined by cloud_offer_declined\n    matched on ref\n    open for 30 days\n    only if price >= offer.price";
 
+/// A first refusal with every name resolved and every part checked.
+struct Resolved {
+    grantor: PartyId,
+    deal: EventId,
+    deal_key: FieldId,
+    offer: EventId,
+    offer_key: FieldId,
+    accept: EventId,
+    accept_key: FieldId,
+    decline: Option<(EventId, FieldId)>,
+    window: CExpr,
+    condition: Option<CExpr>,
+    only_if: Option<CExpr>,
+}
+
+/// The names its norms are worded with.
+struct Wording<'a> {
+    holder: &'a str,
+    grantor: String,
+    offer: String,
+    answer: String,
+    deal: &'a str,
+}
+
 impl Checker {
     pub(super) fn first_refusal(
         &mut self,
@@ -20,6 +44,41 @@ impl Checker {
         holder_name: &str,
         r: &ast::FirstRefusal,
     ) {
+        self.first_refusal_parts(common, r);
+        let Some(x) = self.resolve_first_refusal(r) else {
+            return;
+        };
+        let names = Wording {
+            holder: holder_name,
+            grantor: self.party_name(x.grantor),
+            offer: r.offered_by.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+            answer: r.accepted_by.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
+            deal: &r.deal_event.name,
+        };
+        let renounce = r
+            .declined_by
+            .as_ref()
+            .map_or("a refusal".to_string(), |d| d.name.clone());
+        let window_words = match eval(&x.window, &Ctx::constant(&self.terms)) {
+            Ok(Some(v)) => format!(" or {v}"),
+            _ => String::new(),
+        };
+        let terms_words = if x.only_if.is_some() {
+            ", then deal on terms no better than offered"
+        } else {
+            ""
+        };
+        let allowed = format!(
+            "make a {} to {holder_name} first and wait for {renounce}{window_words}{terms_words}",
+            names.offer
+        );
+        let power = self.refusal_power(common, holder, &x, &names);
+        let permission = self.passed_on(common, holder, &x, &names, power);
+        self.refusal_prohibition(common, holder, x, &names, permission, allowed);
+    }
+
+    /// Every part it must have, once.
+    fn first_refusal_parts(&mut self, common: &Common, r: &ast::FirstRefusal) {
         for (what, first, again) in &r.repeated {
             self.push(RepeatedPart {
                 what: format!("`{what}`"),
@@ -43,165 +102,187 @@ impl Checker {
                 });
             }
         }
+    }
+
+    /// Its names resolved and its expressions checked; every problem found
+    /// is reported before giving up.
+    fn resolve_first_refusal(&mut self, r: &ast::FirstRefusal) -> Option<Resolved> {
         let grantor = self.party(&r.grantor);
-        let deal_ev = self.event(&r.deal_event);
-        let (Some(grantor), Some(deal_ev), Some(offered), Some(accepted), Some(key), Some(window)) = (
+        let deal = self.event(&r.deal_event);
+        let (Some(grantor), Some(deal), Some(offered), Some(accepted), Some(key), Some(window)) = (
             grantor,
-            deal_ev,
+            deal,
             &r.offered_by,
             &r.accepted_by,
             &r.matched_on,
             &r.window,
         ) else {
-            return;
+            return None;
         };
-        let offer_ev = self.event(offered);
-        let accept_ev = self.event(accepted);
-        let decline_ev = match &r.declined_by {
+        let offer = self.event(offered);
+        let accept = self.event(accepted);
+        let decline = match &r.declined_by {
             Some(d) => self.event(d).map(Some),
             None => Some(None),
         };
-        let (Some(offer_ev), Some(accept_ev), Some(decline_ev)) = (offer_ev, accept_ev, decline_ev) else {
-            return;
+        let (Some(offer), Some(accept), Some(decline)) = (offer, accept, decline) else {
+            return None;
         };
-        let deal_key = self.field(deal_ev, key);
-        let offer_key = self.field(offer_ev, key);
-        let accept_key = self.field(accept_ev, key);
-        let decline_key = match decline_ev {
-            Some(d) => self.field(d, key).map(Some),
+        let deal_key = self.field(deal, key);
+        let offer_key = self.field(offer, key);
+        let accept_key = self.field(accept, key);
+        let decline = match decline {
+            Some(d) => self.field(d, key).map(|k| Some((d, k))),
             None => Some(None),
         };
-        let window = self.duration(window, Some(offer_ev));
+        let window = self.duration(window, Some(offer));
         let condition = match &r.condition {
-            None => None,
+            None => Some(None),
             Some(e) => {
                 let scope = Scope {
-                    event: Some(deal_ev),
+                    event: Some(deal),
                     ..Scope::default()
                 };
-                self.expr_of(e, &scope, Type::Bool).map(Some).unwrap_or(None)
+                self.expr_of(e, &scope, Type::Bool).map(Some)
             }
         };
         let only_if = match &r.only_if {
-            None => None,
+            None => Some(None),
             Some(e) => {
                 let scope = Scope {
-                    event: Some(deal_ev),
-                    bound: Some((offer_ev, vec!["offer".to_string(), offered.name.clone()])),
+                    event: Some(deal),
+                    bound: Some((offer, vec!["offer".to_string(), offered.name.clone()])),
                     ..Scope::default()
                 };
-                let c = self.expr_of(e, &scope, Type::Bool);
-                if c.is_none() {
-                    return;
-                }
-                c
+                self.expr_of(e, &scope, Type::Bool).map(Some)
             }
         };
-        let (Some(deal_key), Some(offer_key), Some(accept_key), Some(decline_key), Some(window)) =
-            (deal_key, offer_key, accept_key, decline_key, window)
-        else {
-            return;
-        };
-        if r.condition.is_some() && condition.is_none() {
-            return;
-        }
-        let grantor_name = self.party_name(grantor);
-        let offer_name = offered.name.clone();
-        let answer_name = accepted.name.clone();
-        let renounce_name = r
-            .declined_by
-            .as_ref()
-            .map_or("a refusal".to_string(), |d| d.name.clone());
-        let window_words = match eval(&window, &Ctx::constant(&self.terms)) {
-            Ok(Some(v)) => format!(" or {v}"),
-            _ => String::new(),
-        };
-        let terms_words = if only_if.is_some() {
-            ", then deal on terms no better than offered"
-        } else {
-            ""
-        };
+        Some(Resolved {
+            grantor,
+            deal,
+            deal_key: deal_key?,
+            offer,
+            offer_key: offer_key?,
+            accept,
+            accept_key: accept_key?,
+            decline: decline?,
+            window: window?,
+            condition: condition?,
+            only_if: only_if?,
+        })
+    }
 
-        let power_rule = NormRule::Power {
-            window: Some(window),
-            renounced_by: decline_ev
-                .map(|d| ActionSpec {
-                    event: d,
-                    key: decline_key,
+    /// Per offer, the holder's power to take it up within the window.
+    fn refusal_power(
+        &mut self,
+        common: &Common,
+        holder: PartyId,
+        x: &Resolved,
+        names: &Wording<'_>,
+    ) -> NormId {
+        let rule = NormRule::Power {
+            window: Some(x.window.clone()),
+            renounced_by: x
+                .decline
+                .map(|(event, key)| ActionSpec {
+                    event,
+                    key: Some(key),
                     condition: None,
                 })
                 .into_iter()
                 .collect(),
             renounce_is_an_act: true,
         };
-        let power_act = ActionSpec {
-            event: accept_ev,
-            key: Some(accept_key),
+        let act = ActionSpec {
+            event: x.accept,
+            key: Some(x.accept_key),
             condition: None,
         };
         let per_offer = Instancing::PerEvent {
             trigger: Match {
-                event: offer_ev,
+                event: x.offer,
                 condition: None,
             },
-            key: Some(offer_key),
+            key: Some(x.offer_key),
         };
-        let power = Draft::new(NormKind::Power, holder, power_act, per_offer, power_rule)
-            .with_counterparty(Some(grantor))
+        let draft = Draft::new(NormKind::Power, holder, act, per_offer, rule)
+            .with_counterparty(Some(x.grantor))
             .with_summary(format!(
-                "{holder_name} may take up {grantor_name}'s {offer_name} first"
+                "{} may take up {}'s {} first",
+                names.holder, names.grantor, names.offer
             ))
             .with_words(Words {
-                occasion: offer_name.clone(),
+                occasion: names.offer.clone(),
                 ..Words::default()
             });
-        let power = self.add(common, power);
+        self.add(common, draft)
+    }
 
-        // Passed on for one deal: signing it uses the permission up.
-        let permission_rule = NormRule::Permission {
+    /// When the power lapses, the grantor's permission for the one deal it
+    /// passed on: signing it uses the permission up.
+    fn passed_on(
+        &mut self,
+        common: &Common,
+        holder: PartyId,
+        x: &Resolved,
+        names: &Wording<'_>,
+        power: NormId,
+    ) -> NormId {
+        let rule = NormRule::Permission {
             once: true,
             activation: None,
             window: None,
-            only_if,
+            only_if: x.only_if.clone(),
         };
-        let deal_act = ActionSpec {
-            event: deal_ev,
-            key: Some(deal_key),
+        let act = ActionSpec {
+            event: x.deal,
+            key: Some(x.deal_key),
             condition: None,
         };
-        let permission = Draft::new(
+        let draft = Draft::new(
             NormKind::Permission,
-            grantor,
-            deal_act,
+            x.grantor,
+            act,
             Instancing::OnLapse { norm: power },
-            permission_rule,
+            rule,
         )
         .with_counterparty(Some(holder))
         .with_summary(format!(
-            "{grantor_name} may {} with others once {holder_name} has passed",
-            r.deal_event.name
+            "{} may {} with others once {} has passed",
+            names.grantor, names.deal, names.holder
         ))
         .with_words(Words {
             uncovered: Uncovered::PassedOn {
-                holder: holder_name.to_string(),
-                offer: offer_name.clone(),
-                answer: answer_name,
+                holder: names.holder.to_string(),
+                offer: names.offer.clone(),
+                answer: names.answer.clone(),
                 power,
             },
-            occasion: offer_name.clone(),
+            occasion: names.offer.clone(),
             ..Words::default()
         });
-        let permission = self.add(common, permission);
+        self.add(common, draft)
+    }
 
-        let prohibited = ActionSpec {
-            event: deal_ev,
+    /// Any other such deal is prohibited.
+    fn refusal_prohibition(
+        &mut self,
+        common: &Common,
+        holder: PartyId,
+        x: Resolved,
+        names: &Wording<'_>,
+        permission: NormId,
+        allowed: String,
+    ) {
+        let act = ActionSpec {
+            event: x.deal,
             key: None,
-            condition,
+            condition: x.condition,
         };
-        let prohibition = Draft::new(
+        let draft = Draft::new(
             NormKind::Prohibition,
-            grantor,
-            prohibited,
+            x.grantor,
+            act,
             Instancing::Single,
             NormRule::Prohibition {
                 excepted_by: vec![permission],
@@ -209,15 +290,13 @@ impl Checker {
         )
         .with_counterparty(Some(holder))
         .with_summary(format!(
-            "{grantor_name} must not {} with others before offering it to {holder_name}",
-            r.deal_event.name
+            "{} must not {} with others before offering it to {}",
+            names.grantor, names.deal, names.holder
         ))
         .with_words(Words {
-            allowed: Some(format!(
-                "make a {offer_name} to {holder_name} first and wait for {renounce_name}{window_words}{terms_words}"
-            )),
+            allowed: Some(allowed),
             ..Words::default()
         });
-        self.add(common, prohibition);
+        self.add(common, draft);
     }
 }
