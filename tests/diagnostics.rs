@@ -160,6 +160,21 @@ fn corpus() -> Vec<(String, String)> {
             &["run", REFERENCE, "--events", "-", "--set", "future_profit_rate"],
         ),
         (
+            "cli_set_table",
+            &[
+                "run",
+                "contracts/saas.deal",
+                "--events",
+                "-",
+                "--set",
+                "credit_rates=5%",
+            ],
+        ),
+        (
+            "cli_set_over_shared",
+            &["run", REFERENCE, "--events", "-", "--set", "revenue_rate=250%"],
+        ),
+        (
             "cli_bad_set",
             &[
                 "run",

@@ -539,6 +539,19 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
         filled.push(name.trim());
     }
     warn(out, &source, &loaded.warnings, &filled);
+    if !filled.is_empty() {
+        // A value given on the command line passes every check a written one does.
+        let found = deal::check::settle_terms(&mut program);
+        for e in &found {
+            out.diag(&WithSource {
+                diag: e,
+                source: &source,
+            });
+        }
+        if !found.is_empty() {
+            return INVALID;
+        }
+    }
     let events = args.events;
     // A regular file always ends, so it can be read on a thread of its own.
     let mut threaded = false;

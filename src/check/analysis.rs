@@ -10,7 +10,8 @@ use rust_decimal::Decimal;
 use super::error::*;
 use crate::model::*;
 use crate::time::Instant;
-use crate::value::Value;
+use crate::value::{exact, Value};
+use num_rational::BigRational;
 
 /// A period known from dates alone: `None` ends are unbounded.
 type Period = (Option<Instant>, Option<Instant>);
@@ -140,7 +141,7 @@ fn conflicts(p: &Program, out: &mut Vec<CheckError>) {
 }
 
 fn shares(p: &Program, out: &mut Vec<CheckError>) {
-    let mut groups: BTreeMap<(EventId, FieldId), Vec<(NormId, Decimal)>> = BTreeMap::new();
+    let mut groups: BTreeMap<(EventId, FieldId), Vec<(NormId, BigRational)>> = BTreeMap::new();
     for (id, n) in p.norms.iter() {
         let (
             Form::Share {
@@ -158,10 +159,12 @@ fn shares(p: &Program, out: &mut Vec<CheckError>) {
         if m.condition.is_some() {
             continue;
         }
+        // Added up exactly: a third and two thirds make a whole.
         let r = match rate {
-            TermOrRate::Rate(r) => Some(*r),
+            TermOrRate::Rate(r) => Some(exact::ratio(*r)),
             TermOrRate::Term(t) => match p.terms.get(*t).and_then(|t| t.value.as_ref()) {
-                Some(Value::Percent(r)) => Some(*r),
+                Some(Value::Percent(r)) => Some(exact::ratio(*r)),
+                Some(Value::Exact(e)) if e.kind == exact::Kind::Percent => Some(e.value.clone()),
                 _ => None,
             },
         };
@@ -170,18 +173,19 @@ fn shares(p: &Program, out: &mut Vec<CheckError>) {
         }
     }
     for ((per, base), list) in groups {
-        let total = list
-            .iter()
-            .try_fold(Decimal::ZERO, |acc, (_, r)| acc.checked_add(*r));
-        let Some(total) = total else { continue };
-        if total > Decimal::ONE_HUNDRED {
+        let total: BigRational = list.iter().map(|(_, r)| r).sum();
+        if total > exact::ratio(Decimal::ONE_HUNDRED) {
+            let shown = |r: &BigRational| match exact::decimal(r) {
+                Some(d) => d.normalize().to_string(),
+                None => format!("{}/{}", r.numer(), r.denom()),
+            };
             let shares = list
                 .iter()
                 .filter_map(|(id, r)| {
                     let n = p.norms.get(*id)?;
                     let payee = n.counterparty.map_or("", |c| p.party_name(c));
                     Some(LabeledSpan::new_with_span(
-                        Some(format!("{r}% to {payee}")),
+                        Some(format!("{}% to {payee}", shown(r))),
                         n.span,
                     ))
                 })
@@ -194,7 +198,7 @@ fn shares(p: &Program, out: &mut Vec<CheckError>) {
             out.push(
                 OverShared {
                     base: format!("{}.{field}", p.event_name(per)),
-                    total: total.normalize().to_string(),
+                    total: shown(&total),
                     shares,
                 }
                 .into(),

@@ -206,6 +206,11 @@ pub fn set_term(program: &mut Program, name: &str, text: &str) -> Result<(), Set
             help: String::new(),
         });
     };
+    if program.terms.get(tid).is_some_and(|t| t.table.is_some()) {
+        return Err(SetError::Table {
+            name: name.to_string(),
+        });
+    }
     let bad = |why: String| SetError::BadValue {
         name: name.to_string(),
         text: text.to_string(),
@@ -237,8 +242,44 @@ pub fn set_term(program: &mut Program, name: &str, text: &str) -> Result<(), Set
         .ok_or_else(|| bad("it depends on another open term".to_string()))?;
     if let Some(slot) = program.terms.get_mut(tid) {
         slot.value = Some(value);
+        // Its value is now given, not worked out.
+        slot.expr = None;
     }
     Ok(())
+}
+
+/// After `--set`: every term worked out from others is worked out again,
+/// in the order written, and the analyses a written value passes run on the
+/// program as it now is. Returns what they find; errors stop a run.
+pub fn settle_terms(program: &mut Program) -> Vec<CheckError> {
+    let mut found = Vec::new();
+    let ids: Vec<TermId> = program.terms.ids().collect();
+    for id in ids {
+        let Some(expr) = program.terms.get(id).and_then(|t| t.expr.clone()) else {
+            continue;
+        };
+        match eval(&expr, &Ctx::constant(&program.terms)) {
+            Ok(v) => {
+                if let Some(slot) = program.terms.get_mut(id) {
+                    slot.value = v;
+                }
+            }
+            Err(err) => {
+                let name = program.terms.get(id).map(|t| t.name.clone()).unwrap_or_default();
+                found.push(
+                    error::BadLiteral {
+                        text: name,
+                        what: "term value",
+                        span: err.span.unwrap_or(expr.span).into(),
+                        help: format!("{err}, with the values given by `--set`"),
+                    }
+                    .into(),
+                );
+            }
+        }
+    }
+    found.extend(analysis::analyse(program).into_iter().filter(|e| !e.is_warning()));
+    found
 }
 
 #[derive(Debug, Clone, thiserror::Error, miette::Diagnostic)]
@@ -261,4 +302,10 @@ pub enum SetError {
         ty: Type,
         why: String,
     },
+    #[error("`--set {name}=…` names a table")]
+    #[diagnostic(
+        code(deal::cli::set_table),
+        help("a table's rows are written in the contract; `--set` gives a value to a term written as one value")
+    )]
+    Table { name: String },
 }

@@ -43,6 +43,7 @@ impl Checker {
                         ty,
                         value: None,
                         table: None,
+                        expr: None,
                         span: def.name.span,
                     }
                 }
@@ -57,6 +58,7 @@ impl Checker {
                         ty: types.value.ty,
                         value: None,
                         table: Some(spec),
+                        expr: None,
                         span: def.name.span,
                     }
                 }
@@ -87,6 +89,7 @@ impl Checker {
                         ty: sty.ty,
                         value,
                         table: None,
+                        expr: Some(c),
                         span: def.name.span,
                     }
                 }

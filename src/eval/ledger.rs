@@ -20,7 +20,7 @@ use super::state::NState;
 use crate::model::{EventId, NormId, PartyId};
 use crate::ops::Period;
 use crate::time::{Instant, Moment};
-use crate::value::{Currency, Duration, Value};
+use crate::value::{exact, Currency, Duration, Value};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LedgerKey {
@@ -136,6 +136,8 @@ pub struct Bucket {
     /// Accruals whose amount depends on an open term.
     pub undetermined: u32,
     pub violated: bool,
+    /// Whether an amount in it had no exact decimal and was rounded.
+    pub rounded: bool,
     pub settled_at: Option<Instant>,
     /// Nothing more can accrue to it: its period is over, or it holds one
     /// accrual.
@@ -154,8 +156,10 @@ impl Bucket {
         }
     }
 
+    /// What is still owed. Every change to a bucket keeps this exact (see
+    /// `Ledger::add`, `set` and `pay`), so it is never rounded here.
     pub fn outstanding(&self) -> Decimal {
-        self.accrued - self.paid
+        self.accrued.saturating_sub(self.paid)
     }
 
     /// Its state as a norm instance, and since when.
@@ -233,6 +237,8 @@ pub struct Ledger {
     undetermined_total: u32,
     /// Whether anything ever accrued here.
     pub used: bool,
+    /// How many amounts here had no exact decimal and were rounded.
+    pub rounded: u64,
     /// Buckets that left the ledger since the engine last looked, with the
     /// state they closed in.
     pub closed: Vec<(Bucket, NState)>,
@@ -260,6 +266,7 @@ impl Ledger {
             accrued_total: Decimal::ZERO,
             undetermined_total: 0,
             used: false,
+            rounded: 0,
             closed: Vec::new(),
         }
     }
@@ -311,6 +318,7 @@ impl Ledger {
             paid: Decimal::ZERO,
             undetermined: 0,
             violated: false,
+            rounded: false,
             settled_at: None,
             complete: period.is_none(),
             listed: false,
@@ -358,9 +366,12 @@ impl Ledger {
 
     /// Adds to what a bucket holds.
     pub fn add(&mut self, id: BucketId, amount: Decimal) -> Option<()> {
-        let total = self.accrued_total.checked_add(amount)?;
+        let total = exact::add(self.accrued_total, amount)?;
+        exact::sub(total, self.paid_total)?;
         self.update(id, |b| {
-            b.accrued = b.accrued.checked_add(amount)?;
+            let accrued = exact::add(b.accrued, amount)?;
+            exact::sub(accrued, b.paid)?;
+            b.accrued = accrued;
             b.reopen_if_owed();
             Some(())
         })??;
@@ -379,7 +390,9 @@ impl Ledger {
     /// Sets what a bucket holds (a growing amount, re-evaluated).
     pub fn set(&mut self, id: BucketId, amount: Decimal) -> Option<()> {
         let old = self.get(id)?.accrued;
-        let total = self.accrued_total.checked_sub(old)?.checked_add(amount)?;
+        let total = exact::add(exact::sub(self.accrued_total, old)?, amount)?;
+        exact::sub(amount, self.get(id)?.paid)?;
+        exact::sub(total, self.paid_total)?;
         self.accrued_total = total;
         self.update(id, |b| {
             b.accrued = amount;
@@ -421,6 +434,14 @@ impl Ledger {
             .iter()
             .map(|&(seq, slot)| BucketId { slot, seq })
             .collect()
+    }
+
+    /// An amount of the bucket was rounded to become a decimal.
+    pub fn mark_rounded(&mut self, id: BucketId) {
+        self.rounded += 1;
+        if let Some(b) = self.get_mut(id) {
+            b.rounded = true;
+        }
     }
 
     pub fn mark_violated(&mut self, id: BucketId) {
@@ -475,22 +496,29 @@ impl Ledger {
             below = Some(key);
             let (_, seq, slot) = key;
             let id = BucketId { slot, seq };
-            let take = self.update(id, |b| {
-                let take = left.min(b.outstanding().max(Decimal::ZERO));
-                if take.is_zero() {
-                    return Some(take);
-                }
-                b.accrued = b.accrued.checked_sub(take)?;
+            let b = self.get(id)?;
+            let take = left.min(b.outstanding().max(Decimal::ZERO));
+            if take.is_zero() {
+                continue;
+            }
+            // Every figure it changes is worked out before any is changed,
+            // so that a reversal that cannot be held exactly changes nothing.
+            let accrued = exact::sub(b.accrued, take)?;
+            exact::sub(accrued, b.paid)?;
+            let total = exact::sub(self.accrued_total, take)?;
+            exact::sub(total, self.paid_total)?;
+            let rest = exact::sub(left, take)?;
+            self.update(id, |b| {
+                b.accrued = accrued;
                 if b.outstanding().is_zero() {
                     b.settled_at = Some(now);
                 }
-                Some(take)
-            })??;
-            self.accrued_total = self.accrued_total.checked_sub(take)?;
-            left = left.checked_sub(take)?;
+            })?;
+            self.accrued_total = total;
+            left = rest;
             self.close_if_done(id);
         }
-        amount.checked_sub(left)
+        exact::sub(amount, left)
     }
 
     /// The next bucket a payment settles, after the place `after` in the
@@ -514,7 +542,9 @@ impl Ledger {
     pub fn pay(&mut self, id: BucketId, left: Decimal, now: Instant) -> Option<Decimal> {
         let take = self.update(id, |b| {
             let take = left.min(b.outstanding().max(Decimal::ZERO));
-            b.paid = b.paid.checked_add(take)?;
+            let paid = exact::add(b.paid, take)?;
+            exact::sub(b.accrued, paid)?;
+            b.paid = paid;
             if b.outstanding().is_zero() && b.undetermined == 0 {
                 b.settled_at = Some(now);
             }
@@ -526,10 +556,12 @@ impl Ledger {
 
     /// Records a payment of `amount` of which `left` found nothing to pay.
     pub fn paid(&mut self, amount: Decimal, left: Decimal) -> Option<Settled> {
-        let applied = amount.checked_sub(left)?;
-        self.paid_total = self.paid_total.checked_add(applied)?;
+        let applied = exact::sub(amount, left)?;
+        let paid = exact::add(self.paid_total, applied)?;
+        exact::sub(self.accrued_total, paid)?;
+        self.paid_total = paid;
         if left > Decimal::ZERO {
-            self.unapplied = self.unapplied.checked_add(left)?;
+            self.unapplied = exact::add(self.unapplied, left)?;
         }
         Some(Settled {
             applied,
@@ -547,7 +579,7 @@ impl Ledger {
             let Some((id, place)) = self.next_unpaid(after) else {
                 break;
             };
-            left = left.checked_sub(self.pay(id, left, now)?)?;
+            left = exact::sub(left, self.pay(id, left, now)?)?;
             after = Some(place);
         }
         self.paid(amount, left)
@@ -569,7 +601,7 @@ impl Ledger {
                 // In due order: the rest falls due later, or never.
                 _ => break,
             }
-            total = total.checked_add(self.get(BucketId { slot, seq })?.outstanding())?;
+            total = exact::add(total, self.get(BucketId { slot, seq })?.outstanding())?;
         }
         Some(total)
     }

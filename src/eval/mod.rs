@@ -48,10 +48,10 @@ pub use snapshot::{LedgerView, NormView, Snapshot};
 pub use state::{Breach, ClauseState, Closed, Due, Ineffective, Instance, NState, Note, Status, Trigger};
 
 use crate::events::Event;
-use crate::model::interpret::{eval, holds, Ctx, Env, EvalError, Problem};
+use crate::model::interpret::{as_money, eval, holds, Ctx, Env, EvalError, Problem};
 use crate::model::*;
 use crate::time::{add_days, add_months, show_instant, Instant, Moment};
-use crate::value::{format_amount, Duration, Money, Value};
+use crate::value::{exact, format_amount, Duration, Money, Value};
 use clock::{BucketId, Clock, InstanceId, Timer};
 use dedup::{Dedup, Verdict};
 use history::History;
@@ -1348,15 +1348,24 @@ impl<'p> Engine<'p> {
             ctx.env.elapsed = Some(Duration::default());
             ctx.env.bound_at = Some(ev.at);
         }
-        let (money, determined) = match eval(amount, &ctx)? {
-            Some(Value::Money(m)) => (m, true),
-            _ => {
+        let value = eval(amount, &ctx)?;
+        let owed = value
+            .as_ref()
+            .and_then(as_money)
+            .transpose()
+            .map_err(|e| e.or_at(amount.span));
+        let (money, determined, rounded) = match owed? {
+            Some((m, rounded)) => (m, true, rounded),
+            None => {
                 // The amount waits on an open term: learn its currency by
                 // reading the open terms as zero, and count it undetermined.
                 ctx.open_as_zero = true;
                 match eval(amount, &ctx)? {
-                    Some(Value::Money(m)) => (Money::new(Decimal::ZERO, m.currency), false),
-                    _ => return Ok(()),
+                    Some(v) => match as_money(&v).transpose()? {
+                        Some((m, _)) => (Money::new(Decimal::ZERO, m.currency), false, false),
+                        None => return Ok(()),
+                    },
+                    None => return Ok(()),
                 }
             }
         };
@@ -1399,6 +1408,9 @@ impl<'p> Engine<'p> {
         let ledger = self.ledger(l)?;
         if determined {
             ledger.add(b, money.amount).ok_or(Problem::Overflow)?;
+            if rounded {
+                ledger.mark_rounded(b);
+            }
         } else {
             ledger.add_undetermined(b);
         }
@@ -1641,8 +1653,13 @@ impl<'p> Engine<'p> {
         ctx.env.at = Some(live.started);
         ctx.env.bound_at = Some(live.started);
         ctx.env.elapsed = Some(Duration::seconds(now.seconds_since(live.started.instant).max(0)));
-        if let Some(Value::Money(m)) = eval(amount, &ctx)? {
-            self.ledger(l)?.set(b, m.amount).ok_or(Problem::Overflow)?;
+        let owed = eval(amount, &ctx)?.as_ref().and_then(as_money).transpose();
+        if let Some((m, rounded)) = owed.map_err(|e| e.or_at(amount.span))? {
+            let ledger = self.ledger(l)?;
+            ledger.set(b, m.amount).ok_or(Problem::Overflow)?;
+            if rounded && !ledger.get(b).is_some_and(|x| x.rounded) {
+                ledger.mark_rounded(b);
+            }
         }
         Ok(())
     }
@@ -1669,10 +1686,8 @@ impl<'p> Engine<'p> {
         let Some(ledger) = self.ledgers.get(*l as usize) else {
             return Ok(None);
         };
-        Ok(ledger
-            .accrued()
-            .checked_sub(ledger.paid_total)
-            .map(|owed| Money::new(owed, ledger.key.currency)))
+        let owed = exact::sub(ledger.accrued(), ledger.paid_total).ok_or(Problem::Overflow)?;
+        Ok(Some(Money::new(owed, ledger.key.currency)))
     }
 
     /// Applies a payment. The first clause settled by this kind of event
@@ -1704,10 +1719,18 @@ impl<'p> Engine<'p> {
                 (Some(f), Some(t)) => (party(f), party(t)),
                 _ => (Some(spec.bearer), spec.counterparty),
             };
+            let mut rounded = false;
             let paid = match &s.applying {
-                Some(a) => match eval(a, &self.ctx(&ev.fields, &[]))? {
-                    Some(Value::Money(m)) => Some(m),
-                    _ => None,
+                Some(a) => match eval(a, &self.ctx(&ev.fields, &[]))?
+                    .as_ref()
+                    .and_then(as_money)
+                    .transpose()?
+                {
+                    Some((m, r)) => {
+                        rounded = r;
+                        Some(m)
+                    }
+                    None => None,
                 },
                 None => match field(s.amount) {
                     Some(Value::Money(m)) => Some(*m),
@@ -1723,6 +1746,9 @@ impl<'p> Engine<'p> {
                 currency: m.currency,
             };
             let l = self.ledger_for(key);
+            if rounded {
+                self.ledger(l)?.rounded += 1;
+            }
             let settled = self.pay(l, m.amount.max(Decimal::ZERO), ev.at.instant)?;
             if self.history.is_some() {
                 self.record_settlement(key, settled);
@@ -1745,7 +1771,7 @@ impl<'p> Engine<'p> {
             self.refresh_bucket(l, id)?;
             let ledger = self.ledger(l)?;
             let taken = ledger.pay(id, left, now).ok_or(Problem::Overflow)?;
-            left = left.checked_sub(taken).ok_or(Problem::Overflow)?;
+            left = exact::sub(left, taken).ok_or(Problem::Overflow)?;
             after = Some(place);
         }
         self.ledger(l)?

@@ -37,6 +37,8 @@ pub struct LedgerView {
     pub unapplied: Decimal,
     /// Whether anything ever accrued to it.
     pub used: bool,
+    /// How many of its amounts were rounded to become decimals.
+    pub rounded: u64,
 }
 
 impl<'e, 'p> Snapshot<'e, 'p> {
@@ -92,6 +94,7 @@ impl<'e, 'p> Snapshot<'e, 'p> {
             undetermined: l.undetermined(),
             unapplied: l.unapplied,
             used: l.used,
+            rounded: l.rounded,
         })
     }
 

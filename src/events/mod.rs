@@ -123,6 +123,11 @@ pub fn payload_hash(ev: &Event) -> u64 {
                 h.write_i64(d.days);
                 h.write_i64(d.seconds);
             }
+            // Events carry decimals as written: a fraction is never read from one.
+            Some(Value::Exact(e)) => {
+                h.write_u8(11);
+                std::hash::Hash::hash(e, &mut h);
+            }
         }
     }
     h.finish()

@@ -10,7 +10,11 @@ use crate::model::{ById, CExpr, ExprNode, Func, RoundMode, Table, TableSpec, Ter
 use crate::ops::Span;
 use crate::ops::{BinOp, UnOp};
 use crate::time::{add_days, add_months, Instant, Moment};
-use crate::value::{Duration, Money, Value};
+use num_rational::BigRational;
+use num_traits::Zero;
+
+use crate::value::exact::{self, Exact, Kind, Rounding};
+use crate::value::{Currency, Duration, Money, Value};
 
 /// What went wrong evaluating an expression, and where in the contract.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -19,6 +23,14 @@ pub struct EvalError {
     pub problem: Problem,
     /// The expression that failed, innermost first found.
     pub span: Option<Span>,
+}
+
+impl EvalError {
+    /// Pointed at `span`, unless it already points somewhere inside it.
+    pub fn or_at(mut self, span: Span) -> EvalError {
+        self.span.get_or_insert(span);
+        self
+    }
 }
 
 impl From<Problem> for EvalError {
@@ -41,6 +53,8 @@ pub enum Problem {
     Types(String, String),
     #[error("no row of table `{0}` holds for {1}")]
     NoRow(String, String),
+    #[error("{0} is not a whole number of seconds")]
+    FractionOfSecond(String),
 }
 
 type Result<T> = std::result::Result<T, EvalError>;
@@ -233,6 +247,11 @@ fn rare(e: &CExpr, ctx: &Ctx<'_>, d: u32) -> Result<Option<Value>> {
                 Some(Value::Decimal(d)) => Some(Value::Decimal(d.floor())),
                 Some(Value::Percent(d)) => Some(Value::Percent(d.floor())),
                 Some(Value::Money(m)) => Some(Value::Money(Money::new(m.amount.floor(), m.currency))),
+                Some(Value::Exact(e)) => {
+                    let whole = BigRational::from_integer(e.value.floor().to_integer());
+                    let d = exact::decimal(&whole).ok_or_else(overflow)?;
+                    Some(make(Num::Dec(d), e.kind))
+                }
                 _ => None,
             }
         }
@@ -250,6 +269,10 @@ fn rare(e: &CExpr, ctx: &Ctx<'_>, d: u32) -> Result<Option<Value>> {
         ExprNode::Call(Func::Currency, args) => {
             match args.first().map(|a| at_depth(a, ctx, d)).transpose()?.flatten() {
                 Some(Value::Money(m)) => Some(Value::Text(m.currency.as_str().into())),
+                Some(Value::Exact(e)) => match e.kind {
+                    Kind::Money(c) => Some(Value::Text(c.as_str().into())),
+                    _ => None,
+                },
                 _ => None,
             }
         }
@@ -291,23 +314,40 @@ fn rare(e: &CExpr, ctx: &Ctx<'_>, d: u32) -> Result<Option<Value>> {
     })
 }
 
-/// Rounds to a multiple of `step` with the given rule.
+/// Rounds to a multiple of `step` with the given rule, exactly: on
+/// decimals where the quotient is exact, on fractions otherwise.
 fn round(v: Value, step: Decimal, mode: RoundMode) -> Result<Value> {
     use rust_decimal::RoundingStrategy as R;
-    let strategy = match mode {
-        RoundMode::HalfUp => R::MidpointAwayFromZero,
-        RoundMode::HalfEven => R::MidpointNearestEven,
-        RoundMode::HalfDown => R::MidpointTowardZero,
-        RoundMode::Up => R::AwayFromZero,
-        RoundMode::Down => R::ToZero,
+    let Some((n, kind)) = number(&v) else {
+        return Ok(v);
     };
-    let r = |d: Decimal| -> Result<Decimal> { mul(div(d, step)?.round_dp_with_strategy(0, strategy), step) };
-    Ok(match v {
-        Value::Decimal(d) => Value::Decimal(r(d)?),
-        Value::Percent(d) => Value::Percent(r(d)?),
-        Value::Money(m) => Value::Money(Money::new(r(m.amount)?, m.currency)),
-        other => other,
-    })
+    if let Num::Dec(d) = n {
+        let strategy = match mode {
+            RoundMode::HalfUp => R::MidpointAwayFromZero,
+            RoundMode::HalfEven => R::MidpointNearestEven,
+            RoundMode::HalfDown => R::MidpointTowardZero,
+            RoundMode::Up => R::AwayFromZero,
+            RoundMode::Down => R::ToZero,
+        };
+        if !step.is_zero() {
+            if let Some(r) =
+                exact::div(d, step).and_then(|q| exact::mul(q.round_dp_with_strategy(0, strategy), step))
+            {
+                return Ok(make(Num::Dec(r), kind));
+            }
+        }
+    }
+    let how = match mode {
+        RoundMode::HalfUp => Rounding::HalfUp,
+        RoundMode::HalfEven => Rounding::HalfEven,
+        RoundMode::HalfDown => Rounding::HalfDown,
+        RoundMode::Up => Rounding::Up,
+        RoundMode::Down => Rounding::Down,
+    };
+    let r = exact::round_to(&n.ratio(), &exact::ratio(step), how).ok_or(Problem::DivisionByZero)?;
+    // A rounded figure is a decimal, or it is past what one holds.
+    let d = exact::decimal(&r).ok_or_else(overflow)?;
+    Ok(make(Num::Dec(d), kind))
 }
 
 /// A table applied to `x`: the first row that holds, or for a tiered table
@@ -399,6 +439,10 @@ fn unary(op: UnOp, v: Value) -> Result<Value> {
         (UnOp::Neg, Value::Decimal(d)) => Value::Decimal(-d),
         (UnOp::Neg, Value::Percent(d)) => Value::Percent(-d),
         (UnOp::Neg, Value::Money(m)) => Value::Money(Money::new(-m.amount, m.currency)),
+        (UnOp::Neg, Value::Exact(e)) => Value::Exact(Box::new(Exact {
+            value: -e.value,
+            kind: e.kind,
+        })),
         (UnOp::Neg, Value::Duration(d)) => Value::Duration(Duration {
             months: d.months.checked_neg().ok_or_else(overflow)?,
             days: d.days.checked_neg().ok_or_else(overflow)?,
@@ -408,33 +452,128 @@ fn unary(op: UnOp, v: Value) -> Result<Value> {
     })
 }
 
-fn add(a: Decimal, b: Decimal) -> Result<Decimal> {
-    a.checked_add(b).ok_or_else(overflow)
+/// A number read from a value, with what it measures.
+#[derive(Clone)]
+enum Num<'a> {
+    Dec(Decimal),
+    Frac(std::borrow::Cow<'a, BigRational>),
 }
-fn sub(a: Decimal, b: Decimal) -> Result<Decimal> {
-    a.checked_sub(b).ok_or_else(overflow)
-}
-fn mul(a: Decimal, b: Decimal) -> Result<Decimal> {
-    a.checked_mul(b).ok_or_else(overflow)
-}
-fn div(a: Decimal, b: Decimal) -> Result<Decimal> {
-    if b.is_zero() {
-        return Err(Problem::DivisionByZero.into());
-    }
-    a.checked_div(b).ok_or_else(overflow)
-}
-/// p% of x, exactly: the product moved two decimal places, which is a
-/// division by 100 without the division.
-pub fn percent_of(p: Decimal, x: Decimal) -> Result<Decimal> {
-    let product = mul(p, x)?;
-    let scale = product.scale() + 2;
-    if scale <= Decimal::MAX_SCALE {
-        let mut shifted = product;
-        if shifted.set_scale(scale).is_ok() {
-            return Ok(shifted);
+
+impl Num<'_> {
+    fn ratio(&self) -> BigRational {
+        match self {
+            Num::Dec(d) => exact::ratio(*d),
+            Num::Frac(r) => r.as_ref().clone(),
         }
     }
-    div(product, Decimal::ONE_HUNDRED)
+
+    fn is_zero(&self) -> bool {
+        match self {
+            Num::Dec(d) => d.is_zero(),
+            Num::Frac(r) => r.is_zero(),
+        }
+    }
+}
+
+fn number(v: &Value) -> Option<(Num<'_>, Kind)> {
+    Some(match v {
+        Value::Decimal(d) => (Num::Dec(*d), Kind::Number),
+        Value::Percent(d) => (Num::Dec(*d), Kind::Percent),
+        Value::Money(m) => (Num::Dec(m.amount), Kind::Money(m.currency)),
+        Value::Exact(e) => (Num::Frac(std::borrow::Cow::Borrowed(&e.value)), e.kind),
+        _ => return None,
+    })
+}
+
+/// The value of a number: a decimal when one holds it exactly.
+fn make(n: Num<'_>, kind: Kind) -> Value {
+    let d = match n {
+        Num::Dec(d) => d,
+        Num::Frac(r) => match exact::decimal(&r) {
+            Some(d) => d,
+            None => {
+                return Value::Exact(Box::new(Exact {
+                    value: r.into_owned(),
+                    kind,
+                }))
+            }
+        },
+    };
+    match kind {
+        Kind::Number => Value::Decimal(d),
+        Kind::Percent => Value::Percent(d),
+        Kind::Money(c) => Value::Money(Money::new(d, c)),
+    }
+}
+
+/// An amount owed, as the ledger holds it: a decimal, and whether it had to
+/// be rounded to become one (half to even, at the finest place that fits).
+pub fn as_money(v: &Value) -> Option<Result<(Money, bool)>> {
+    match v {
+        Value::Money(m) => Some(Ok((*m, false))),
+        Value::Exact(e) => match e.kind {
+            Kind::Money(c) => Some(
+                exact::nearest(&e.value)
+                    .map(|d| (Money::new(d, c), true))
+                    .ok_or_else(overflow),
+            ),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `a op b` on numbers: on decimals when exact there, on fractions when
+/// not. `None` when the operands are not numbers.
+fn arith(op: BinOp, a: &Value, b: &Value) -> Option<Result<Value>> {
+    let ((x, ka), (y, kb)) = (number(a)?, number(b)?);
+    let types = || -> EvalError { Problem::Types(a.type_of().to_string(), b.type_of().to_string()).into() };
+    let currencies =
+        |c: Currency, d: Currency| -> EvalError { Problem::Currency(c.to_string(), d.to_string()).into() };
+    use Kind::{Money as M, Number as N, Percent as P};
+    // What the result measures, and whether it is a percentage of the rest.
+    let (kind, hundredth) = match (op, ka, kb) {
+        (BinOp::Add | BinOp::Sub, M(c), M(d)) if c != d => return Some(Err(currencies(c, d))),
+        (BinOp::Add | BinOp::Sub, k, l) if k == l => (k, false),
+        (BinOp::Mul | BinOp::Of, N, N) => (N, false),
+        (BinOp::Mul | BinOp::Of, N, M(c)) | (BinOp::Mul | BinOp::Of, M(c), N) => (M(c), false),
+        (BinOp::Mul | BinOp::Of, P, M(c)) | (BinOp::Mul | BinOp::Of, M(c), P) => (M(c), true),
+        (BinOp::Mul | BinOp::Of, P, N) | (BinOp::Mul | BinOp::Of, N, P) => (N, true),
+        (BinOp::Mul | BinOp::Of, P, P) => (P, true),
+        (BinOp::Div, M(c), N) => (M(c), false),
+        (BinOp::Div, M(c), M(d)) if c != d => return Some(Err(currencies(c, d))),
+        (BinOp::Div, M(_), M(_)) | (BinOp::Div, N, N) | (BinOp::Div, P, P) => (N, false),
+        (BinOp::Div, P, N) => (P, false),
+        _ => return Some(Err(types())),
+    };
+    if op == BinOp::Div && y.is_zero() {
+        return Some(Err(Problem::DivisionByZero.into()));
+    }
+    if let (Num::Dec(p), Num::Dec(q)) = (&x, &y) {
+        let (p, q) = (*p, *q);
+        let fast = match op {
+            BinOp::Add => exact::add(p, q),
+            BinOp::Sub => exact::sub(p, q),
+            BinOp::Mul | BinOp::Of if hundredth => exact::percent_of(p, q),
+            BinOp::Mul | BinOp::Of => exact::mul(p, q),
+            BinOp::Div => exact::div(p, q),
+            _ => None,
+        };
+        if let Some(r) = fast {
+            return Some(Ok(make(Num::Dec(r), kind)));
+        }
+    }
+    let (p, q) = (x.ratio(), y.ratio());
+    let mut r = match op {
+        BinOp::Add => p + q,
+        BinOp::Sub => p - q,
+        BinOp::Div => p / q,
+        _ => p * q,
+    };
+    if hundredth {
+        r /= BigRational::from_integer(100.into());
+    }
+    Some(Ok(make(Num::Frac(std::borrow::Cow::Owned(r)), kind)))
 }
 
 fn same_currency(a: &Money, b: &Money) -> Result<()> {
@@ -461,16 +600,14 @@ fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value> {
         BinOp::Le => V::Bool(compare(a, b)?.is_le()),
         BinOp::Gt => V::Bool(compare(a, b)?.is_gt()),
         BinOp::Ge => V::Bool(compare(a, b)?.is_ge()),
+        BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Of | BinOp::Div
+            if number(a).is_some() && number(b).is_some() =>
+        {
+            return arith(op, a, b).unwrap_or_else(|| Err(type_err(a, b)));
+        }
         BinOp::Add | BinOp::Sub => {
             let plus = op == BinOp::Add;
-            let f = |x, y| if plus { add(x, y) } else { sub(x, y) };
             match (a, b) {
-                (V::Money(x), V::Money(y)) => {
-                    same_currency(x, y)?;
-                    V::Money(Money::new(f(x.amount, y.amount)?, x.currency))
-                }
-                (V::Decimal(x), V::Decimal(y)) => V::Decimal(f(*x, *y)?),
-                (V::Percent(x), V::Percent(y)) => V::Percent(f(*x, *y)?),
                 (V::Duration(x), V::Duration(y)) => {
                     let y = if plus { *y } else { negate(*y)? };
                     V::Duration(x.checked_add(y).ok_or_else(overflow)?)
@@ -487,40 +624,26 @@ fn binary(op: BinOp, a: &Value, b: &Value) -> Result<Value> {
             }
         }
         BinOp::Mul | BinOp::Of => match (a, b) {
-            (V::Decimal(x), V::Decimal(y)) => V::Decimal(mul(*x, *y)?),
-            (V::Decimal(x), V::Money(m)) | (V::Money(m), V::Decimal(x)) => {
-                V::Money(Money::new(mul(*x, m.amount)?, m.currency))
-            }
-            (V::Percent(p), V::Money(m)) | (V::Money(m), V::Percent(p)) => {
-                V::Money(Money::new(percent_of(*p, m.amount)?, m.currency))
-            }
-            (V::Percent(p), V::Decimal(x)) | (V::Decimal(x), V::Percent(p)) => {
-                V::Decimal(percent_of(*p, *x)?)
-            }
-            (V::Percent(p), V::Percent(q)) => V::Percent(percent_of(*p, *q)?),
             (V::Decimal(x), V::Duration(d)) | (V::Duration(d), V::Decimal(x)) => {
                 let secs = d.exact_seconds().ok_or_else(|| type_err(a, b))?;
-                let total = mul(Decimal::from(secs), *x)?.trunc();
-                let secs = i64::try_from(total.mantissa()).map_err(|_| Problem::Overflow)?;
+                let total = exact::mul(Decimal::from(secs), *x).ok_or_else(overflow)?;
+                if !total.fract().is_zero() {
+                    return Err(Problem::FractionOfSecond(format!("{x} × {d}")).into());
+                }
+                let secs = i64::try_from(total.trunc().mantissa()).map_err(|_| Problem::Overflow)?;
                 V::Duration(Duration::seconds(secs))
             }
             _ => return Err(type_err(a, b)),
         },
         BinOp::Div => match (a, b) {
-            (V::Money(m), V::Decimal(x)) => V::Money(Money::new(div(m.amount, *x)?, m.currency)),
-            (V::Money(x), V::Money(y)) => {
-                same_currency(x, y)?;
-                V::Decimal(div(x.amount, y.amount)?)
-            }
-            (V::Decimal(x), V::Decimal(y)) => V::Decimal(div(*x, *y)?),
-            (V::Percent(p), V::Decimal(x)) => V::Percent(div(*p, *x)?),
-            (V::Percent(p), V::Percent(q)) => V::Decimal(div(*p, *q)?),
             (V::Duration(x), V::Duration(y)) => {
                 let (x, y) = (
                     x.exact_seconds().ok_or_else(|| type_err(a, b))?,
                     y.exact_seconds().ok_or_else(|| type_err(a, b))?,
                 );
-                V::Decimal(div(Decimal::from(x), Decimal::from(y))?)
+                let num = V::Decimal(Decimal::from(x));
+                let den = V::Decimal(Decimal::from(y));
+                return arith(BinOp::Div, &num, &den).unwrap_or_else(|| Err(type_err(a, b)));
             }
             _ => return Err(type_err(a, b)),
         },
@@ -561,8 +684,32 @@ fn shift(m: Moment, d: Duration) -> Result<Moment> {
     })
 }
 
+/// Two numbers, one of them a fraction, compared exactly.
+fn compare_numbers(a: &Value, b: &Value) -> Result<std::cmp::Ordering> {
+    let types = || -> EvalError { Problem::Types(a.type_of().to_string(), b.type_of().to_string()).into() };
+    let ((x, ka), (y, kb)) = (number(a).ok_or_else(types)?, number(b).ok_or_else(types)?);
+    match (ka, kb) {
+        (Kind::Money(c), Kind::Money(d)) if c != d => {
+            Err(Problem::Currency(c.to_string(), d.to_string()).into())
+        }
+        (k, l) if k == l => Ok(x.ratio().cmp(&y.ratio())),
+        _ => Err(types()),
+    }
+}
+
 fn equal(a: &Value, b: &Value) -> Result<bool> {
     use Value as V;
+    if matches!(a, V::Exact(_)) || matches!(b, V::Exact(_)) {
+        return match compare_numbers(a, b) {
+            Ok(o) => Ok(o.is_eq()),
+            // Amounts in two currencies are simply not equal.
+            Err(EvalError {
+                problem: Problem::Currency(..),
+                ..
+            }) => Ok(false),
+            Err(e) => Err(e),
+        };
+    }
     Ok(match (a, b) {
         (V::Text(x) | V::Entity(x), V::Text(y) | V::Entity(y)) => x == y,
         (V::Money(x), V::Money(y)) => x.currency == y.currency && x.amount == y.amount,
@@ -578,6 +725,9 @@ fn equal(a: &Value, b: &Value) -> Result<bool> {
 
 pub fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering> {
     use Value as V;
+    if matches!(a, V::Exact(_)) || matches!(b, V::Exact(_)) {
+        return compare_numbers(a, b);
+    }
     match (a, b) {
         (V::Decimal(x), V::Decimal(y)) | (V::Percent(x), V::Percent(y)) => Ok(x.cmp(y)),
         (V::Money(x), V::Money(y)) => {

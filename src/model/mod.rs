@@ -99,12 +99,17 @@ pub struct TermSlot {
     /// and for tables.
     pub value: Option<Value>,
     pub table: Option<TableSpec>,
+    /// What a term's value is worked out from, when it is written as an
+    /// expression: worked out again when a term it reads is set.
+    pub expr: Option<CExpr>,
     pub span: Span,
 }
 
 impl TermSlot {
+    /// Agreed in principle, value not fixed: `open` in the contract and not
+    /// set since. A term worked out from an open one is not itself open.
     pub fn is_open(&self) -> bool {
-        self.value.is_none() && self.table.is_none()
+        self.value.is_none() && self.table.is_none() && self.expr.is_none()
     }
 }
 

@@ -87,6 +87,18 @@ pub struct BalanceRow {
     pub undetermined: u32,
     /// Paid beyond everything owed.
     pub unapplied: String,
+    /// How many amounts had no exact decimal and were rounded half to even
+    /// at the 28th digit to become one.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rounded: u64,
+}
+
+/// What a rounded amount's note says.
+pub const ROUNDED: &str =
+    "no decimal holds this amount exactly: rounded half to even at the finest of 28 digits";
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -175,6 +187,8 @@ impl Norms<'_> {
                             "{} accrual(s) undetermined until an open term is set",
                             b.undetermined
                         ));
+                    } else if b.rounded {
+                        r.note = Some(ROUNDED.to_string());
                     }
                     f(r)?;
                 }
@@ -366,10 +380,11 @@ impl<'s> Report<'s> {
                 currency: l.key.currency.to_string(),
                 accrued: format_amount(l.accrued),
                 paid: format_amount(l.paid),
-                outstanding: format_amount(l.accrued - l.paid),
+                outstanding: format_amount(l.accrued.saturating_sub(l.paid)),
                 overdue: format_amount(l.overdue),
                 undetermined: l.undetermined,
                 unapplied: format_amount(l.unapplied),
+                rounded: l.rounded,
             })
             .collect();
 

@@ -157,6 +157,13 @@ pub fn render(
                 b.unapplied, b.currency
             )?;
         }
+        if b.rounded > 0 {
+            writeln!(
+                out,
+                "    {} amount(s) with no exact decimal, rounded half to even at the finest of 28 digits",
+                b.rounded
+            )?;
+        }
     }
 
     if report.events.ineffective > 0 {

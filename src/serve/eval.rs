@@ -252,6 +252,11 @@ pub fn run(input: &RunIn, budget: Budget, stop: &AtomicBool) -> RunOut {
             Err(e) => diagnostics.push(diag_json(&e)),
         }
     }
+    if !filled.is_empty() {
+        for e in crate::check::settle_terms(&mut program) {
+            diagnostics.push(with_source(e, &source));
+        }
+    }
     for w in warnings {
         if w.open_term().is_some_and(|name| filled.iter().any(|f| f == name)) {
             continue;

@@ -477,6 +477,20 @@ fn run_scenario(
             );
         }
     }
+    if !s.sets.is_empty() {
+        if let (Some(e), Some(set)) = (crate::check::settle_terms(&mut program).first(), s.sets.first()) {
+            use miette::Diagnostic as _;
+            return (
+                Status::Error,
+                vec![TestError::BadSet {
+                    message: e.to_string(),
+                    src: src.clone(),
+                    span: set.span,
+                    help: e.help().map(|h| h.to_string()).unwrap_or_default(),
+                }],
+            );
+        }
+    }
     let input = match &s.events {
         Events::None => Input::inline(&src.name, &[]),
         Events::Inline(evs) => Input::inline(&src.name, evs),

@@ -152,3 +152,10 @@ pub fn instance_records<'a>(records: &'a [serde_json::Value], clause: &str) -> V
         .filter(|r| r["record"] == "instance" && r["clause"] == clause)
         .collect()
 }
+
+/// Replays `events` against `contract`, with the text report.
+pub fn run_text(contract: &str, events: &[&str], extra: &[&str]) -> String {
+    let mut args = vec!["run", contract, "--events", "-"];
+    args.extend_from_slice(extra);
+    deal(&args, &lines(events)).stdout
+}

@@ -1470,7 +1470,7 @@ fn charts(cx: &mut Ctx<'_>, l: &LedgerTrack) {
     let owed_max = l
         .points
         .iter()
-        .map(|p| (p.accrued - p.paid).max(p.overdue))
+        .map(|p| p.accrued.saturating_sub(p.paid).max(p.overdue))
         .max()
         .unwrap_or_default();
     cx.out.push_str("<div class=\"charts\" aria-hidden=\"true\">");
@@ -1490,7 +1490,7 @@ fn charts(cx: &mut Ctx<'_>, l: &LedgerTrack) {
     );
     let series_owed: [Series<'_>; 2] = [
         ("outstanding", "Outstanding", |p| {
-            (p.accrued - p.paid).max(Decimal::ZERO)
+            p.accrued.saturating_sub(p.paid).max(Decimal::ZERO)
         }),
         ("overdue", "Overdue", |p| p.overdue),
     ];

@@ -1,6 +1,8 @@
 //! Values and their types. Every number is a `rust_decimal::Decimal`; every
 //! operation on one is checked.
 
+pub mod exact;
+
 use std::fmt;
 
 use rust_decimal::Decimal;
@@ -250,6 +252,10 @@ pub enum Value {
     Money(Money),
     Date(Moment),
     Duration(Duration),
+    /// A number, percentage or amount that no decimal of 28 digits holds:
+    /// a third, or a product past 28 significant digits. Kept exact until
+    /// a rounding the contract writes.
+    Exact(Box<exact::Exact>),
 }
 
 impl Value {
@@ -263,6 +269,11 @@ impl Value {
             Value::Money(_) => Type::Money,
             Value::Date(_) => Type::Date,
             Value::Duration(_) => Type::Duration,
+            Value::Exact(e) => match e.kind {
+                exact::Kind::Number => Type::Decimal,
+                exact::Kind::Percent => Type::Percent,
+                exact::Kind::Money(_) => Type::Money,
+            },
         }
     }
 
@@ -286,6 +297,7 @@ impl fmt::Display for Value {
             Value::Money(m) => write!(f, "{m}"),
             Value::Date(m) => write!(f, "{m}"),
             Value::Duration(d) => write!(f, "{d}"),
+            Value::Exact(e) => write!(f, "{e}"),
         }
     }
 }
