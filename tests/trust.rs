@@ -129,3 +129,71 @@ fn a_table_cannot_be_set() {
         "tables are not open terms"
     );
 }
+
+#[test]
+fn a_sum_over_no_events_takes_the_currency_it_meets() {
+    let out = run(
+        "tests/fixtures/deductions.deal",
+        &[
+            r#"{"at":"2025-01-01","event":"inspection"}"#,
+            r#"{"at":"2025-01-02","event":"invoice","fee":"100 USD"}"#,
+            r#"{"at":"2025-01-03","event":"deduction","amount":"30 USD"}"#,
+            r#"{"at":"2025-01-04","event":"invoice","fee":"100 USD"}"#,
+        ],
+        &[],
+    );
+    let report = out.json();
+    // 100 with no deduction yet, then 100 less 30.
+    assert_eq!(balance_in(&report, "USD")["accrued"], "170.00", "{report}");
+    assert_eq!(balance_in(&report, "USD")["undetermined"], 0);
+}
+
+#[test]
+fn a_deadline_from_the_event_that_made_it_is_kept() {
+    let out = run(
+        "tests/fixtures/deadlines.deal",
+        &[r#"{"at":"2025-01-01","event":"forecast","qty":"5"}"#],
+        &["--at", "2025-03-01"],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report = out.json();
+    let b = breaches(&report);
+    assert_eq!(b.len(), 1, "{report}");
+    assert_eq!(b[0]["clause"], "orders");
+    assert_eq!(b[0]["at"], "2025-01-31");
+}
+
+#[test]
+fn a_deadline_past_the_calendar_is_refused() {
+    let out = run(
+        "tests/fixtures/deadlines.deal",
+        &[r#"{"at":"9999-12-15","event":"forecast","qty":"5"}"#],
+        &[],
+    );
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("deal::event::cannot_apply"), "{}", out.stderr);
+    assert!(out.stderr.contains("outside the calendar"), "{}", out.stderr);
+}
+
+#[test]
+fn a_deadline_that_waits_on_an_open_term_says_so() {
+    let out = run(
+        "tests/fixtures/deadlines.deal",
+        &[r#"{"at":"2025-01-01","event":"quote"}"#],
+        &["--at", "2025-06-01"],
+    );
+    let report = out.json();
+    let rows = norms(&report, "quotes", "obligation");
+    assert_eq!(rows[0]["state"], "active");
+    assert!(
+        rows[0]["note"].as_str().unwrap().contains("open term"),
+        "{report}"
+    );
+    // Set, the same obligation is breached.
+    let out = run(
+        "tests/fixtures/deadlines.deal",
+        &[r#"{"at":"2025-01-01","event":"quote"}"#],
+        &["--at", "2025-06-01", "--set", "lead=10 days"],
+    );
+    assert_eq!(breaches(&out.json()).len(), 1);
+}

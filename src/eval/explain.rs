@@ -17,6 +17,9 @@ impl Note {
             Note::PerformedLate { at } => format!("performed late, on {at}"),
             Note::CameFirst { event, at } => format!("{} came first, on {at}", name(*event)),
             Note::UsedBy { event, at } => format!("used by {} on {at}", name(*event)),
+            Note::DueOpen => {
+                "its deadline waits on an open term: set it to know whether it is met".to_string()
+            }
         }
     }
 }

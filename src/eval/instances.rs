@@ -74,6 +74,8 @@ impl Tomb {
             Some(Note::PerformedLate { at }) => (2, EventId::default(), Some(*at)),
             Some(Note::CameFirst { event, at }) => (3, *event, Some(*at)),
             Some(Note::UsedBy { event, at }) => (4, *event, Some(*at)),
+            // Only an open instance's deadline matters.
+            Some(Note::DueOpen) => (0, EventId::default(), None),
         };
         Tomb {
             seq: i.seq,

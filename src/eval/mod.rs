@@ -162,6 +162,10 @@ pub struct Engine<'p> {
     /// Timers left set for instances and amounts that closed before them:
     /// past a point they are swept out, so the queue follows what is open.
     stale: usize,
+    /// A failure found where it cannot be returned at once (making an
+    /// instance as a clause starts): returned by the event or timer that
+    /// caused it.
+    failed: Option<EvalError>,
 }
 
 impl<'p> Engine<'p> {
@@ -198,6 +202,7 @@ impl<'p> Engine<'p> {
             pending: Vec::new(),
             seq: 0,
             stale: 0,
+            failed: None,
         };
         match program.term.start {
             Bound::At(t) => e.clock.schedule(t, Timer::DealStart),
@@ -301,6 +306,9 @@ impl<'p> Engine<'p> {
         let result = self.dispatch(ev, raw);
         self.current = None;
         result.map_err(Rejection::Eval)?;
+        if let Some(e) = self.failed.take() {
+            return Err(Rejection::Eval(e));
+        }
         self.react_to_breaches().map_err(Rejection::Eval)?;
         self.counts.applied += 1;
         Ok(Applied::Applied)
@@ -329,6 +337,9 @@ impl<'p> Engine<'p> {
         while let Some((at, timer)) = self.clock.next_due(to) {
             self.now = Some(at);
             self.fire(at, timer)?;
+            if let Some(e) = self.failed.take() {
+                return Err(e);
+            }
             self.react_to_breaches()?;
         }
         if self.now.is_none_or(|n| n < to) {
@@ -822,21 +833,37 @@ impl<'p> Engine<'p> {
                 return;
             }
         }
-        let bound: &[Option<Value>] = payload.as_ref().map_or(&[], |p| &p.fields);
+        let trigger = payload.as_deref();
         let due = match (due_expr, window, at) {
             (Some(Some(DueRule::After(d))), _, Some(at)) | (None, Some(d), Some(at)) => {
-                self.due_after(d, at, bound)
+                self.due_after(d, at, trigger).map(|due| (due, true))
             }
-            (Some(Some(DueRule::By(d))), _, _) => self.due_by(d, bound),
-            _ => None,
+            (Some(Some(DueRule::By(d))), _, _) => self.due_by(d, trigger).map(|due| (due, true)),
+            _ => Ok((None, false)),
         };
         let starts_at = match (activation, at) {
-            (Some(a), Some(at)) => match eval(&a.delay, &self.ctx(&[], bound)) {
-                Ok(Some(Value::Duration(d))) => d.exact_seconds().and_then(|s| at.plus_seconds(s)),
-                _ => None,
+            (Some(a), Some(at)) => match eval(&a.delay, &self.trigger_ctx(trigger)) {
+                Ok(Some(Value::Duration(d))) => d
+                    .exact_seconds()
+                    .and_then(|s| at.plus_seconds(s))
+                    .ok_or_else(|| EvalError::from(Problem::DateRange).or_at(a.delay.span))
+                    .map(Some),
+                Ok(_) => Ok(None),
+                Err(e) => Err(e),
             },
-            _ => None,
+            _ => Ok(None),
         };
+        // A deadline or a delay that cannot be worked out rejects the event
+        // that made the instance; it is never dropped.
+        let (due, starts_at) = match (due, starts_at) {
+            (Ok(due), Ok(starts_at)) => (due, starts_at),
+            (Err(e), _) | (_, Err(e)) => {
+                self.failed.get_or_insert(e);
+                return;
+            }
+        };
+        let (due, has_deadline) = due;
+        let note = (has_deadline && due.is_none()).then(|| Box::new(Note::DueOpen));
         let pairs = activation.is_some_and(|a| a.unless.is_some());
         let keep = self.plan.keeps_payload.get(n).copied().unwrap_or(false);
         let seq = self.next_seq();
@@ -852,7 +879,7 @@ impl<'p> Engine<'p> {
             since: if starts_at.is_some() { None } else { at },
             due,
             gen: 0,
-            note: None,
+            note,
         };
         let Some(store) = self.norms.get_mut(n) else {
             return;
@@ -909,40 +936,55 @@ impl<'p> Engine<'p> {
         }
     }
 
-    fn due_after(&self, d: &CExpr, at: Instant, payload: &[Option<Value>]) -> Option<Due> {
-        let Ok(Some(Value::Duration(dur))) = eval(d, &self.ctx(&[], payload)) else {
-            return None;
+    /// What a deadline or a delay reads: the fields and the time of the
+    /// event that made the instance.
+    fn trigger_ctx<'a>(&'a self, trigger: Option<&'a Trigger>) -> Ctx<'a> {
+        let mut ctx = self.ctx(&[], trigger.map_or(&[], |t| &t.fields));
+        ctx.env.bound_at = trigger.and_then(|t| t.at);
+        ctx.env.at = ctx.env.bound_at;
+        ctx
+    }
+
+    /// A deadline `D` after `at`; `None` while it waits on an open term. One
+    /// past the calendar is refused, never dropped.
+    fn due_after(&self, d: &CExpr, at: Instant, trigger: Option<&Trigger>) -> Result<Option<Due>, EvalError> {
+        let Some(Value::Duration(dur)) = eval(d, &self.trigger_ctx(trigger))? else {
+            return Ok(None);
         };
+        let past = || EvalError::from(Problem::DateRange).or_at(d.span);
         if dur.is_calendar() {
             // "within 30 days after" an event on day D: on or before D + 30.
-            let (_, late_from) = due_after_date(at.date(), dur)?;
-            Some(Due {
+            let (_, late_from) = due_after_date(at.date(), dur).ok_or_else(past)?;
+            Ok(Some(Due {
                 late_from,
                 date_only: true,
-            })
+            }))
         } else {
-            let secs = dur.exact_seconds()?;
-            Some(Due {
-                late_from: at.plus_seconds(secs)?,
+            let secs = dur.exact_seconds().ok_or_else(past)?;
+            Ok(Some(Due {
+                late_from: at.plus_seconds(secs).ok_or_else(past)?,
                 date_only: false,
-            })
+            }))
         }
     }
 
-    fn due_by(&self, d: &CExpr, payload: &[Option<Value>]) -> Option<Due> {
-        let Ok(Some(Value::Date(m))) = eval(d, &self.ctx(&[], payload)) else {
-            return None;
+    /// A deadline `by D`; `None` while it waits on an open term.
+    fn due_by(&self, d: &CExpr, trigger: Option<&Trigger>) -> Result<Option<Due>, EvalError> {
+        let Some(Value::Date(m)) = eval(d, &self.trigger_ctx(trigger))? else {
+            return Ok(None);
         };
         if m.date_only {
-            Some(Due {
-                late_from: Instant::end_of(m.instant.date())?,
+            let late_from = Instant::end_of(m.instant.date())
+                .ok_or_else(|| EvalError::from(Problem::DateRange).or_at(d.span))?;
+            Ok(Some(Due {
+                late_from,
                 date_only: true,
-            })
+            }))
         } else {
-            Some(Due {
+            Ok(Some(Due {
                 late_from: m.instant,
                 date_only: false,
-            })
+            }))
         }
     }
 

@@ -128,6 +128,9 @@ pub enum Note {
     CameFirst { event: EventId, at: Moment },
     /// A permission for one act, used by it.
     UsedBy { event: EventId, at: Moment },
+    /// Its deadline depends on an open term: whether it is met cannot be
+    /// known until the term is set.
+    DueOpen,
 }
 
 #[derive(Debug, Clone)]

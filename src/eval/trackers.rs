@@ -11,11 +11,13 @@ use crate::events::Event;
 use crate::model::interpret::{self as expr, EvalError, Latest};
 use crate::model::{ById, CExpr, EventId, ExprNode, Program, Table, TrackerId};
 use crate::time::Instant;
-use crate::value::Value;
+use crate::value::exact::{Exact, Kind};
+use crate::value::{Type, Value};
+use num_traits::Zero;
 
 #[derive(Debug)]
 pub(crate) struct Trackers {
-    /// Current values; a sum is undetermined until it has a term.
+    /// Current values; a sum over no events is zero of the field's kind.
     pub values: Vec<Option<Value>>,
     /// For windowed trackers: each entry's contribution and when it leaves.
     windows: Table<TrackerId, VecDeque<(Instant, Value)>>,
@@ -156,9 +158,24 @@ impl Trackers {
     }
 }
 
+/// What a count or sum is over no events: zero, of the field's kind. A sum
+/// of amounts over none is zero of no currency yet, and takes the currency
+/// of whatever it meets, so that `fee - sum(credit.amount since invoice)`
+/// is the fee when there were no credits, not undetermined.
 fn empty(program: &Program, i: TrackerId) -> Option<Value> {
-    match program.trackers.get(i).and_then(|t| t.field) {
-        None => Some(Value::Decimal(Decimal::ZERO)),
-        Some(_) => None,
-    }
+    let t = program.trackers.get(i)?;
+    let Some(f) = t.field else {
+        return Some(Value::Decimal(Decimal::ZERO));
+    };
+    let ty = program.events.get(t.event)?.fields.get(f)?.ty;
+    Some(match ty {
+        Type::Decimal => Value::Decimal(Decimal::ZERO),
+        Type::Percent => Value::Percent(Decimal::ZERO),
+        Type::Duration => Value::Duration(crate::value::Duration::default()),
+        Type::Money => Value::Exact(Box::new(Exact {
+            value: num_rational::BigRational::zero(),
+            kind: Kind::AnyMoney,
+        })),
+        _ => return None,
+    })
 }

@@ -485,8 +485,23 @@ fn number(v: &Value) -> Option<(Num<'_>, Kind)> {
     })
 }
 
+/// Money of no currency yet beside money of one: it is that currency.
+fn adopt_currency(a: Kind, b: Kind) -> (Kind, Kind) {
+    match (a, b) {
+        (Kind::AnyMoney, Kind::Money(c)) => (Kind::Money(c), Kind::Money(c)),
+        (Kind::Money(c), Kind::AnyMoney) => (Kind::Money(c), Kind::Money(c)),
+        other => other,
+    }
+}
+
 /// The value of a number: a decimal when one holds it exactly.
 fn make(n: Num<'_>, kind: Kind) -> Value {
+    if kind == Kind::AnyMoney {
+        return Value::Exact(Box::new(Exact {
+            value: n.ratio(),
+            kind,
+        }));
+    }
     let d = match n {
         Num::Dec(d) => d,
         Num::Frac(r) => match exact::decimal(&r) {
@@ -503,6 +518,8 @@ fn make(n: Num<'_>, kind: Kind) -> Value {
         Kind::Number => Value::Decimal(d),
         Kind::Percent => Value::Percent(d),
         Kind::Money(c) => Value::Money(Money::new(d, c)),
+        // Handled first.
+        Kind::AnyMoney => Value::Decimal(d),
     }
 }
 
@@ -527,6 +544,7 @@ pub fn as_money(v: &Value) -> Option<Result<(Money, bool)>> {
 /// not. `None` when the operands are not numbers.
 fn arith(op: BinOp, a: &Value, b: &Value) -> Option<Result<Value>> {
     let ((x, ka), (y, kb)) = (number(a)?, number(b)?);
+    let (ka, kb) = adopt_currency(ka, kb);
     let types = || -> EvalError { Problem::Types(a.type_of().to_string(), b.type_of().to_string()).into() };
     let currencies =
         |c: Currency, d: Currency| -> EvalError { Problem::Currency(c.to_string(), d.to_string()).into() };
@@ -536,6 +554,14 @@ fn arith(op: BinOp, a: &Value, b: &Value) -> Option<Result<Value>> {
         (BinOp::Add | BinOp::Sub, M(c), M(d)) if c != d => return Some(Err(currencies(c, d))),
         (BinOp::Add | BinOp::Sub, k, l) if k == l => (k, false),
         (BinOp::Mul | BinOp::Of, N, N) => (N, false),
+        (BinOp::Mul | BinOp::Of, N, Kind::AnyMoney) | (BinOp::Mul | BinOp::Of, Kind::AnyMoney, N) => {
+            (Kind::AnyMoney, false)
+        }
+        (BinOp::Mul | BinOp::Of, P, Kind::AnyMoney) | (BinOp::Mul | BinOp::Of, Kind::AnyMoney, P) => {
+            (Kind::AnyMoney, true)
+        }
+        (BinOp::Div, Kind::AnyMoney, N) => (Kind::AnyMoney, false),
+        (BinOp::Div, Kind::AnyMoney, Kind::AnyMoney) => (N, false),
         (BinOp::Mul | BinOp::Of, N, M(c)) | (BinOp::Mul | BinOp::Of, M(c), N) => (M(c), false),
         (BinOp::Mul | BinOp::Of, P, M(c)) | (BinOp::Mul | BinOp::Of, M(c), P) => (M(c), true),
         (BinOp::Mul | BinOp::Of, P, N) | (BinOp::Mul | BinOp::Of, N, P) => (N, true),
@@ -688,7 +714,7 @@ fn shift(m: Moment, d: Duration) -> Result<Moment> {
 fn compare_numbers(a: &Value, b: &Value) -> Result<std::cmp::Ordering> {
     let types = || -> EvalError { Problem::Types(a.type_of().to_string(), b.type_of().to_string()).into() };
     let ((x, ka), (y, kb)) = (number(a).ok_or_else(types)?, number(b).ok_or_else(types)?);
-    match (ka, kb) {
+    match adopt_currency(ka, kb) {
         (Kind::Money(c), Kind::Money(d)) if c != d => {
             Err(Problem::Currency(c.to_string(), d.to_string()).into())
         }

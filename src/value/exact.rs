@@ -26,6 +26,9 @@ pub enum Kind {
     /// The number written before the `%`.
     Percent,
     Money(Currency),
+    /// Money of no currency yet: a sum of amounts over no events, which
+    /// takes the currency of whatever it is added to or compared with.
+    AnyMoney,
 }
 
 /// A number no decimal of 28 digits holds, kept as a fraction.
@@ -42,6 +45,7 @@ impl fmt::Display for Exact {
             Kind::Number => write!(f, "{n}/{d}"),
             Kind::Percent => write!(f, "{n}/{d}%"),
             Kind::Money(c) => write!(f, "{n}/{d} {c}"),
+            Kind::AnyMoney => write!(f, "{n}/{d} (of no currency yet)"),
         }
     }
 }

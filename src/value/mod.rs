@@ -272,7 +272,7 @@ impl Value {
             Value::Exact(e) => match e.kind {
                 exact::Kind::Number => Type::Decimal,
                 exact::Kind::Percent => Type::Percent,
-                exact::Kind::Money(_) => Type::Money,
+                exact::Kind::Money(_) | exact::Kind::AnyMoney => Type::Money,
             },
         }
     }
