@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use super::clock::BucketId;
 use super::state::NState;
@@ -483,7 +484,11 @@ impl Ledger {
     /// nothing unpaid (an amount still growing from zero, or paid up to
     /// date) gives nothing back and is passed.
     pub fn reverse(&mut self, amount: Decimal, now: Instant) -> Option<Decimal> {
+        // Every figure it changes is worked out before any is changed, so
+        // that a reversal that cannot be held exactly changes nothing.
         let mut left = amount;
+        let mut total = self.accrued_total;
+        let mut plan: SmallVec<[(BucketId, Decimal); 4]> = SmallVec::new();
         let mut below: Option<(Instant, u64, u32)> = None;
         while left > Decimal::ZERO {
             let next = match below {
@@ -501,23 +506,23 @@ impl Ledger {
             if take.is_zero() {
                 continue;
             }
-            // Every figure it changes is worked out before any is changed,
-            // so that a reversal that cannot be held exactly changes nothing.
             let accrued = exact::sub(b.accrued, take)?;
             exact::sub(accrued, b.paid)?;
-            let total = exact::sub(self.accrued_total, take)?;
+            total = exact::sub(total, take)?;
             exact::sub(total, self.paid_total)?;
-            let rest = exact::sub(left, take)?;
+            left = exact::sub(left, take)?;
+            plan.push((id, accrued));
+        }
+        for (id, accrued) in plan {
             self.update(id, |b| {
                 b.accrued = accrued;
                 if b.outstanding().is_zero() {
                     b.settled_at = Some(now);
                 }
-            })?;
-            self.accrued_total = total;
-            left = rest;
+            });
             self.close_if_done(id);
         }
+        self.accrued_total = total;
         exact::sub(amount, left)
     }
 
@@ -538,20 +543,47 @@ impl Ledger {
         })
     }
 
-    /// Pays up to `left` of a bucket; returns what it took.
-    pub fn pay(&mut self, id: BucketId, left: Decimal, now: Instant) -> Option<Decimal> {
-        let take = self.update(id, |b| {
-            let take = left.min(b.outstanding().max(Decimal::ZERO));
-            let paid = exact::add(b.paid, take)?;
-            exact::sub(b.accrued, paid)?;
-            b.paid = paid;
+    /// What paying up to `left` of a bucket would take, if what it leaves
+    /// owed stays exact; changes nothing.
+    pub fn payable(&self, id: BucketId, left: Decimal) -> Option<Decimal> {
+        let b = self.get(id)?;
+        let take = left.min(b.outstanding().max(Decimal::ZERO));
+        let paid = exact::add(b.paid, take)?;
+        exact::sub(b.accrued, paid)?;
+        Some(take)
+    }
+
+    /// Pays `take` of a bucket, as `payable` found it could.
+    pub fn pay_taken(&mut self, id: BucketId, take: Decimal, now: Instant) {
+        self.update(id, |b| {
+            if let Some(paid) = exact::add(b.paid, take) {
+                b.paid = paid;
+            }
             if b.outstanding().is_zero() && b.undetermined == 0 {
                 b.settled_at = Some(now);
             }
-            Some(take)
-        })??;
+        });
         self.close_if_done(id);
+    }
+
+    /// Pays up to `left` of a bucket; returns what it took.
+    #[cfg(test)]
+    pub fn pay(&mut self, id: BucketId, left: Decimal, now: Instant) -> Option<Decimal> {
+        let take = self.payable(id, left)?;
+        self.pay_taken(id, take, now);
         Some(take)
+    }
+
+    /// Whether a payment of `amount` leaving `left` unapplied keeps the
+    /// ledger's totals exact; changes nothing.
+    pub fn can_record(&self, amount: Decimal, left: Decimal) -> Option<()> {
+        let applied = exact::sub(amount, left)?;
+        let paid = exact::add(self.paid_total, applied)?;
+        exact::sub(self.accrued_total, paid)?;
+        if left > Decimal::ZERO {
+            exact::add(self.unapplied, left)?;
+        }
+        Some(())
     }
 
     /// Records a payment of `amount` of which `left` found nothing to pay.

@@ -1804,21 +1804,27 @@ impl<'p> Engine<'p> {
     /// Applies a payment, bringing each amount still growing up to now
     /// only when the payment reaches it.
     fn pay(&mut self, l: u32, amount: Decimal, now: Instant) -> Result<ledger::Settled, EvalError> {
+        // What it takes of each amount is worked out before anything is
+        // paid, so that a payment that cannot be held exactly pays nothing.
         let mut left = amount;
         let mut after = None;
+        let mut takes: SmallVec<[(BucketId, Decimal); 4]> = SmallVec::new();
         while left > Decimal::ZERO {
             let Some((id, place)) = self.ledger(l)?.next_unpaid(after) else {
                 break;
             };
             self.refresh_bucket(l, id)?;
-            let ledger = self.ledger(l)?;
-            let taken = ledger.pay(id, left, now).ok_or(Problem::Overflow)?;
+            let taken = self.ledger(l)?.payable(id, left).ok_or(Problem::Overflow)?;
             left = exact::sub(left, taken).ok_or(Problem::Overflow)?;
+            takes.push((id, taken));
             after = Some(place);
         }
-        self.ledger(l)?
-            .paid(amount, left)
-            .ok_or_else(|| Problem::Overflow.into())
+        let ledger = self.ledger(l)?;
+        ledger.can_record(amount, left).ok_or(Problem::Overflow)?;
+        for (id, taken) in takes {
+            ledger.pay_taken(id, taken, now);
+        }
+        ledger.paid(amount, left).ok_or_else(|| Problem::Overflow.into())
     }
 
     fn bucket_due(&mut self, l: u32, b: BucketId) -> Result<(), EvalError> {
