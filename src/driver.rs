@@ -243,11 +243,7 @@ fn apply_batch(
 }
 
 fn rejection(rej: Rejection, ev: &Event, text: &str, line_no: usize, reader: &EventReader<'_>) -> EventError {
-    let src = LineSource {
-        name: reader.events_name().into(),
-        line: line_no,
-        text: text.into(),
-    };
+    let src = LineSource::new(reader.events_name().into(), line_no, text);
     match rej {
         Rejection::OutOfOrder {
             previous,

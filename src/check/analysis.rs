@@ -73,7 +73,48 @@ pub fn analyse(p: &Program) -> Vec<CheckError> {
     shares(p, &mut out);
     deadlines(p, &mut out);
     never_active(p, &mut out);
+    guards(p, &mut out);
     out
+}
+
+/// Divisors and periods known before any event: zero and backwards are
+/// refused here, not on every event that would meet them.
+fn guards(p: &Program, out: &mut Vec<CheckError>) {
+    use crate::model::interpret::{eval, Ctx};
+    let ctx = Ctx::constant(&p.terms);
+    for guard in &p.guards {
+        let (Guard::Divisor(c) | Guard::Period(c)) = guard;
+        let Ok(Some(value)) = eval(c, &ctx) else {
+            // Open, or wrong in a way reported where it is worked out.
+            continue;
+        };
+        let literal = !c.any(&|n| matches!(n, ExprNode::Term(_)));
+        let shown = |what: &str| {
+            if literal {
+                what.to_string()
+            } else {
+                format!("{what}, as the terms are")
+            }
+        };
+        match guard {
+            Guard::Divisor(_) if value.is_zero() => out.push(
+                DivisionByZero {
+                    span: c.span.into(),
+                    shown: shown("zero"),
+                }
+                .into(),
+            ),
+            Guard::Period(_) if matches!(&value, Value::Duration(d) if d.may_be_negative()) => out.push(
+                NegativePeriod {
+                    value: value.to_string(),
+                    span: c.span.into(),
+                    shown: shown("a negative duration"),
+                }
+                .into(),
+            ),
+            _ => {}
+        }
+    }
 }
 
 fn exclusivities(p: &Program, out: &mut Vec<CheckError>) {

@@ -43,6 +43,9 @@ check_errors!(
     NotConstant,
     BadSettlement,
     BadLiteral,
+    UnknownCurrency,
+    DivisionByZero,
+    NegativePeriod,
     BadCall,
     NotAParty,
     NoParties,
@@ -251,6 +254,43 @@ pub struct BadLiteral {
     pub(crate) span: SourceSpan,
     #[help]
     pub(crate) help: String,
+}
+
+#[derive(Debug, Clone, Error, Diagnostic)]
+#[error("`{code}` is not an ISO 4217 currency")]
+#[diagnostic(code(deal::check::unknown_currency))]
+pub struct UnknownCurrency {
+    pub(crate) code: String,
+    #[label("not a currency code")]
+    pub(crate) span: SourceSpan,
+    #[help]
+    pub(crate) help: String,
+}
+
+#[derive(Debug, Clone, Error, Diagnostic)]
+#[error("this divides by zero")]
+#[diagnostic(
+    code(deal::check::division_by_zero),
+    help("the divisor is worked out from terms alone, so every event would be refused; give it a value other than zero")
+)]
+pub struct DivisionByZero {
+    #[label("{shown}")]
+    pub(crate) span: SourceSpan,
+    /// How the divisor came to be zero, e.g. "zero, with the values given by `--set`".
+    pub(crate) shown: String,
+}
+
+#[derive(Debug, Clone, Error, Diagnostic)]
+#[error("a period of `{value}` runs backwards")]
+#[diagnostic(
+    code(deal::check::negative_period),
+    help("periods and delays count forward from the moment they start: write them as positive durations, e.g. `30 days`")
+)]
+pub struct NegativePeriod {
+    pub(crate) value: String,
+    #[label("{shown}")]
+    pub(crate) span: SourceSpan,
+    pub(crate) shown: String,
 }
 
 #[derive(Debug, Clone, Error, Diagnostic)]

@@ -6,7 +6,9 @@ use super::types::{duration_literal, type_help, Sty};
 use super::Checker;
 use crate::diag::words::article;
 use crate::model::interpret::{eval, Ctx};
-use crate::model::{CExpr, EventId, ExprNode, Tracker};
+use crate::model::over_terms_only;
+use crate::model::{CExpr, EventId, ExprNode, Guard, Tracker};
+use crate::ops::BinOp;
 use crate::syntax::ast::{Aggregate, Expr, ExprKind, UnOp};
 use crate::time::Moment;
 use crate::value::{Currency, Money, Type, Value};
@@ -63,6 +65,9 @@ impl Checker {
                 let right = self.expr(r, scope);
                 let ((lc, ls), (rc, rs)) = (left?, right?);
                 let ty = self.binary_type(*op, ls, rs, e)?;
+                if *op == BinOp::Div && over_terms_only(&rc) {
+                    self.guards.push(Guard::Divisor(rc.clone()));
+                }
                 Some((ExprNode::Binary(*op, Box::new(lc), Box::new(rc)).at(e.span), ty))
             }
             _ => self.literal(e),
@@ -87,6 +92,20 @@ impl Checker {
                     });
                     return None;
                 };
+                if !currency.is_iso() {
+                    let help = match self.suggest(code, Currency::iso_codes()) {
+                        h if h.is_empty() => {
+                            "amounts are in ISO 4217 currencies, e.g. `USD`, `EUR`".to_string()
+                        }
+                        h => h,
+                    };
+                    self.push(UnknownCurrency {
+                        code: code.clone(),
+                        span: e.span.into(),
+                        help,
+                    });
+                    return None;
+                }
                 Some((
                     ExprNode::Const(Value::Money(Money::new(*amount, currency))).at(e.span),
                     Sty {

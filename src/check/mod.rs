@@ -73,6 +73,7 @@ pub fn check(contract: &ast::Contract) -> Checked {
             breach_events: Table::new(),
             listeners: Table::new(),
             names: std::mem::take(&mut c.names),
+            guards: std::mem::take(&mut c.guards),
         };
         p.breach_events = p
             .clauses
@@ -127,6 +128,7 @@ pub(crate) struct Checker {
     /// one is not reported again as an unknown name.
     broken_terms: HashSet<String>,
     suggestions_left: usize,
+    guards: Vec<Guard>,
 }
 
 impl Default for Checker {
@@ -146,6 +148,7 @@ impl Default for Checker {
             field_names: HashSet::new(),
             broken_terms: HashSet::new(),
             suggestions_left: SUGGESTIONS,
+            guards: Vec::new(),
         }
     }
 }

@@ -145,6 +145,34 @@ pub struct LineSource {
     pub text: Arc<str>,
 }
 
+impl LineSource {
+    /// Line `line` of `name`, ready to print on a terminal: each control
+    /// character or mark that reorders text becomes as many `?` as it has
+    /// bytes, so a broken line cannot send the terminal a command and every
+    /// span into the line still falls where it did.
+    pub fn new(name: Arc<str>, line: usize, text: &str) -> LineSource {
+        let unsafe_char = |c: char| {
+            (c.is_control() && c != '\t')
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        };
+        let text: Arc<str> = if text.chars().any(unsafe_char) {
+            text.chars()
+                .map(|c| {
+                    if unsafe_char(c) {
+                        "?".repeat(c.len_utf8())
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect::<String>()
+                .into()
+        } else {
+            text.into()
+        };
+        LineSource { name, line, text }
+    }
+}
+
 impl SourceCode for LineSource {
     fn read_span<'a>(
         &'a self,

@@ -149,6 +149,35 @@ pub enum EventError {
         declared: Vec<Declared>,
     },
 
+    #[error("line {line} gives `{key}` twice")]
+    #[diagnostic(
+        code(deal::event::repeated_key),
+        help("an event gives each key once; remove one of them (which one was meant cannot be told)")
+    )]
+    RepeatedKey {
+        line: usize,
+        key: String,
+        #[source_code]
+        src: LineSource,
+        #[label("first given here")]
+        first: SourceSpan,
+        #[label("and again here")]
+        again: SourceSpan,
+    },
+
+    #[error("`{code}` in field `{field}` is not an ISO 4217 currency")]
+    #[diagnostic(code(deal::event::unknown_currency))]
+    UnknownCurrency {
+        code: String,
+        field: String,
+        #[source_code]
+        src: LineSource,
+        #[label("not a currency code")]
+        span: SourceSpan,
+        #[help]
+        help: String,
+    },
+
     #[error("`id` must be a string or a whole number")]
     #[diagnostic(code(deal::event::bad_id), help("e.g. \"id\": \"evt-0042\""))]
     BadId {
@@ -237,6 +266,8 @@ impl EventError {
             | EventError::UnknownField { src, .. }
             | EventError::NotAParty { src, .. }
             | EventError::BadId { src, .. }
+            | EventError::RepeatedKey { src, .. }
+            | EventError::UnknownCurrency { src, .. }
             | EventError::ReusedId { src, .. }
             | EventError::BeyondHorizon { src, .. }
             | EventError::CannotApply { src, .. } => Some(src.line),

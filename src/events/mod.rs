@@ -29,7 +29,7 @@ use crate::diag::source::{LineSource, SourceFile};
 use crate::diag::words::suggest;
 use crate::model::{EventId, EventSpec, FieldId, FieldSpec, Id, Program};
 use crate::time::{LastDay, Moment};
-use crate::value::{parse_decimal, parse_percent, Duration, Money, Type, Value};
+use crate::value::{parse_decimal, parse_percent, Currency, Duration, Money, Type, Value};
 use scan::{Scanner, Token};
 use spans::key_span;
 
@@ -148,6 +148,7 @@ enum Scalar<'a> {
 enum FieldProblem {
     Mistyped,
     NotAParty(String),
+    UnknownCurrency(String),
 }
 
 /// Reads lines of an events file against a program.
@@ -321,15 +322,26 @@ impl<'p> EventReader<'p> {
                 bytes: text.len(),
             }));
         }
-        let src = LineSource {
-            name: self.events_name.clone(),
-            line: line_no,
-            text: text.into(),
-        };
+        let src = LineSource::new(self.events_name.clone(), line_no, text);
         let whole: SourceSpan = (0, text.len()).into();
-        let obj: Map<String, Json> = match serde_json::from_str::<Json>(text) {
-            Ok(Json::Object(m)) => m,
-            Ok(_) => {
+        let obj: Map<String, Json> = match serde_json::from_str::<Members>(text) {
+            Ok(Members::Object {
+                members,
+                repeated: None,
+            }) => members,
+            Ok(Members::Object {
+                repeated: Some(key), ..
+            }) => {
+                let (first, again) = spans::repeated_key_spans(text, &key);
+                return Err(Box::new(EventError::RepeatedKey {
+                    line: line_no,
+                    key,
+                    src,
+                    first,
+                    again,
+                }));
+            }
+            Ok(Members::Other) => {
                 return Err(Box::new(EventError::NotJson {
                     line: line_no,
                     message: "expected an object in braces".to_string(),
@@ -494,6 +506,21 @@ impl<'p> EventReader<'p> {
                                 declared: vec![self.declared_field(f)],
                             }));
                         }
+                        Err(FieldProblem::UnknownCurrency(code)) => {
+                            let help = match suggest(&code, Currency::iso_codes()) {
+                                h if h.is_empty() => {
+                                    "amounts are in ISO 4217 currencies, e.g. `USD`, `EUR`".to_string()
+                                }
+                                h => h,
+                            };
+                            return Err(Box::new(EventError::UnknownCurrency {
+                                code,
+                                field: f.name.clone(),
+                                span: value_span(text, &f.name),
+                                src,
+                                help,
+                            }));
+                        }
                         Err(FieldProblem::Mistyped) => {
                             return Err(Box::new(EventError::BadField {
                                 event: spec.name.clone(),
@@ -541,7 +568,13 @@ impl<'p> EventReader<'p> {
                 Scalar::Bool(b) => Value::Bool(b),
                 _ => return Err(FieldProblem::Mistyped),
             },
-            Type::Money => Value::Money(s.and_then(Money::parse).ok_or(FieldProblem::Mistyped)?),
+            Type::Money => {
+                let money = s.and_then(Money::parse).ok_or(FieldProblem::Mistyped)?;
+                if !money.currency.is_iso() {
+                    return Err(FieldProblem::UnknownCurrency(money.currency.to_string()));
+                }
+                Value::Money(money)
+            }
             Type::Percent => Value::Percent(s.and_then(parse_percent).ok_or(FieldProblem::Mistyped)?),
             Type::Duration => Value::Duration(s.and_then(Duration::parse).ok_or(FieldProblem::Mistyped)?),
             Type::Date => Value::Date(s.and_then(Moment::parse).ok_or(FieldProblem::Mistyped)?),
@@ -631,6 +664,66 @@ fn strip_position(message: &str) -> String {
         .split_once(" at line ")
         .map_or(message, |(m, _)| m)
         .to_string()
+}
+
+/// A line's top-level value as the precise path reads it: an object keeps
+/// its members and the first key it gives twice, which `serde_json`'s own
+/// map would silently resolve to the last.
+enum Members {
+    Object {
+        members: Map<String, Json>,
+        repeated: Option<String>,
+    },
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Members, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Members;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object in braces")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+                let mut members = Map::new();
+                let mut repeated = None;
+                while let Some((key, value)) = map.next_entry::<String, Json>()? {
+                    if members.contains_key(&key) {
+                        repeated.get_or_insert_with(|| key.clone());
+                    }
+                    members.insert(key, value);
+                }
+                Ok(Members::Object { members, repeated })
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<Members, E> {
+                Ok(Members::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Members, E> {
+                Ok(Members::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Members, E> {
+                Ok(Members::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Members, E> {
+                Ok(Members::Other)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Members, E> {
+                Ok(Members::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Members, E> {
+                Ok(Members::Other)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Members, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Members::Other)
+            }
+        }
+        d.deserialize_any(Visit)
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,17 @@ pub(crate) fn key_span(text: &str, key: &str) -> SourceSpan {
     }
 }
 
+/// The spans of the first two members named `key`, as written; the whole
+/// line for one that cannot be found (a key written with escapes).
+pub(crate) fn repeated_key_spans(text: &str, key: &str) -> (SourceSpan, SourceSpan) {
+    let mut found = Members::new(text)
+        .filter(|m| m.key == key)
+        .map(|m| m.key_span.into());
+    let whole: SourceSpan = (0, text.len()).into();
+    let first = found.next().unwrap_or(whole);
+    (first, found.next().unwrap_or(whole))
+}
+
 /// The span of the value after `"key":` in the raw line.
 pub fn value_span(text: &str, key: &str) -> SourceSpan {
     match Members::new(text).find(|m| m.key == key) {

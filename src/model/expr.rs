@@ -90,6 +90,25 @@ impl ExprNode {
     }
 }
 
+/// Whether an expression is worked out from literals and terms alone, so
+/// its value is known before any event.
+pub fn over_terms_only(e: &CExpr) -> bool {
+    !e.any(&|n| {
+        matches!(
+            n,
+            ExprNode::Field(_)
+                | ExprNode::Bound(_)
+                | ExprNode::Latest(..)
+                | ExprNode::At
+                | ExprNode::BoundAt
+                | ExprNode::Now
+                | ExprNode::Elapsed
+                | ExprNode::Outstanding
+                | ExprNode::Tracker(_)
+        )
+    })
+}
+
 /// Walking an expression and everything inside it.
 pub trait Visit {
     /// Calls `f` on this expression and every one inside it.

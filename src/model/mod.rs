@@ -34,6 +34,18 @@ pub struct Program {
     pub listeners: Table<EventId, Vec<Listener>>,
     /// Parties, events and terms by name.
     pub names: Names,
+    /// Divisors and periods worked out from terms alone: checked when the
+    /// contract is, and again when `--set` changes a term.
+    pub guards: Vec<Guard>,
+}
+
+/// An expression over terms only whose value must stay in bounds.
+#[derive(Debug, Clone)]
+pub enum Guard {
+    /// Divides: must not be zero.
+    Divisor(CExpr),
+    /// A period or a delay: must not be negative.
+    Period(CExpr),
 }
 
 /// Names to ids, built once.

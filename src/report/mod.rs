@@ -91,6 +91,11 @@ pub struct BalanceRow {
     /// at the 28th digit to become one.
     #[serde(skip_serializing_if = "is_zero")]
     pub rounded: u64,
+    /// Where nothing was ever owed in this currency but is in others
+    /// between the same parties: those currencies. What was paid here is
+    /// held unapplied, never converted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub owed_in: Vec<String>,
 }
 
 /// What a rounded amount's note says.
@@ -371,9 +376,12 @@ impl<'s> Report<'s> {
             })
             .collect();
 
-        let balances = snapshot
+        let ledgers: Vec<_> = snapshot
             .ledgers()
             .filter(|l| l.used || l.unapplied > rust_decimal::Decimal::ZERO)
+            .collect();
+        let balances = ledgers
+            .iter()
             .map(|l| BalanceRow {
                 from: p.party_name(l.key.from).to_string(),
                 to: p.party_name(l.key.to).to_string(),
@@ -385,6 +393,15 @@ impl<'s> Report<'s> {
                 undetermined: l.undetermined,
                 unapplied: format_amount(l.unapplied),
                 rounded: l.rounded,
+                owed_in: if l.used {
+                    Vec::new()
+                } else {
+                    ledgers
+                        .iter()
+                        .filter(|o| o.used && o.key.from == l.key.from && o.key.to == l.key.to)
+                        .map(|o| o.key.currency.to_string())
+                        .collect()
+                },
             })
             .collect();
 

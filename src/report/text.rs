@@ -68,7 +68,7 @@ pub fn render(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let as_of = report.as_of.as_deref().unwrap_or("the start (no events)");
-    writeln!(out, "{} — as of {as_of}", report.deal)?;
+    writeln!(out, "{} — as of {as_of}", shown(&report.deal))?;
     let e = &report.events;
     writeln!(
         out,
@@ -102,10 +102,14 @@ pub fn render(
     let mut last_clause = String::new();
     report.norms.each(|n| {
         if n.clause != last_clause {
-            writeln!(out, "  {}", n.clause)?;
+            writeln!(out, "  {}", shown(&n.clause))?;
             last_clause.clone_from(&n.clause);
         }
-        let key = n.key.as_deref().map(|k| format!(" [{k}]")).unwrap_or_default();
+        let key = n
+            .key
+            .as_deref()
+            .map(|k| format!(" [{}]", shown(k)))
+            .unwrap_or_default();
         let mut tail = String::new();
         match (&n.since, n.count) {
             (Some(s), Some(c)) if c > 1 => {
@@ -126,9 +130,9 @@ pub fn render(
             Some(c) if c > 1 => format!("{c} {}", n.state),
             _ => n.state.clone(),
         };
-        writeln!(out, "    {:11} {}{key}: {state}{tail}", n.kind, n.summary)?;
+        writeln!(out, "    {:11} {}{key}: {state}{tail}", n.kind, shown(&n.summary))?;
         if let Some(note) = &n.note {
-            writeln!(out, "                ({note})")?;
+            writeln!(out, "                ({})", shown(note))?;
         }
         Ok(())
     })?;
@@ -150,7 +154,17 @@ pub fn render(
                 b.undetermined
             )?;
         }
-        if b.unapplied != "0.00" {
+        if b.unapplied != "0.00" && !b.owed_in.is_empty() {
+            writeln!(
+                out,
+                "    warning: {} {} paid, but {} owes {} in {} only: held unapplied, not converted",
+                b.unapplied,
+                b.currency,
+                b.from,
+                b.to,
+                b.owed_in.join(", ")
+            )?;
+        } else if b.unapplied != "0.00" {
             writeln!(
                 out,
                 "    {} {} paid beyond what was owed",
@@ -172,7 +186,10 @@ pub fn render(
             writeln!(
                 out,
                 "  line {} ({}): {} changed nothing: {}",
-                i.line, i.at, i.event, i.reason
+                i.line,
+                i.at,
+                shown(&i.event),
+                shown(&i.reason)
             )
         })?;
     }
@@ -182,26 +199,29 @@ pub fn render(
         writeln!(out, "  none")?;
     }
     report.breaches.each(|b| {
-        let help = b.allowed.as_ref().map(|a| format!("allowed instead: {a}"));
+        let help = b
+            .allowed
+            .as_ref()
+            .map(|a| format!("allowed instead: {}", shown(a)));
+        let reason = shown(&b.reason).into_owned();
         let diag = match (b.line, b.raw) {
-            (Some(line), Some(raw)) => BreachReport::Act {
-                party: b.party,
-                clause: b.clause,
-                at: b.at,
-                src: contract.clone(),
-                span: b.span.into(),
-                reason: b.reason,
-                help,
-                event: vec![EventLine {
-                    span: (0, raw.len()).into(),
-                    src: LineSource {
-                        name: events_name.into(),
+            (Some(line), Some(raw)) => {
+                let raw = shown(&raw).into_owned();
+                BreachReport::Act {
+                    party: b.party,
+                    clause: b.clause,
+                    at: b.at,
+                    src: contract.clone(),
+                    span: b.span.into(),
+                    reason: reason.clone(),
+                    help,
+                    event: vec![EventLine {
+                        span: (0, raw.len()).into(),
+                        src: LineSource::new(events_name.into(), line, &raw),
                         line,
-                        text: raw.into(),
-                    },
-                    line,
-                }],
-            },
+                    }],
+                }
+            }
             _ => BreachReport::Deadline {
                 party: b.party,
                 clause: b.clause,
@@ -211,7 +231,7 @@ pub fn render(
                 },
                 src: contract.clone(),
                 span: b.span.into(),
-                reason: b.reason,
+                reason: reason.clone(),
                 help,
             },
         };
@@ -224,5 +244,47 @@ fn plural(n: u64, word: &str) -> String {
         format!("1 {word}")
     } else {
         format!("{n} {word}s")
+    }
+}
+
+/// Text from an events line (or a contract) as it may be printed on a
+/// terminal: control characters and the marks that reorder text are
+/// written as escapes, so a field can neither forge a line of the report
+/// nor send the terminal a command.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{{{:04x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn a_field_cannot_forge_a_line_or_reach_the_terminal() {
+        assert_eq!(shown("po-1"), "po-1");
+        assert_eq!(shown("a\n\nBreaches\n  none\n"), "a\\n\\nBreaches\\n  none\\n");
+        assert_eq!(shown("\u{1b}[2J"), "\\u{001b}[2J");
+        assert_eq!(shown("\u{9b}31m"), "\\u{009b}31m");
+        assert_eq!(shown("abc\u{202e}fed"), "abc\\u{202e}fed");
+        assert_eq!(shown("Müller"), "Müller");
     }
 }

@@ -77,7 +77,8 @@ impl fmt::Display for Type {
     }
 }
 
-/// An ISO 4217 style currency code: three upper-case letters.
+/// A currency code as written: three upper-case letters. Whether ISO 4217
+/// lists it is [`Currency::is_iso`], asked where a code is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Currency([u8; 3]);
 
@@ -90,6 +91,46 @@ impl Currency {
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).unwrap_or("???")
     }
+
+    /// Whether ISO 4217 lists the code. Asked of every amount an event
+    /// carries, so it is a bit lookup, not a search of the list.
+    pub fn is_iso(self) -> bool {
+        let [a, b, c] = self.0.map(|x| usize::from(x - b'A'));
+        let i = (a * 26 + b) * 26 + c;
+        iso_table()
+            .get(i / 64)
+            .is_some_and(|word| word & (1 << (i % 64)) != 0)
+    }
+
+    /// Every ISO 4217 code, for suggestions: the most traded first, so that
+    /// a near miss like `USX` is taken for `USD` rather than `UGX`.
+    pub fn iso_codes() -> impl Iterator<Item = &'static str> {
+        use iso_currency::IntoEnumIterator as _;
+        const MAJOR: [&str; 10] = [
+            "USD", "EUR", "JPY", "GBP", "CNY", "CHF", "CAD", "AUD", "HKD", "SGD",
+        ];
+        let rest = iso_currency::Currency::iter()
+            .map(|c| c.code())
+            .filter(|c| !MAJOR.contains(c));
+        MAJOR.into_iter().chain(rest)
+    }
+}
+
+/// One bit for each of the 26³ three-letter codes.
+fn iso_table() -> &'static [u64; 275] {
+    static TABLE: std::sync::OnceLock<[u64; 275]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = [0u64; 275];
+        for code in Currency::iso_codes() {
+            if let Some(Currency([a, b, c])) = Currency::parse(code) {
+                let i = (usize::from(a - b'A') * 26 + usize::from(b - b'A')) * 26 + usize::from(c - b'A');
+                if let Some(word) = table.get_mut(i / 64) {
+                    *word |= 1 << (i % 64);
+                }
+            }
+        }
+        table
+    })
 }
 
 impl fmt::Display for Currency {
@@ -158,6 +199,15 @@ impl Duration {
             seconds,
             ..Duration::default()
         }
+    }
+
+    /// Whether it can run backwards from some date: months count at their
+    /// shortest when added and at their longest when taken away.
+    pub fn may_be_negative(&self) -> bool {
+        let month_days: i128 = if self.months > 0 { 28 } else { 31 };
+        let seconds = (i128::from(self.months) * month_days + i128::from(self.days)) * 86_400
+            + i128::from(self.seconds);
+        seconds < 0
     }
 
     /// Length in seconds when it has no calendar months.
@@ -259,6 +309,18 @@ pub enum Value {
 }
 
 impl Value {
+    /// Whether it is a number, a percentage, an amount or a duration of zero.
+    pub fn is_zero(&self) -> bool {
+        use num_traits::Zero as _;
+        match self {
+            Value::Decimal(d) | Value::Percent(d) => d.is_zero(),
+            Value::Money(m) => m.amount.is_zero(),
+            Value::Exact(e) => e.value.is_zero(),
+            Value::Duration(d) => *d == Duration::default(),
+            _ => false,
+        }
+    }
+
     pub fn type_of(&self) -> Type {
         match self {
             Value::Bool(_) => Type::Bool,

@@ -224,7 +224,16 @@ impl Checker {
 
     fn duration(&mut self, e: &ast::Expr, trigger: Option<EventId>) -> Option<CExpr> {
         let scope = self.bound_scope(trigger);
-        self.expr_of(e, &scope, Type::Duration)
+        let c = self.expr_of(e, &scope, Type::Duration)?;
+        self.guard_period(&c);
+        Some(c)
+    }
+
+    /// A period known before any event is checked not to run backwards.
+    pub(super) fn guard_period(&mut self, c: &CExpr) {
+        if over_terms_only(c) {
+            self.guards.push(Guard::Period(c.clone()));
+        }
     }
 
     /// An act, and how its norm's instances arise: one per trigger, keyed by

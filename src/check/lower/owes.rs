@@ -124,6 +124,7 @@ impl Checker {
 
     fn timing(&mut self, t: &ast::Timing) -> Option<Timing> {
         let grace = self.expr_of(&t.grace, &Scope::default(), Type::Duration)?;
+        self.guard_period(&grace);
         let anchor = match &t.anchor {
             ast::Anchor::Accrual => Anchor::Accrual,
             ast::Anchor::EachPeriod(p) => Anchor::EachPeriod(*p),
