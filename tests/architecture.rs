@@ -10,8 +10,8 @@
 )]
 
 /// The pipeline, then the tools built on it.
-const ORDER: [&str; 15] = [
-    "ops", "time", "value", "diag", "syntax", "model", "check", "events", "eval", "report", "driver",
+const ORDER: [&str; 16] = [
+    "ops", "time", "value", "diag", "syntax", "fmt", "model", "check", "events", "eval", "report", "driver",
     "schema", "testing", "scaffold", "serve",
 ];
 
