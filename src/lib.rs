@@ -12,6 +12,7 @@ pub mod driver;
 pub mod eval;
 pub mod events;
 pub mod fmt;
+pub mod lsp;
 pub mod model;
 pub mod ops;
 pub mod report;

@@ -124,6 +124,9 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// A language server on standard input and output, for editors: diagnostics as you type,
+    /// hover, go to definition, and `deal fmt` as formatting.
+    Lsp,
     /// Write a contract to start from, an events file and a test: NAME.deal, NAME.events.jsonl, NAME.test.
     Init {
         /// The name, or a path without extension, e.g. `supply` or `contracts/supply`.
@@ -210,6 +213,12 @@ pub(crate) enum CliError {
         #[help]
         help: String,
     },
+    #[error("the language server stopped: {reason}")]
+    #[diagnostic(
+        code(deal::cli::lsp_failed),
+        help("`deal lsp` is started by an editor, which speaks the Language Server Protocol to it on standard input and output")
+    )]
+    Lsp { reason: String },
     #[error("{message}")]
     #[diagnostic(code(deal::cli::usage))]
     Usage {
@@ -282,6 +291,13 @@ fn main() -> ExitCode {
             },
         ),
         Command::Fmt { paths, check } => toolchain::fmt(out.style, &paths, check),
+        Command::Lsp => match deal::lsp::serve_stdio() {
+            Ok(()) => EVALUATED,
+            Err(reason) => {
+                out.diag(&CliError::Lsp { reason });
+                INVALID
+            }
+        },
         Command::Init { name } => toolchain::init(out.style, &name),
         Command::Schema { contract } => schema(&out, &contract),
         Command::Completions { shell } => {
