@@ -62,7 +62,10 @@ fn a_folder_is_formatted_in_place_and_then_left_alone() {
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert_eq!(first.stdout, "formatted 1 contract: 1 rewritten\n");
     let formatted = std::fs::read_to_string(&file).unwrap();
-    let expected = deal(&["fmt", "-"], &std::fs::read_to_string(root().join(UNFORMATTED)).unwrap());
+    let expected = deal(
+        &["fmt", "-"],
+        &std::fs::read_to_string(root().join(UNFORMATTED)).unwrap(),
+    );
     assert_eq!(formatted, expected.stdout);
     let second = deal(&["fmt", path], "");
     assert_eq!(second.stdout, "formatted 1 contract: 0 rewritten\n");

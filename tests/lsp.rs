@@ -68,9 +68,16 @@ impl Editor {
             inbox,
             next_id: 0,
         };
-        let init = e.request("initialize", json!({"capabilities": {}, "processId": null, "rootUri": null}));
+        let init = e.request(
+            "initialize",
+            json!({"capabilities": {}, "processId": null, "rootUri": null}),
+        );
         assert_eq!(init["capabilities"]["hoverProvider"], json!(true), "{init}");
-        assert_eq!(init["capabilities"]["documentFormattingProvider"], json!(true), "{init}");
+        assert_eq!(
+            init["capabilities"]["documentFormattingProvider"],
+            json!(true),
+            "{init}"
+        );
         e.notify("initialized", json!({}));
         e
     }
@@ -164,7 +171,10 @@ fn diagnostics_follow_the_text_as_it_is_typed() {
     );
     let ds = ed.diagnostics(&doc);
     assert_eq!(ds.len(), 1, "{ds:?}");
-    assert!(ds[0]["code"].as_str().unwrap().starts_with("deal::parse::"), "{ds:?}");
+    assert!(
+        ds[0]["code"].as_str().unwrap().starts_with("deal::parse::"),
+        "{ds:?}"
+    );
 
     ed.notify("textDocument/didClose", json!({"textDocument": {"uri": doc}}));
     assert_eq!(ed.diagnostics(&doc), Vec::<Value>::new());
@@ -193,7 +203,10 @@ fn hover_and_definition_say_what_a_name_is_and_where() {
     assert!(shown.contains("\n- "), "the clause's norms in words: {shown}");
 
     let hover = ed.request("textDocument/hover", at(line_of("parties"), 9, &doc));
-    assert!(hover["contents"]["value"].as_str().unwrap().contains("party"), "{hover}");
+    assert!(
+        hover["contents"]["value"].as_str().unwrap().contains("party"),
+        "{hover}"
+    );
 
     let def = ed.request("textDocument/definition", at(use_line, 25, &doc));
     assert_eq!(def["uri"], doc);
@@ -218,7 +231,10 @@ fn formatting_is_deal_fmt() {
     let edits = edits.as_array().unwrap();
     assert_eq!(edits.len(), 1);
     assert_eq!(edits[0]["range"]["start"], json!({"line": 0, "character": 0}));
-    assert_eq!(edits[0]["newText"].as_str().unwrap(), deal::fmt::format(&text).unwrap());
+    assert_eq!(
+        edits[0]["newText"].as_str().unwrap(),
+        deal::fmt::format(&text).unwrap()
+    );
 
     let formatted = deal::fmt::format(&text).unwrap();
     ed.notify(

@@ -157,7 +157,10 @@ impl Writer {
 }
 
 fn column(text: &str, offset: usize) -> usize {
-    let start = text.get(..offset).and_then(|s| s.rfind('\n')).map_or(0, |i| i + 1);
+    let start = text
+        .get(..offset)
+        .and_then(|s| s.rfind('\n'))
+        .map_or(0, |i| i + 1);
     text.get(start..offset).map_or(0, |s| s.chars().count())
 }
 
@@ -167,13 +170,16 @@ fn layout(text: &str, tree: &tokens::Tree<'_>) -> String {
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            let from = if i == 0 { 0 } else { toks.get(i - 1).map_or(0, |p| p.end) };
+            let from = if i == 0 {
+                0
+            } else {
+                toks.get(i - 1).map_or(0, |p| p.end)
+            };
             gap(text, from, t.start, i == 0)
         })
         .collect();
     let starts_line = |i: usize, t: &Token<'_>| {
-        matches!(t.place, Place::Section | Place::Item { .. })
-            || gaps.get(i).is_some_and(|g| g.broken)
+        matches!(t.place, Place::Section | Place::Item { .. }) || gaps.get(i).is_some_and(|g| g.broken)
     };
     let groups = align_groups(tree, &gaps, &starts_line);
     let mut w = Writer {
@@ -203,7 +209,10 @@ fn layout(text: &str, tree: &tokens::Tree<'_>) -> String {
         let mut owed = t.place == Place::Section && i > 0;
         for b in g.map(|g| g.between.as_slice()).unwrap_or(&[]) {
             let Between::Comment {
-                text: c, own_line, blank, ..
+                text: c,
+                own_line,
+                blank,
+                ..
             } = b
             else {
                 continue;

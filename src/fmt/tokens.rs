@@ -157,7 +157,9 @@ impl<'a> Tree<'a> {
         let first_token = self.tokens.len();
         match rule {
             Rule::EOI => {}
-            Rule::string | Rule::date | Rule::datetime => self.leaf(source, pair.as_str().into(), &pair, parent),
+            Rule::string | Rule::date | Rule::datetime => {
+                self.leaf(source, pair.as_str().into(), &pair, parent)
+            }
             Rule::quantity => {
                 let mut text = String::new();
                 for p in pair.clone().into_inner() {
@@ -187,12 +189,13 @@ impl<'a> Tree<'a> {
                     }
                     self.leaf(source, pair.as_str().into(), &pair, parent);
                 } else {
-                    let inner_block = if matches!(rule, Rule::terms | Rule::events | Rule::table | Rule::clause) {
-                        self.blocks.push(false);
-                        Some(self.blocks.len() - 1)
-                    } else {
-                        None
-                    };
+                    let inner_block =
+                        if matches!(rule, Rule::terms | Rule::events | Rule::table | Rule::clause) {
+                            self.blocks.push(false);
+                            Some(self.blocks.len() - 1)
+                        } else {
+                            None
+                        };
                     let mut bounds = 0;
                     for p in inner {
                         if rule == Rule::table_row {
@@ -279,7 +282,10 @@ pub(super) enum Between<'a> {
         /// Its column in the text as written, from 0.
         column: usize,
     },
-    Mark { text: &'a str, start: usize },
+    Mark {
+        text: &'a str,
+        start: usize,
+    },
 }
 
 /// The gap between two tokens, read: what it holds, and whether the author
@@ -295,7 +301,10 @@ pub(super) fn gap(source: &str, from: usize, to: usize, at_start: bool) -> Gap<'
     let text = source.get(from..to).unwrap_or("");
     let mut g = Gap::default();
     let mut newlines = usize::from(at_start);
-    let mut line_start = source.get(..from).and_then(|s| s.rfind('\n')).map_or(0, |i| i + 1);
+    let mut line_start = source
+        .get(..from)
+        .and_then(|s| s.rfind('\n'))
+        .map_or(0, |i| i + 1);
     let mut i = 0;
     let bytes = text.as_bytes();
     while let Some(&b) = bytes.get(i) {
@@ -307,7 +316,10 @@ pub(super) fn gap(source: &str, from: usize, to: usize, at_start: bool) -> Gap<'
             }
             b' ' | b'\t' | b'\r' => i += 1,
             b'#' => {
-                let end = text.get(i..).and_then(|r| r.find('\n')).map_or(text.len(), |j| i + j);
+                let end = text
+                    .get(i..)
+                    .and_then(|r| r.find('\n'))
+                    .map_or(text.len(), |j| i + j);
                 let comment = text.get(i..end).unwrap_or("").trim_end();
                 let column = source.get(line_start..from + i).map_or(0, |s| s.chars().count());
                 g.between.push(Between::Comment {

@@ -100,7 +100,11 @@ fn params<T: serde::de::DeserializeOwned>(value: Value) -> Option<T> {
 impl Server {
     /// Answers a request; an unknown method is answered as the protocol says.
     pub fn request(&mut self, req: Request) -> Response {
-        let Request { id, method, params: p } = req;
+        let Request {
+            id,
+            method,
+            params: p,
+        } = req;
         let result = match method.as_str() {
             "textDocument/hover" => params::<lsp::HoverParams>(p).map(|h| {
                 let pos = h.text_document_position_params;
@@ -139,13 +143,8 @@ impl Server {
                 } else {
                     Kind::Contract
                 };
-                self.docs.insert(
-                    doc.uri.clone(),
-                    Document {
-                        kind,
-                        text: doc.text,
-                    },
-                );
+                self.docs
+                    .insert(doc.uri.clone(), Document { kind, text: doc.text });
                 self.publish(&doc.uri, true)
             }
             "textDocument/didChange" => {
@@ -154,7 +153,9 @@ impl Server {
                 };
                 let uri = change.text_document.uri;
                 // The server asks for whole documents: the last change is the text.
-                if let (Some(doc), Some(last)) = (self.docs.get_mut(&uri), change.content_changes.into_iter().last()) {
+                if let (Some(doc), Some(last)) =
+                    (self.docs.get_mut(&uri), change.content_changes.into_iter().last())
+                {
                     doc.text = last.text;
                 }
                 self.publish(&uri, false)
@@ -216,7 +217,10 @@ impl Server {
             return;
         }
         let report = crate::testing::run_file(&path, &crate::testing::Options::default());
-        let problems = report.errors.iter().chain(report.tests.iter().flat_map(|t| t.problems.iter()));
+        let problems = report
+            .errors
+            .iter()
+            .chain(report.tests.iter().flat_map(|t| t.problems.iter()));
         let own = path.file_name().map(|n| n.to_string_lossy().into_owned());
         for p in problems {
             if source_name(p).is_some_and(|n| own.as_deref().is_some_and(|o| n.ends_with(o))) {

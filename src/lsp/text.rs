@@ -9,7 +9,9 @@ pub(super) fn position(text: &str, offset: usize) -> Position {
     let before = text.get(..offset).unwrap_or("");
     let line = before.matches('\n').count();
     let start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column: usize = text.get(start..offset).map_or(0, |s| s.chars().map(char::len_utf16).sum());
+    let column: usize = text
+        .get(start..offset)
+        .map_or(0, |s| s.chars().map(char::len_utf16).sum());
     Position::new(
         u32::try_from(line).unwrap_or(u32::MAX),
         u32::try_from(column).unwrap_or(u32::MAX),
@@ -83,7 +85,10 @@ mod tests {
         for (i, _) in text.char_indices() {
             assert_eq!(offset(text, position(text, i)), i, "offset {i}");
         }
-        assert_eq!(position(text, text.find('\"').unwrap_or(0) + 9), Position::new(0, 12));
+        assert_eq!(
+            position(text, text.find('\"').unwrap_or(0) + 9),
+            Position::new(0, 12)
+        );
         assert_eq!(position(text, text.find('B').unwrap_or(0)), Position::new(1, 11));
     }
 

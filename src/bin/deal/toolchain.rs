@@ -282,7 +282,10 @@ fn read_text(style: Style, path: &str) -> Option<deal::diag::source::SourceFile>
 /// Writes `text` to `path` whole or not at all: through a file beside it,
 /// renamed over it, so that a failed write never leaves half a contract.
 fn replace(path: &Path, text: &str) -> io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(text.as_bytes())?;
     if let Ok(meta) = std::fs::metadata(path) {
