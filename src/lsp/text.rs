@@ -85,10 +85,8 @@ mod tests {
         for (i, _) in text.char_indices() {
             assert_eq!(offset(text, position(text, i)), i, "offset {i}");
         }
-        assert_eq!(
-            position(text, text.find('\"').unwrap_or(0) + 9),
-            Position::new(0, 12)
-        );
+        // The closing quote: after `é` (one unit) and `𝄞` (two).
+        assert_eq!(position(text, text.rfind('"').unwrap_or(0)), Position::new(0, 13));
         assert_eq!(position(text, text.find('B').unwrap_or(0)), Position::new(1, 11));
     }
 
