@@ -11,6 +11,8 @@ pub mod diag;
 pub mod driver;
 pub mod eval;
 pub mod events;
+pub mod fmt;
+pub mod lsp;
 pub mod model;
 pub mod ops;
 pub mod report;

@@ -10,9 +10,9 @@
 )]
 
 /// The pipeline, then the tools built on it.
-const ORDER: [&str; 15] = [
-    "ops", "time", "value", "diag", "syntax", "model", "check", "events", "eval", "report", "driver",
-    "schema", "testing", "scaffold", "serve",
+const ORDER: [&str; 17] = [
+    "ops", "time", "value", "diag", "syntax", "fmt", "model", "check", "events", "eval", "report", "driver",
+    "schema", "testing", "scaffold", "serve", "lsp",
 ];
 
 fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {

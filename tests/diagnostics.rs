@@ -201,6 +201,10 @@ fn corpus() -> Vec<(String, String)> {
             ],
         ),
         ("cli_unknown_code", &["explain", "deal::check::unknown"]),
+        (
+            "fmt_unformatted",
+            &["fmt", "--check", "tests/fixtures/fmt/unformatted.deal"],
+        ),
         ("cli_no_tests", &["test", "tests/fixtures/bad_contracts"]),
         ("cli_test_unreadable", &["test", "no/such/contract.test"]),
         ("cli_init_exists", &["init", "contracts/saas"]),
@@ -214,6 +218,8 @@ fn corpus() -> Vec<(String, String)> {
         let out_ = deal(args, "");
         out.push((name.to_string(), out_.stderr));
     }
+    // An editor that does not speak the protocol.
+    out.push(("cli_lsp_failed".into(), deal(&["lsp"], "hello\r\n\r\n").stderr));
     let full = deal(
         &["run", REFERENCE, "--events", "-", "--history", "/dev/full"],
         "{\"at\":\"2025-01-21\",\"event\":\"cloud_terms_amended\"}\n",

@@ -1,5 +1,6 @@
-// Starts `deal lsp` for .deal and .test files: diagnostics as you type, and
-// hover. The highlighting comes from the TextMate grammars in syntaxes/.
+// Starts `deal lsp` for .deal and .test files: diagnostics as you type, hover,
+// go to definition and formatting. The highlighting comes from the TextMate
+// grammars in syntaxes/.
 const vscode = require("vscode");
 const { LanguageClient } = require("vscode-languageclient/node");
 

@@ -113,6 +113,20 @@ enum Command {
         #[arg(long, value_name = "TEXT")]
         filter: Option<String>,
     },
+    /// Lay contracts out the one way `deal fmt` lays out every contract, keeping their comments.
+    /// Exit 0 if done (with `--check`: if all were formatted), 1 if `--check` found one that was not,
+    /// 2 if one cannot be read or parsed.
+    Fmt {
+        /// Contracts, or folders to search for `.deal` files. Default: the current folder.
+        /// `-` reads standard input and writes the formatted contract to standard output.
+        paths: Vec<String>,
+        /// Change nothing: say which contracts are not formatted, and where first.
+        #[arg(long)]
+        check: bool,
+    },
+    /// A language server on standard input and output, for editors: diagnostics as you type,
+    /// hover, go to definition, and `deal fmt` as formatting.
+    Lsp,
     /// Write a contract to start from, an events file and a test: NAME.deal, NAME.events.jsonl, NAME.test.
     Init {
         /// The name, or a path without extension, e.g. `supply` or `contracts/supply`.
@@ -199,6 +213,12 @@ pub(crate) enum CliError {
         #[help]
         help: String,
     },
+    #[error("the language server stopped: {reason}")]
+    #[diagnostic(
+        code(deal::cli::lsp_failed),
+        help("`deal lsp` is started by an editor, which speaks the Language Server Protocol to it on standard input and output")
+    )]
+    Lsp { reason: String },
     #[error("{message}")]
     #[diagnostic(code(deal::cli::usage))]
     Usage {
@@ -270,6 +290,14 @@ fn main() -> ExitCode {
                 filter,
             },
         ),
+        Command::Fmt { paths, check } => toolchain::fmt(out.style, &paths, check),
+        Command::Lsp => match deal::lsp::serve_stdio() {
+            Ok(()) => EVALUATED,
+            Err(reason) => {
+                out.diag(&CliError::Lsp { reason });
+                INVALID
+            }
+        },
         Command::Init { name } => toolchain::init(out.style, &name),
         Command::Schema { contract } => schema(&out, &contract),
         Command::Completions { shell } => {

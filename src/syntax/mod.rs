@@ -49,3 +49,14 @@ pub fn parse_expr(source: &str) -> Result<ast::Expr, SyntaxError> {
         })?;
     build::expr(inner)
 }
+
+/// The concrete tree of a whole `.deal` file: every keyword, name and mark
+/// with its span, for tools that must reproduce what was written (the
+/// formatter). Guarded and reported exactly as [`parse`] is.
+pub fn concrete(source: &str) -> Result<pest::iterators::Pair<'_, Rule>, SyntaxError> {
+    parse(source)?;
+    let mut pairs = parser::DealParser::parse(Rule::file, source).map_err(|e| from_pest(source, e))?;
+    pairs.next().ok_or_else(|| SyntaxError::Empty {
+        span: (0, source.len()).into(),
+    })
+}

@@ -238,6 +238,152 @@ fn print_file(out: &mut dyn Write, style: Style, r: &FileReport) -> io::Result<(
     out.flush()
 }
 
+// ---------------------------------------------------------------- fmt
+
+/// Reads a contract for `deal fmt`; `-` is standard input.
+fn read_text(style: Style, path: &str) -> Option<deal::diag::source::SourceFile> {
+    let (name, bytes) = if path == "-" {
+        let mut all = Vec::new();
+        match io::Read::read_to_end(&mut io::stdin(), &mut all) {
+            Ok(_) => ("<stdin>", Ok(all)),
+            Err(e) => ("<stdin>", Err(e)),
+        }
+    } else {
+        (path, std::fs::read(path))
+    };
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(e) => {
+            diag(
+                style,
+                &CliError::Unreadable {
+                    path: name.to_string(),
+                    reason: e.to_string(),
+                },
+            );
+            return None;
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => Some(deal::diag::source::SourceFile::new(name, text)),
+        Err(e) => {
+            diag(
+                style,
+                &CliError::NotUtf8 {
+                    path: name.to_string(),
+                    offset: e.utf8_error().valid_up_to(),
+                },
+            );
+            None
+        }
+    }
+}
+
+/// Writes `text` to `path` whole or not at all: through a file beside it,
+/// renamed over it, so that a failed write never leaves half a contract.
+fn replace(path: &Path, text: &str) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = tmp.as_file().set_permissions(meta.permissions());
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+pub fn fmt(style: Style, paths: &[String], check: bool) -> u8 {
+    let stdin = paths.iter().any(|p| p == "-");
+    let files: Vec<String> = if stdin {
+        vec!["-".to_string()]
+    } else {
+        deal::fmt::discover(paths)
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect()
+    };
+    let (mut seen, mut changed, mut invalid) = (0usize, 0usize, false);
+    for path in &files {
+        seen += 1;
+        let Some(source) = read_text(style, path) else {
+            invalid = true;
+            continue;
+        };
+        let formatted = match deal::fmt::format(&source.text) {
+            Ok(f) => f,
+            Err(e) => {
+                diag(
+                    style,
+                    &deal::diag::WithSource {
+                        diag: &e,
+                        source: &source,
+                    },
+                );
+                invalid = true;
+                continue;
+            }
+        };
+        let differs = deal::fmt::unformatted(&source, &formatted);
+        if differs.is_some() {
+            changed += 1;
+        }
+        if check {
+            if let Some(d) = differs {
+                diag(
+                    style,
+                    &deal::diag::WithSource {
+                        diag: &d,
+                        source: &source,
+                    },
+                );
+            }
+        } else if stdin {
+            let mut out = io::stdout().lock();
+            if let Err(e) = out.write_all(formatted.as_bytes()).and_then(|()| out.flush()) {
+                diag(
+                    style,
+                    &CliError::WriteFailed {
+                        what: "formatted contract",
+                        reason: e.to_string(),
+                    },
+                );
+                invalid = true;
+            }
+        } else if differs.is_some() {
+            if let Err(e) = replace(Path::new(path), &formatted) {
+                diag(
+                    style,
+                    &CliError::Unwritable {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    },
+                );
+                invalid = true;
+            }
+        }
+    }
+    if !stdin {
+        // Said on every run, on standard output, as `deal check` does.
+        let n = |k: usize| format!("{k} contract{}", if k == 1 { "" } else { "s" });
+        let line = if check {
+            format!("checked the layout of {}: {} not formatted", n(seen), changed)
+        } else {
+            format!("formatted {}: {} rewritten", n(seen), changed)
+        };
+        let _ = writeln!(io::stdout(), "{line}");
+    }
+    if invalid {
+        INVALID
+    } else if check && changed > 0 {
+        FAILED
+    } else {
+        OK
+    }
+}
+
 // ---------------------------------------------------------------- init, schema
 
 pub fn init(style: Style, name: &str) -> u8 {
