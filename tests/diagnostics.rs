@@ -143,6 +143,7 @@ fn corpus() -> Vec<(String, String)> {
     let cli: &[(&str, &[&str])] = &[
         ("cli_usage", &["run", REFERENCE]),
         ("cli_unreadable", &["check", "no/such/contract.deal"]),
+        ("cli_too_large", &["check", "/dev/zero"]),
         (
             "cli_events_unreadable",
             &["run", REFERENCE, "--events", "no/such/events.jsonl"],

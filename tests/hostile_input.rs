@@ -127,3 +127,40 @@ fn a_broken_line_is_shown_without_its_control_characters() {
     assert!(out.stderr.contains("deal::event::not_json"), "{}", out.stderr);
     assert!(!out.stderr.contains('\u{1b}'), "{:?}", out.stderr);
 }
+
+#[test]
+fn a_byte_order_mark_is_not_part_of_a_contract_or_of_an_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let contract = dir.path().join("bom.deal");
+    let text = std::fs::read_to_string(root().join(CURRENCIES)).unwrap();
+    std::fs::write(&contract, format!("\u{feff}{text}")).unwrap();
+    let events = dir.path().join("bom.jsonl");
+    std::fs::write(&events, format!("\u{feff}{ORDER}\n")).unwrap();
+    let (contract, events) = (contract.to_str().unwrap(), events.to_str().unwrap());
+    let out = deal(&["check", contract], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let out = deal(&["run", contract, "--events", events, "--format", "json"], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.json()["events"]["applied"], 1);
+}
+
+#[test]
+fn lines_ended_by_a_carriage_return_alone_are_refused_once() {
+    let out = run(CURRENCIES, &[&format!("{ORDER}\r{ORDER}\r")], &[]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("deal::event::carriage_return"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stderr.matches("line 1").count(), 1, "{}", out.stderr);
+    assert!(!out.stderr.contains("line 2"), "{}", out.stderr);
+}
+
+#[test]
+fn a_contract_is_read_no_further_than_its_limit() {
+    // /dev/zero never ends: the read must stop at the limit, not at the end.
+    let out = deal(&["check", "/dev/zero"], "");
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("deal::cli::too_large"), "{}", out.stderr);
+}

@@ -161,6 +161,22 @@ enum ErrorFormat {
     Narrated,
 }
 
+impl CliError {
+    /// What a failed read of the text at `path` is to its reader.
+    pub(crate) fn unreadable(path: &str, e: deal::diag::source::ReadError) -> CliError {
+        use deal::diag::source::ReadError;
+        let path = path.to_string();
+        match e {
+            ReadError::Io(e) => CliError::Unreadable {
+                path,
+                reason: e.to_string(),
+            },
+            ReadError::TooLarge { limit } => CliError::TooLarge { path, limit },
+            ReadError::NotUtf8 { offset } => CliError::NotUtf8 { path, offset },
+        }
+    }
+}
+
 #[derive(Debug, Error, Diagnostic)]
 pub(crate) enum CliError {
     #[error("cannot read `{path}`: {reason}")]
@@ -175,6 +191,12 @@ pub(crate) enum CliError {
         help("save the contract as UTF-8 text; the first invalid byte is at offset {offset}")
     )]
     NotUtf8 { path: String, offset: usize },
+    #[error("`{path}` is more than {limit} bytes long: it was not read further")]
+    #[diagnostic(
+        code(deal::cli::too_large),
+        help("a contract is a text of at most {limit} bytes; check that the path names the contract and not a device or a data file")
+    )]
+    TooLarge { path: String, limit: usize },
     #[error("`--set {text}` does not say NAME=VALUE")]
     #[diagnostic(
         code(deal::cli::set_syntax),
@@ -360,23 +382,10 @@ fn usage(e: clap::Error) -> ExitCode {
 }
 
 fn read_source(out: &Out, path: &str) -> Option<SourceFile> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            out.diag(&CliError::Unreadable {
-                path: path.to_string(),
-                reason: e.to_string(),
-            });
-            return None;
-        }
-    };
-    match String::from_utf8(bytes) {
+    match deal::diag::source::read_file(path, deal::syntax::limits::MAX_SOURCE_BYTES) {
         Ok(text) => Some(SourceFile::new(path, text)),
         Err(e) => {
-            out.diag(&CliError::NotUtf8 {
-                path: path.to_string(),
-                offset: e.utf8_error().valid_up_to(),
-            });
+            out.diag(&CliError::unreadable(path, e));
             None
         }
     }

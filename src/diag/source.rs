@@ -5,6 +5,47 @@ use std::sync::{Arc, OnceLock};
 
 use miette::{MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
+/// Why a text file could not be read as a contract or a test.
+#[derive(Debug)]
+pub enum ReadError {
+    Io(std::io::Error),
+    /// More than the limit: reading stopped there.
+    TooLarge {
+        limit: usize,
+    },
+    /// The first byte that is not UTF-8.
+    NotUtf8 {
+        offset: usize,
+    },
+}
+
+/// Reads a text of at most `limit` bytes from `from`, and never more, so
+/// that `/dev/zero` or a runaway pipe is refused rather than held. A
+/// byte-order mark at the start is dropped: some editors write one, and it
+/// is not part of the text.
+pub fn read_text(from: impl std::io::Read, limit: usize) -> Result<String, ReadError> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    from.take(u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() > limit {
+        return Err(ReadError::TooLarge { limit });
+    }
+    let mut text = String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8 {
+        offset: e.utf8_error().valid_up_to(),
+    })?;
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
+}
+
+/// [`read_text`] of a file by its path.
+pub fn read_file(path: impl AsRef<std::path::Path>, limit: usize) -> Result<String, ReadError> {
+    read_text(std::fs::File::open(path).map_err(ReadError::Io)?, limit)
+}
+
 /// A named text held once and shared by every diagnostic that points into it.
 #[derive(Debug, Clone)]
 pub struct SourceFile {

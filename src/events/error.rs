@@ -149,6 +149,19 @@ pub enum EventError {
         declared: Vec<Declared>,
     },
 
+    #[error("line {line} holds a carriage return that ends no line")]
+    #[diagnostic(
+        code(deal::event::carriage_return),
+        help("lines of an events file end with a line feed (`\\n`, or `\\r\\n`); a file whose lines end with a carriage return alone comes from an old Mac convention: convert it, e.g. `tr '\\r' '\\n'`")
+    )]
+    CarriageReturn {
+        line: usize,
+        #[source_code]
+        src: LineSource,
+        #[label("a carriage return alone")]
+        span: SourceSpan,
+    },
+
     #[error("line {line} gives `{key}` twice")]
     #[diagnostic(
         code(deal::event::repeated_key),
@@ -267,6 +280,7 @@ impl EventError {
             | EventError::NotAParty { src, .. }
             | EventError::BadId { src, .. }
             | EventError::RepeatedKey { src, .. }
+            | EventError::CarriageReturn { src, .. }
             | EventError::UnknownCurrency { src, .. }
             | EventError::ReusedId { src, .. }
             | EventError::BeyondHorizon { src, .. }

@@ -349,6 +349,14 @@ impl<'p> EventReader<'p> {
                     span: whole,
                 }))
             }
+            Err(_) if text.contains('\r') => {
+                let at = text.find('\r').unwrap_or(0);
+                return Err(Box::new(EventError::CarriageReturn {
+                    line: line_no,
+                    src,
+                    span: (at, 1).into(),
+                }));
+            }
             Err(e) => {
                 let col = e.column().saturating_sub(1).min(text.len());
                 let message = strip_position(&e.to_string());

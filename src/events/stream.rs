@@ -152,7 +152,11 @@ impl<R: Read> LineStream<R> {
         while end > start && batch.block.get(end - 1).is_some_and(|b| *b == b'\r') {
             end -= 1;
         }
-        let bytes = batch.block.get(start..end).unwrap_or(&[]);
+        let mut bytes = batch.block.get(start..end).unwrap_or(&[]);
+        if no == 1 {
+            // Some tools write a byte-order mark first; it is not part of the event.
+            bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        }
         let outcome = if bytes.len() > MAX_LINE_BYTES && bytes.iter().all(u8::is_ascii_whitespace) {
             Outcome::Blank
         } else if bytes.len() > MAX_LINE_BYTES {

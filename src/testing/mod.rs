@@ -192,13 +192,23 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The most a test file may hold: it carries events inline, so more than a
+/// contract.
+const MAX_TEST_BYTES: usize = 16 * crate::syntax::limits::MAX_SOURCE_BYTES;
+
 fn read_text(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "it is not UTF-8 text (the first invalid byte is at offset {})",
-            e.utf8_error().valid_up_to()
-        )
+    use crate::diag::source::{read_file, ReadError};
+    let limit = if path.extension().is_some_and(|e| e == "test") {
+        MAX_TEST_BYTES
+    } else {
+        crate::syntax::limits::MAX_SOURCE_BYTES
+    };
+    read_file(path, limit).map_err(|e| match e {
+        ReadError::Io(e) => e.to_string(),
+        ReadError::TooLarge { limit } => format!("it is more than {limit} bytes long"),
+        ReadError::NotUtf8 { offset } => {
+            format!("it is not UTF-8 text (the first invalid byte is at offset {offset})")
+        }
     })
 }
 

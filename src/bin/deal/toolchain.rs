@@ -242,38 +242,17 @@ fn print_file(out: &mut dyn Write, style: Style, r: &FileReport) -> io::Result<(
 
 /// Reads a contract for `deal fmt`; `-` is standard input.
 fn read_text(style: Style, path: &str) -> Option<deal::diag::source::SourceFile> {
-    let (name, bytes) = if path == "-" {
-        let mut all = Vec::new();
-        match io::Read::read_to_end(&mut io::stdin(), &mut all) {
-            Ok(_) => ("<stdin>", Ok(all)),
-            Err(e) => ("<stdin>", Err(e)),
-        }
+    use deal::diag::source::{read_file, read_text, SourceFile};
+    let limit = deal::syntax::limits::MAX_SOURCE_BYTES;
+    let (name, text) = if path == "-" {
+        ("<stdin>", read_text(io::stdin().lock(), limit))
     } else {
-        (path, std::fs::read(path))
+        (path, read_file(path, limit))
     };
-    let bytes = match bytes {
-        Ok(b) => b,
+    match text {
+        Ok(text) => Some(SourceFile::new(name, text)),
         Err(e) => {
-            diag(
-                style,
-                &CliError::Unreadable {
-                    path: name.to_string(),
-                    reason: e.to_string(),
-                },
-            );
-            return None;
-        }
-    };
-    match String::from_utf8(bytes) {
-        Ok(text) => Some(deal::diag::source::SourceFile::new(name, text)),
-        Err(e) => {
-            diag(
-                style,
-                &CliError::NotUtf8 {
-                    path: name.to_string(),
-                    offset: e.utf8_error().valid_up_to(),
-                },
-            );
+            diag(style, &CliError::unreadable(name, e));
             None
         }
     }
