@@ -197,3 +197,35 @@ fn a_deadline_that_waits_on_an_open_term_says_so() {
     );
     assert_eq!(breaches(&out.json()).len(), 1);
 }
+
+#[test]
+fn an_amount_waiting_on_an_open_term_is_owed_and_possibly_breached_past_due() {
+    let order = r#"{"at":"2025-01-01","event":"order","ref":"a"}"#;
+    let out = run("tests/fixtures/open_fee.deal", &[order], &["--at", "2025-03-01"]);
+    assert_eq!(out.code, 0, "not a certain breach: {}", out.stderr);
+    let report = out.json();
+    // Owed, in a currency not yet known: never dropped.
+    let balance = &report["balances"][0];
+    assert_eq!(balance["currency"], "undetermined", "{report}");
+    assert_eq!(balance["undetermined"], 1);
+    let norm = &report["norms"][0];
+    assert_eq!(norm["state"], "undetermined", "{norm}");
+    assert_eq!(norm["since"], "2025-01-12");
+    assert_eq!(report["undetermined_past_due"], 1);
+    let text = run_text("tests/fixtures/open_fee.deal", &[order], &["--at", "2025-03-01"]);
+    assert!(
+        text.contains("none certain: 1 amount(s) past due wait on an open term"),
+        "{text}"
+    );
+    // Before its due date it is simply open.
+    let out = run("tests/fixtures/open_fee.deal", &[order], &["--at", "2025-01-05"]);
+    assert_eq!(out.json()["norms"][0]["state"], "active");
+    // Set, the term decides it.
+    let out = run(
+        "tests/fixtures/open_fee.deal",
+        &[order],
+        &["--at", "2025-03-01", "--set", "fee=10 USD"],
+    );
+    assert_eq!(out.code, 1);
+    assert_eq!(out.json()["norms"][0]["state"], "violated");
+}

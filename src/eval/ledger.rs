@@ -137,6 +137,9 @@ pub struct Bucket {
     /// Accruals whose amount depends on an open term.
     pub undetermined: u32,
     pub violated: bool,
+    /// It fell due with nothing determined unpaid but an amount still
+    /// waiting on an open term: breached if that amount is anything.
+    pub late_if_owed: bool,
     /// Whether an amount in it had no exact decimal and was rounded.
     pub rounded: bool,
     pub settled_at: Option<Instant>,
@@ -180,12 +183,14 @@ impl Bucket {
             }
         } else if self.violated {
             NState::Violated
+        } else if self.late_if_owed && self.undetermined > 0 {
+            NState::Undetermined
         } else {
             NState::Active
         };
         let since = match state {
             NState::Fulfilled | NState::Discharged => self.settled_at.or(Some(self.opened)),
-            NState::Violated => self.late_from,
+            NState::Violated | NState::Undetermined => self.late_from,
             _ => Some(self.opened),
         };
         (state, since)
@@ -319,6 +324,7 @@ impl Ledger {
             paid: Decimal::ZERO,
             undetermined: 0,
             violated: false,
+            late_if_owed: false,
             rounded: false,
             settled_at: None,
             complete: period.is_none(),
@@ -442,6 +448,12 @@ impl Ledger {
         self.rounded += 1;
         if let Some(b) = self.get_mut(id) {
             b.rounded = true;
+        }
+    }
+
+    pub fn mark_late_if_owed(&mut self, id: BucketId) {
+        if let Some(b) = self.get_mut(id) {
+            b.late_if_owed = true;
         }
     }
 

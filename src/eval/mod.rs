@@ -51,7 +51,7 @@ use crate::events::Event;
 use crate::model::interpret::{as_money, eval, holds, Ctx, Env, EvalError, Problem};
 use crate::model::*;
 use crate::time::{add_days, add_months, show_instant, Instant, Moment};
-use crate::value::{exact, format_amount, Duration, Money, Value};
+use crate::value::{exact, format_amount, Currency, Duration, Money, Value};
 use clock::{BucketId, Clock, InstanceId, Timer};
 use dedup::{Dedup, Verdict};
 use history::History;
@@ -1401,14 +1401,17 @@ impl<'p> Engine<'p> {
             None => {
                 // The amount waits on an open term: learn its currency by
                 // reading the open terms as zero, and count it undetermined.
+                // An open amount written with no currency is owed all the
+                // same, in a currency not yet known: never dropped.
                 ctx.open_as_zero = true;
-                match eval(amount, &ctx)? {
+                let currency = match eval(amount, &ctx)? {
                     Some(v) => match as_money(&v).transpose()? {
-                        Some((m, _)) => (Money::new(Decimal::ZERO, m.currency), false, false),
-                        None => return Ok(()),
+                        Some((m, _)) => m.currency,
+                        None => Currency::UNDETERMINED,
                     },
-                    None => return Ok(()),
-                }
+                    None => Currency::UNDETERMINED,
+                };
+                (Money::new(Decimal::ZERO, currency), false, false)
             }
         };
         let key = LedgerKey {
@@ -1838,6 +1841,9 @@ impl<'p> Engine<'p> {
         };
         let outstanding = bucket.outstanding();
         if outstanding <= Decimal::ZERO {
+            if bucket.undetermined > 0 && bucket.late_from.is_some() {
+                ledger.mark_late_if_owed(b);
+            }
             return Ok(());
         }
         let (Some(late_from), norm, label, due_date) =

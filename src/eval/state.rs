@@ -54,10 +54,13 @@ pub enum NState {
     Ended,
     Exercised,
     Lapsed,
+    /// Past due with an amount that waits on an open term: violated if
+    /// that amount turns out to be anything, fulfilled if it is nothing.
+    Undetermined,
 }
 
 impl NState {
-    pub const ALL: [NState; 10] = [
+    pub const ALL: [NState; 11] = [
         NState::Inactive,
         NState::Active,
         NState::Suspended,
@@ -68,6 +71,7 @@ impl NState {
         NState::Ended,
         NState::Exercised,
         NState::Lapsed,
+        NState::Undetermined,
     ];
 
     pub fn name(self) -> &'static str {
@@ -82,6 +86,7 @@ impl NState {
             NState::Ended => "ended",
             NState::Exercised => "exercised",
             NState::Lapsed => "lapsed",
+            NState::Undetermined => "undetermined",
         }
     }
 

@@ -33,6 +33,10 @@ pub struct Report<'s> {
     pub ineffective: IneffectiveActs<'s>,
     /// Open terms with no value: amounts that depend on them are undetermined.
     pub open_terms: Vec<String>,
+    /// Amounts past due that wait on an open term: breaches if they turn
+    /// out to be anything (their norms' state is `undetermined`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub undetermined_past_due: u64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
@@ -186,8 +190,17 @@ impl Norms<'_> {
                         b.due_date.map(|d| d.to_string()),
                         Some(b.label.to_string()),
                     );
-                    r.outstanding = Some(format!("{} {}", format_amount(b.outstanding()), key.currency));
-                    if b.undetermined > 0 {
+                    r.outstanding = Some(if key.currency == crate::value::Currency::UNDETERMINED {
+                        "undetermined".to_string()
+                    } else {
+                        format!("{} {}", format_amount(b.outstanding()), key.currency)
+                    });
+                    if state == NState::Undetermined {
+                        r.note = Some(format!(
+                            "past due, with {} accrual(s) waiting on an open term: violated unless the term makes them nothing",
+                            b.undetermined
+                        ));
+                    } else if b.undetermined > 0 {
                         r.note = Some(format!(
                             "{} accrual(s) undetermined until an open term is set",
                             b.undetermined
@@ -425,6 +438,12 @@ impl<'s> Report<'s> {
                 .filter(|t| t.is_open())
                 .map(|t| t.name.clone())
                 .collect(),
+            undetermined_past_due: p
+                .norms
+                .ids()
+                .flat_map(|n| snapshot.norm(n).buckets)
+                .filter(|(_, b)| b.state().0 == NState::Undetermined)
+                .count() as u64,
         }
     }
 

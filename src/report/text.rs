@@ -195,8 +195,17 @@ pub fn render(
     }
 
     writeln!(out, "\nBreaches")?;
-    if report.breaches.is_empty() {
-        writeln!(out, "  none")?;
+    match (report.breaches.is_empty(), report.undetermined_past_due) {
+        (true, 0) => writeln!(out, "  none")?,
+        (true, n) => writeln!(
+            out,
+            "  none certain: {n} amount(s) past due wait on an open term, and are breaches if it makes them anything"
+        )?,
+        (false, 0) => {}
+        (false, n) => writeln!(
+            out,
+            "  and {n} amount(s) past due wait on an open term, and are breaches if it makes them anything"
+        )?,
     }
     report.breaches.each(|b| {
         let help = b

@@ -377,18 +377,6 @@ fn unknown(src: &SourceFile, n: &Named, what: &str, candidates: &[&str]) -> Test
 }
 
 const CLAUSE_STATES: [&str; 4] = ["inactive", "active", "suspended", "ended"];
-const NORM_STATES: [&str; 10] = [
-    "inactive",
-    "active",
-    "suspended",
-    "fulfilled",
-    "violated",
-    "discharged",
-    "expired",
-    "ended",
-    "exercised",
-    "lapsed",
-];
 const NORM_KINDS: [&str; 4] = ["obligation", "permission", "prohibition", "power"];
 
 /// Every name the scenario uses that the contract does not have.
@@ -434,7 +422,11 @@ fn validate(src: &SourceFile, program: &Program, s: &Scenario) -> Vec<TestError>
                         check(a, "event", &all_events);
                     }
                     if let Some(st) = &n.state {
-                        check(st, "state of a norm", &NORM_STATES);
+                        check(
+                            st,
+                            "state of a norm",
+                            &crate::eval::NState::ALL.map(crate::eval::NState::name),
+                        );
                     }
                 }
                 Expectation::Owes { from, to, .. } => {

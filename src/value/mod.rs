@@ -83,18 +83,29 @@ impl fmt::Display for Type {
 pub struct Currency([u8; 3]);
 
 impl Currency {
+    /// The currency of an amount that waits on an open `money` term written
+    /// without one: it is owed, in a currency not yet known. No amount
+    /// read from a contract or an event is ever in it.
+    pub const UNDETERMINED: Currency = Currency(*b"???");
+
     pub fn parse(code: &str) -> Option<Currency> {
         let b: [u8; 3] = code.as_bytes().try_into().ok()?;
         b.iter().all(u8::is_ascii_uppercase).then_some(Currency(b))
     }
 
     pub fn as_str(&self) -> &str {
+        if *self == Currency::UNDETERMINED {
+            return "undetermined";
+        }
         std::str::from_utf8(&self.0).unwrap_or("???")
     }
 
     /// Whether ISO 4217 lists the code. Asked of every amount an event
     /// carries, so it is a bit lookup, not a search of the list.
     pub fn is_iso(self) -> bool {
+        if !self.0.iter().all(u8::is_ascii_uppercase) {
+            return false;
+        }
         let [a, b, c] = self.0.map(|x| usize::from(x - b'A'));
         let i = (a * 26 + b) * 26 + c;
         iso_table()
