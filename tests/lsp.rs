@@ -520,3 +520,212 @@ fn rename_changes_every_use_and_keeps_the_meaning() {
     );
     assert_eq!(ed.stop(), 0);
 }
+
+#[test]
+fn the_outline_is_parties_terms_events_and_clauses_with_their_parts() {
+    let text = std::fs::read_to_string(root().join(REFERENCE)).unwrap();
+    let mut ed = Editor::start();
+    let doc = uri("microsoft_openai.deal");
+    ed.open(&doc, &text);
+    let outline = ed.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": doc}}),
+    );
+    let symbols = outline.as_array().unwrap();
+    let named = |name: &str| {
+        symbols
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no `{name}` in {outline}"))
+    };
+    assert_eq!(named("OpenAI")["detail"], "party");
+    assert_eq!(named("revenue_rate")["detail"], "25%");
+    assert_eq!(named("future_profit_rate")["detail"], "open percent");
+
+    let event = named("cloud_contract");
+    assert_eq!(event["kind"], 24, "an event");
+    let fields: Vec<&str> = event["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["provider", "ref", "price"]);
+    assert_eq!(event["children"][2]["detail"], "optional money");
+
+    let clause = named("revenue_share");
+    let norms = clause["children"].as_array().unwrap();
+    assert_eq!(norms.len(), 1);
+    assert!(
+        norms[0]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("OpenAI must pay Microsoft"),
+        "{clause}"
+    );
+    assert_eq!(norms[0]["detail"], "payment owed");
+    // The whole clause, and its name to select.
+    let line = |needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() as u64;
+    assert_eq!(clause["range"]["start"]["line"], line("clause revenue_share"));
+    assert_eq!(
+        clause["range"]["end"]["line"].as_u64().unwrap(),
+        line("clause revenue_share") + 3
+    );
+    assert_eq!(clause["selectionRange"]["start"]["character"], 7);
+    assert_eq!(
+        clause["selectionRange"]["end"]["character"],
+        7 + "revenue_share".len()
+    );
+    for s in symbols.iter().chain(
+        symbols
+            .iter()
+            .flat_map(|s| s["children"].as_array().into_iter().flatten()),
+    ) {
+        let (r, sel) = (&s["range"], &s["selectionRange"]);
+        let key = |p: &Value| (p["line"].as_u64().unwrap(), p["character"].as_u64().unwrap());
+        assert!(
+            key(&r["start"]) <= key(&sel["start"]) && key(&sel["end"]) <= key(&r["end"]),
+            "{s}"
+        );
+    }
+    let kinds: Vec<&str> = symbols
+        .iter()
+        .map(|s| s["detail"].as_str().unwrap_or(""))
+        .filter(|d| *d == "clause")
+        .collect();
+    assert_eq!(kinds.len(), 6);
+    assert_eq!(ed.stop(), 0);
+}
+
+/// The labels offered at the end of `before`, in a document holding
+/// `before` then `after`.
+fn completions(ed: &mut Editor, before: &str, after: &str) -> Vec<String> {
+    let doc = uri("completing.deal");
+    let text = format!("{before}{after}");
+    ed.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": doc, "version": 2}, "contentChanges": [{"text": text}]}),
+    );
+    ed.diagnostics(&doc);
+    let line = before.matches('\n').count() as u32;
+    let ch = before.rsplit('\n').next().unwrap().len() as u32;
+    let answer = ed.request("textDocument/completion", at(line, ch, &doc));
+    answer
+        .as_array()
+        .unwrap_or_else(|| panic!("no list: {answer}"))
+        .iter()
+        .map(|i| i["label"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn completion_offers_the_names_and_words_that_fit_the_cursor() {
+    let text = std::fs::read_to_string(root().join(SUPPLY)).unwrap();
+    let mut ed = Editor::start();
+    let doc = uri("completing.deal");
+    ed.open(&doc, &text);
+    let has = |got: &[String], want: &[&str]| {
+        for w in want {
+            assert!(got.iter().any(|g| g == w), "`{w}` missing from {got:?}");
+        }
+    };
+    let lacks = |got: &[String], unwanted: &[&str]| {
+        for w in unwanted {
+            assert!(!got.iter().any(|g| g == w), "`{w}` offered in {got:?}");
+        }
+    };
+
+    // The start of a norm: a party, or the event it follows.
+    let start = format!("{text}\nclause more\n  ");
+    let got = completions(&mut ed, &start, "");
+    has(
+        &got,
+        &[
+            "Seller",
+            "Buyer",
+            "after each",
+            "in force",
+            "suspended on",
+            "clause",
+        ],
+    );
+    lacks(&got, &["order", "limit", "qty"]);
+
+    // After a party: what it must, may or owes.
+    let got = completions(&mut ed, &format!("{start}Seller "), "");
+    has(&got, &["must", "may", "has", "owes"]);
+    lacks(&got, &["Seller", "order"]);
+
+    // After `must`, an act; after `owes`, a party; after `after each` and `on`, an event.
+    let got = completions(&mut ed, &format!("{start}Seller must "), "");
+    has(&got, &["order", "delivery", "not"]);
+    lacks(&got, &["Buyer"]);
+    let got = completions(&mut ed, &format!("{start}Seller owes "), "");
+    has(&got, &["Buyer", "Seller"]);
+    lacks(&got, &["order"]);
+    let got = completions(&mut ed, &format!("{start}after each "), "");
+    has(&got, &["order", "delivery"]);
+    lacks(&got, &["Seller", "limit"]);
+    let got = completions(&mut ed, &format!("{start}suspended on "), "");
+    has(&got, &["order", "delivery"]);
+
+    // In a condition: the matched event's fields, the terms, the functions.
+    let got = completions(&mut ed, &format!("{start}after each order where "), "");
+    has(&got, &["qty", "ref", "limit", "window", "min", "count"]);
+    let got = completions(&mut ed, &format!("{start}after each order where qty > l"), "");
+    has(&got, &["limit"]);
+    // In the act's condition, the act's fields by bare name.
+    let got = completions(
+        &mut ed,
+        &format!("{start}after each order where qty > 1,\n    Seller must delivery where "),
+        "",
+    );
+    has(&got, &["ref", "limit"]);
+    lacks(&got, &["qty"]);
+    // The fields of the event that made the norm, by its name.
+    let got = completions(
+        &mut ed,
+        &format!("{start}after each order,\n    Seller must delivery where ref == order."),
+        "",
+    );
+    has(&got, &["qty", "ref"]);
+    lacks(&got, &["limit"]);
+
+    // After a complete act: how the norm may go on.
+    let got = completions(&mut ed, &format!("{start}Seller must delivery "), "");
+    has(&got, &["within", "by", "where", "to", "with the same"]);
+
+    // Half a word is completed as if it were not there; the editor filters.
+    let got = completions(&mut ed, &format!("{start}Sel"), "ler must delivery\n");
+    has(&got, &["Seller", "Buyer"]);
+    assert_eq!(ed.stop(), 0);
+}
+
+#[test]
+fn hover_shows_a_fields_type_and_event_and_what_a_keyword_means() {
+    let text = std::fs::read_to_string(root().join(SUPPLY)).unwrap();
+    let mut ed = Editor::start();
+    let doc = uri("supply.deal");
+    ed.open(&doc, &text);
+    let shown = |ed: &mut Editor, (line, ch): (u32, u32)| {
+        let hover = ed.request("textDocument/hover", at(line, ch + 1, &doc));
+        hover["contents"]["value"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no hover: {hover}"))
+            .to_string()
+    };
+    // `qty` in `after each order where qty > 1`.
+    let qty = shown(&mut ed, find(&text, "qty", 1));
+    assert!(
+        qty.starts_with("**field** `qty`: decimal, of the event `order`"),
+        "{qty}"
+    );
+    assert!(qty.contains("order    (qty: decimal, ref: text)"), "{qty}");
+    let must = shown(&mut ed, find(&text, "must", 0));
+    assert!(must.starts_with("**`must`**: an obligation"), "{must}");
+    let within = shown(&mut ed, find(&text, "within", 0));
+    assert!(within.contains("deadline"), "{within}");
+    // The title's words are not keywords.
+    assert_eq!(ed.request("textDocument/hover", at(0, 7, &doc)), Value::Null);
+    assert_eq!(ed.stop(), 0);
+}

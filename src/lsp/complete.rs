@@ -66,7 +66,7 @@ impl Server {
             }
         }
         if wanted.fields || wanted.values {
-            for name in in_scope(before) {
+            if let Some(name) = in_scope(before) {
                 if let Some(event) = contract.events.iter().find(|e| e.name.name == name) {
                     items.fields(event);
                 }
@@ -97,6 +97,9 @@ impl Server {
                 lsp::CompletionItemKind::VARIABLE,
                 "the moment being judged",
             );
+            for word in ["count", "sum", "if", "not", "true", "false"] {
+                items.keyword(word);
+            }
         }
         Some(lsp::CompletionResponse::Array(items.0))
     }
@@ -263,26 +266,21 @@ fn last_word(text: &str) -> &str {
     text.get(start..).unwrap_or("")
 }
 
-/// The events whose fields the cursor's norm can read by bare name: the
-/// one it follows (`after each E`, `for each E`) and the one just matched
-/// (`E where …`), read off the norm's text up to the cursor.
-fn in_scope(before: &str) -> Vec<&str> {
+/// The event whose fields the cursor's norm can read by bare name: the one
+/// just matched (`E where …`), else the one it follows (`for each E`), read
+/// off the norm's text up to the cursor.
+fn in_scope(before: &str) -> Option<&str> {
     let norm = current_norm(before);
     let words: Vec<&str> = norm
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
         .filter(|w| !w.is_empty())
         .collect();
-    let mut out = Vec::new();
-    for (i, w) in words.iter().enumerate() {
-        let next = words.get(i + 1).copied();
-        match *w {
-            "each" => out.extend(next),
-            "where" => out.extend(i.checked_sub(1).and_then(|j| words.get(j)).copied()),
-            _ => {}
-        }
+    let last = |word: &str| words.iter().rposition(|w| *w == word);
+    match (last("where"), last("each")) {
+        (Some(w), each) if each.is_none_or(|e| e < w) => w.checked_sub(1).and_then(|i| words.get(i)).copied(),
+        (_, Some(e)) => words.get(e + 1).copied(),
+        _ => None,
     }
-    out.reverse();
-    out
 }
 
 /// The text of the norm, or clause item, being written: from the last line
