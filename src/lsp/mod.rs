@@ -1,9 +1,11 @@
 //! `deal lsp`: a language server over standard input and output, for
-//! editors. Contracts get their diagnostics as they are typed, hover on a
-//! name (what it is, as declared; for a clause, its norms in words), the
-//! way to where a name is declared, and `deal fmt` as the document's
-//! formatting. Test files get their syntax checked as they are typed, and
-//! their scenarios run when they are opened and saved.
+//! editors. Contracts get their diagnostics as they are typed; hover on a
+//! name (what it is, as declared; for a clause, its norms in words; for a
+//! field, its type and event) and on a word of the language; the way to
+//! where a name is declared, and to every use of it; rename; an outline;
+//! completion from what the grammar accepts at the cursor; and `deal fmt`
+//! as the document's formatting. Test files get their syntax checked as
+//! they are typed, and their scenarios run when they are opened and saved.
 
 mod complete;
 mod index;
