@@ -729,3 +729,24 @@ fn hover_shows_a_fields_type_and_event_and_what_a_keyword_means() {
     assert_eq!(ed.request("textDocument/hover", at(0, 7, &doc)), Value::Null);
     assert_eq!(ed.stop(), 0);
 }
+
+#[test]
+fn a_clause_is_referred_to_and_renamed_in_the_breach_of_it() {
+    let text = std::fs::read_to_string(root().join("tests/fixtures/fmt/unformatted.deal")).unwrap();
+    let mut ed = Editor::start();
+    let doc = uri("breach.deal");
+    ed.open(&doc, &text);
+    let decl = find(&text, "supply", 0);
+    let refs = references(&mut ed, &doc, decl, true);
+    let refs = refs.as_array().unwrap();
+    assert_eq!(refs.len(), 2, "{refs:?}");
+    let (line, ch) = find(&text, "supply", 1);
+    assert_eq!(refs[1]["range"]["start"], json!({"line": line, "character": ch}));
+    assert_eq!(
+        refs[1]["range"]["end"],
+        json!({"line": line, "character": ch + 6})
+    );
+    let renamed = rename_to(&mut ed, &doc, &text, decl, "deliveries");
+    assert_eq!(renamed, text.replace("supply", "deliveries"));
+    assert_eq!(ed.stop(), 0);
+}
