@@ -1,11 +1,18 @@
 //! `deal lsp`: a language server over standard input and output, for
-//! editors. Contracts get their diagnostics as they are typed, hover on a
-//! name (what it is, as declared; for a clause, its norms in words), the
-//! way to where a name is declared, and `deal fmt` as the document's
-//! formatting. Test files get their syntax checked as they are typed, and
-//! their scenarios run when they are opened and saved.
+//! editors. Contracts get their diagnostics as they are typed; hover on a
+//! name (what it is, as declared; for a clause, its norms in words; for a
+//! field, its type and event) and on a word of the language; the way to
+//! where a name is declared, and to every use of it; rename; an outline;
+//! completion from what the grammar accepts at the cursor; and `deal fmt`
+//! as the document's formatting. Test files get their syntax checked as
+//! they are typed, and their scenarios run when they are opened and saved.
 
+mod complete;
+mod index;
+mod navigate;
+mod outline;
 mod text;
+mod words;
 
 use std::collections::HashMap;
 
@@ -17,6 +24,7 @@ use serde_json::Value;
 use crate::diag::source::SourceFile;
 use crate::driver::{self, LoadError};
 use crate::syntax::{self, ast};
+use index::Symbol;
 use text::{offset, range};
 
 /// Serves one editor on standard input and output until it says `exit`.
@@ -41,6 +49,16 @@ fn capabilities() -> lsp::ServerCapabilities {
         hover_provider: Some(lsp::HoverProviderCapability::Simple(true)),
         definition_provider: Some(lsp::OneOf::Left(true)),
         document_formatting_provider: Some(lsp::OneOf::Left(true)),
+        references_provider: Some(lsp::OneOf::Left(true)),
+        rename_provider: Some(lsp::OneOf::Right(lsp::RenameOptions {
+            prepare_provider: Some(true),
+            work_done_progress_options: lsp::WorkDoneProgressOptions::default(),
+        })),
+        document_symbol_provider: Some(lsp::OneOf::Left(true)),
+        completion_provider: Some(lsp::CompletionOptions {
+            trigger_characters: Some(vec![".".to_string(), " ".to_string()]),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
@@ -91,6 +109,9 @@ struct Document {
 #[derive(Default)]
 pub struct Server {
     docs: HashMap<lsp::Uri, Document>,
+    /// Each contract as it last parsed, for completing names while the
+    /// text around the cursor does not.
+    parsed: HashMap<lsp::Uri, ast::Contract>,
 }
 
 fn params<T: serde::de::DeserializeOwned>(value: Value) -> Option<T> {
@@ -108,19 +129,41 @@ impl Server {
         let result = match method.as_str() {
             "textDocument/hover" => params::<lsp::HoverParams>(p).map(|h| {
                 let pos = h.text_document_position_params;
-                serde_json::to_value(self.hover(&pos.text_document.uri, pos.position)).unwrap_or(Value::Null)
+                answer(self.hover(&pos.text_document.uri, pos.position))
             }),
             "textDocument/definition" => params::<lsp::GotoDefinitionParams>(p).map(|d| {
                 let pos = d.text_document_position_params;
-                serde_json::to_value(self.definition(&pos.text_document.uri, pos.position))
-                    .unwrap_or(Value::Null)
+                answer(self.definition(&pos.text_document.uri, pos.position))
             }),
-            "textDocument/formatting" => params::<lsp::DocumentFormattingParams>(p)
-                .map(|f| serde_json::to_value(self.format(&f.text_document.uri)).unwrap_or(Value::Null)),
+            "textDocument/references" => params::<lsp::ReferenceParams>(p).map(|r| {
+                let pos = r.text_document_position;
+                let with_declaration = r.context.include_declaration;
+                answer(self.references(&pos.text_document.uri, pos.position, with_declaration))
+            }),
+            "textDocument/prepareRename" => params::<lsp::TextDocumentPositionParams>(p).map(|pos| {
+                self.prepare_rename(&pos.text_document.uri, pos.position)
+                    .and_then(answer)
+            }),
+            "textDocument/rename" => params::<lsp::RenameParams>(p).map(|r| {
+                let pos = r.text_document_position;
+                self.rename(&pos.text_document.uri, pos.position, &r.new_name)
+                    .and_then(answer)
+            }),
+            "textDocument/documentSymbol" => {
+                params::<lsp::DocumentSymbolParams>(p).map(|d| answer(self.outline(&d.text_document.uri)))
+            }
+            "textDocument/completion" => params::<lsp::CompletionParams>(p).map(|c| {
+                let pos = c.text_document_position;
+                answer(self.complete(&pos.text_document.uri, pos.position))
+            }),
+            "textDocument/formatting" => {
+                params::<lsp::DocumentFormattingParams>(p).map(|f| answer(self.format(&f.text_document.uri)))
+            }
             _ => return not_found(id, &method),
         };
         match result {
-            Some(value) => Response::new_ok(id, value),
+            Some(Ok(value)) => Response::new_ok(id, value),
+            Some(Err(message)) => Response::new_err(id, lsp_server::ErrorCode::RequestFailed as i32, message),
             None => Response::new_err(
                 id,
                 lsp_server::ErrorCode::InvalidParams as i32,
@@ -172,6 +215,7 @@ impl Server {
                 };
                 let uri = close.text_document.uri;
                 self.docs.remove(&uri);
+                self.parsed.remove(&uri);
                 vec![publish(uri, Vec::new())]
             }
             _ => Vec::new(),
@@ -180,10 +224,15 @@ impl Server {
 
     /// The diagnostics of a document; with `run`, a test file's scenarios
     /// are run too (they read the saved files).
-    fn publish(&self, uri: &lsp::Uri, run: bool) -> Vec<Notification> {
+    fn publish(&mut self, uri: &lsp::Uri, run: bool) -> Vec<Notification> {
         let Some(doc) = self.docs.get(uri) else {
             return Vec::new();
         };
+        if doc.kind == Kind::Contract {
+            if let Ok(contract) = syntax::parse(&doc.text) {
+                self.parsed.insert(uri.clone(), contract);
+            }
+        }
         let name = file_name(uri);
         let source = SourceFile::new(name.as_str(), doc.text.as_str());
         let mut out = Vec::new();
@@ -237,64 +286,58 @@ impl Server {
 
     fn hover(&self, uri: &lsp::Uri, at: lsp::Position) -> Option<lsp::Hover> {
         let (text, contract) = self.contract(uri)?;
-        let (word, span) = text::word_at(text, offset(text, at))?;
-        let found = declared(&contract, word)?;
+        let all = index::index(&contract);
+        let here = offset(text, at);
+        let Some(found) = index::at(&all, here).first().copied().cloned() else {
+            let (word, span) = words::keyword_at(text, here)?;
+            let meaning = words::meaning(word)?;
+            return Some(markdown(format!("**`{word}`**: {meaning}"), text, span));
+        };
+        let word = found.symbol.name();
         let mut value = String::new();
-        match found {
-            Declared::Party(_) => value.push_str(&format!("**party** `{word}`: one of the deal's parties")),
-            Declared::Term(t) => {
-                let open = matches!(t.value, ast::TermValue::Open { .. });
-                value.push_str(if open {
-                    "**open term**: agreed in principle, not yet fixed; `--set` fills it for a what-if run\n"
-                } else {
-                    "**term**\n"
-                });
-                value.push_str(&code(text, t.span));
+        match found.symbol {
+            Symbol::Field(ref event, ref field) => {
+                let decl = contract.events.iter().find(|e| e.name.name == *event)?;
+                let f = decl.fields.iter().find(|f| f.name.name == *field)?;
+                let optional = if f.optional { ", optional" } else { "" };
+                value.push_str(&format!(
+                    "**field** `{field}`: {}{optional}, of the event `{event}`\n{}",
+                    f.ty.name,
+                    code(text, decl.span)
+                ));
             }
-            Declared::Event(e) => {
-                value.push_str("**event**\n");
-                value.push_str(&code(text, e.span));
-            }
-            Declared::Clause(c) => {
-                value.push_str(&format!("**clause** `{word}`"));
-                let source = SourceFile::new("", text);
-                if let Ok(loaded) = driver::load(&source) {
-                    let norms = loaded
-                        .program
-                        .clauses
-                        .iter()
-                        .find(|(_, s)| s.name == c.name.name)
-                        .map(|(_, s)| s.norms.clone())
-                        .unwrap_or_default();
-                    for id in norms {
-                        if let Some(n) = loaded.program.norms.get(id) {
-                            value.push_str(&format!("\n- {}", n.summary));
-                        }
+            _ => match declared(&contract, word)? {
+                Declared::Party => value.push_str(&format!("**party** `{word}`: one of the deal's parties")),
+                Declared::Term(t) => {
+                    let open = matches!(t.value, ast::TermValue::Open { .. });
+                    value.push_str(if open {
+                        "**open term**: agreed in principle, not yet fixed; `--set` fills it for a what-if run\n"
+                    } else {
+                        "**term**\n"
+                    });
+                    value.push_str(&code(text, t.span));
+                }
+                Declared::Event(e) => {
+                    value.push_str("**event**\n");
+                    value.push_str(&code(text, e.span));
+                }
+                Declared::Clause(c) => {
+                    value.push_str(&format!("**clause** `{word}`"));
+                    for summary in outline::norm_summaries(text, c) {
+                        value.push_str(&format!("\n- {summary}"));
                     }
                 }
-            }
+            },
         }
-        Some(lsp::Hover {
-            contents: lsp::HoverContents::Markup(lsp::MarkupContent {
-                kind: lsp::MarkupKind::Markdown,
-                value,
-            }),
-            range: Some(range(text, span.0, span.1)),
-        })
+        Some(markdown(value, text, (found.start, found.end)))
     }
 
     fn definition(&self, uri: &lsp::Uri, at: lsp::Position) -> Option<lsp::GotoDefinitionResponse> {
-        let (text, contract) = self.contract(uri)?;
-        let (word, _) = text::word_at(text, offset(text, at))?;
-        let span = match declared(&contract, word)? {
-            Declared::Party(p) => p.span,
-            Declared::Term(t) => t.name.span,
-            Declared::Event(e) => e.name.span,
-            Declared::Clause(c) => c.name.span,
-        };
+        let (text, symbol, all) = self.symbol_at(uri, at)?;
+        let decl = all.iter().find(|o| o.declaration && o.symbol == symbol)?;
         Some(lsp::GotoDefinitionResponse::Scalar(lsp::Location {
             uri: uri.clone(),
-            range: range(text, span.start, span.end),
+            range: range(text, decl.start, decl.end),
         }))
     }
 
@@ -309,6 +352,11 @@ impl Server {
             new_text: formatted,
         }])
     }
+}
+
+/// An answer as the protocol's JSON; what cannot be said is `null`.
+fn answer<T: serde::Serialize>(value: T) -> Result<Value, String> {
+    serde_json::to_value(value).map_err(|e| e.to_string())
 }
 
 fn not_found(id: RequestId, method: &str) -> Response {
@@ -341,6 +389,16 @@ fn source_name(d: &dyn Diagnostic) -> Option<String> {
     contents.name().map(str::to_string)
 }
 
+fn markdown(value: String, text: &str, span: (usize, usize)) -> lsp::Hover {
+    lsp::Hover {
+        contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+            kind: lsp::MarkupKind::Markdown,
+            value,
+        }),
+        range: Some(range(text, span.0, span.1)),
+    }
+}
+
 /// A declaration's text, as a fenced block.
 fn code(text: &str, span: ast::Span) -> String {
     let body = text.get(span.start..span.end).unwrap_or("");
@@ -348,15 +406,15 @@ fn code(text: &str, span: ast::Span) -> String {
 }
 
 enum Declared<'c> {
-    Party(&'c ast::Ident),
+    Party,
     Term(&'c ast::TermDef),
     Event(&'c ast::EventDecl),
     Clause(&'c ast::Clause),
 }
 
 fn declared<'c>(contract: &'c ast::Contract, word: &str) -> Option<Declared<'c>> {
-    if let Some(p) = contract.parties.iter().find(|p| p.name == word) {
-        return Some(Declared::Party(p));
+    if contract.parties.iter().any(|p| p.name == word) {
+        return Some(Declared::Party);
     }
     if let Some(t) = contract.terms.iter().find(|t| t.name.name == word) {
         return Some(Declared::Term(t));

@@ -50,31 +50,6 @@ fn floor(text: &str, mut offset: usize) -> usize {
     offset
 }
 
-/// The name under an offset (or just before it), and its span.
-pub(super) fn word_at(text: &str, offset: usize) -> Option<(&str, (usize, usize))> {
-    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    let offset = floor(text, offset.min(text.len()));
-    let start = text
-        .get(..offset)?
-        .char_indices()
-        .rev()
-        .take_while(|(_, c)| is_word(*c))
-        .last()
-        .map_or(offset, |(i, _)| i);
-    let end = text
-        .get(offset..)?
-        .char_indices()
-        .find(|(_, c)| !is_word(*c))
-        .map_or(text.len(), |(i, _)| offset + i);
-    let word = text.get(start..end)?;
-    // A comment's words name nothing.
-    let line_start = text.get(..start)?.rfind('\n').map_or(0, |i| i + 1);
-    if text.get(line_start..start)?.contains('#') || word.is_empty() {
-        return None;
-    }
-    Some((word, (start, end)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,13 +63,5 @@ mod tests {
         // The closing quote: after `é` (one unit) and `𝄞` (two).
         assert_eq!(position(text, text.rfind('"').unwrap_or(0)), Position::new(0, 13));
         assert_eq!(position(text, text.find('B').unwrap_or(0)), Position::new(1, 11));
-    }
-
-    #[test]
-    fn a_word_is_found_around_the_offset_but_not_in_a_comment() {
-        let text = "parties Alpha, Beta # Gamma\n";
-        assert_eq!(word_at(text, 10).map(|w| w.0), Some("Alpha"));
-        assert_eq!(word_at(text, 13).map(|w| w.0), Some("Alpha"));
-        assert_eq!(word_at(text, 23), None);
     }
 }

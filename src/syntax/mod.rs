@@ -60,3 +60,51 @@ pub fn concrete(source: &str) -> Result<pest::iterators::Pair<'_, Rule>, SyntaxE
         span: (0, source.len()).into(),
     })
 }
+
+/// The words of the language (`must`, `within`, `settled`, …), as the
+/// grammar spells them: none can safely name a party, term, event or clause.
+pub fn words() -> impl Iterator<Item = &'static str> {
+    include_str!("../../grammar/deal.pest")
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("kw_")?;
+            let (_, word) = rest.split_once('"')?;
+            word.split('"').next()
+        })
+}
+
+/// Whether `word` is a name as the grammar reads one: letters, digits and
+/// `_`, starting with a letter or `_`.
+pub fn is_name(word: &str) -> bool {
+    parser::DealParser::parse(Rule::name, word)
+        .is_ok_and(|mut p| p.next().is_some_and(|p| p.as_str() == word))
+}
+
+/// What the grammar would accept at the end of `prefix`, when `prefix` is
+/// well formed up to its end: the rules pest tried there. Used to offer the
+/// words that may come next. A mark no rule accepts is put at the end, so
+/// that a prefix that is a whole contract still says what may follow it.
+pub fn expected_at_end(prefix: &str) -> Option<Vec<Rule>> {
+    // An unclosed bracket is what a half-typed line has; too deep a nesting
+    // is refused as `parse` refuses it.
+    match limits::check(prefix) {
+        Ok(()) => {}
+        Err(limits::Violation::Unbalanced { span }) if prefix.get(span.start..span.end) == Some("(") => {}
+        Err(_) => return None,
+    }
+    let marked = format!("{prefix}\u{1}");
+    let Err(e) = parser::DealParser::parse(Rule::file, &marked) else {
+        return None;
+    };
+    let at = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    if marked.get(at..).is_none_or(|rest| rest.trim() != "\u{1}") {
+        return None;
+    }
+    match e.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => Some(positives),
+        pest::error::ErrorVariant::CustomError { .. } => None,
+    }
+}
