@@ -196,8 +196,8 @@ fn corpus() -> Vec<(String, String)> {
                 REFERENCE,
                 "--events",
                 "-",
-                "--rejects",
-                "no/such/dir/rejects.txt",
+                "--history",
+                "no/such/dir/history.jsonl",
             ],
         ),
         ("cli_unknown_code", &["explain", "deal::check::unknown"]),
@@ -232,6 +232,7 @@ fn corpus() -> Vec<(String, String)> {
     );
     out.push(("cli_cannot_report".into(), grown.stderr));
     out.push(("cli_spill_failed".into(), spill_failed()));
+    out.extend(rejects_and_stops());
     let not_utf8 = std::env::temp_dir().join(format!("deal-latin1-{}.deal", std::process::id()));
     std::fs::write(&not_utf8, b"deal \"Caf\xe9\"\n").unwrap();
     let r = deal(&["check", not_utf8.to_str().unwrap()], "");
@@ -246,6 +247,56 @@ fn corpus() -> Vec<(String, String)> {
     let r = deal(&["serve", "--port", &port], "");
     drop(taken);
     out.push(("cli_cannot_listen".into(), r.stderr.replace(&port, "PORT")));
+    out
+}
+
+/// A dead-letter file that would be the events, lines set aside, a run
+/// that stopped: each from its own code on, run in a folder of their own.
+fn rejects_and_stops() -> Vec<(String, String)> {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("diag-rejects-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let events = dir.join("events.jsonl");
+    std::fs::write(
+        &events,
+        "{\"at\":\"2025-01-21\",\"event\":\"cloud_terms_amended\"}\nnot json\n",
+    )
+    .unwrap();
+    let from = |stderr: &str, code: &str| {
+        let i = stderr.find(code).unwrap_or(0);
+        stderr[i..].to_string()
+    };
+    let contract = root().join(REFERENCE);
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_deal"))
+            .arg("run")
+            .arg(&contract)
+            .args(["--events", "events.jsonl", "--format", "json"])
+            .args(extra)
+            .current_dir(&dir)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let out = vec![
+        (
+            "cli_overwrites_events".to_string(),
+            from(
+                &run(&["--rejects", "events.jsonl"]),
+                "deal::cli::overwrites_events",
+            ),
+        ),
+        (
+            "run_rejected".to_string(),
+            from(&run(&["--rejects", "rejects.jsonl"]), "deal::run::rejected"),
+        ),
+        (
+            "run_stopped".to_string(),
+            from(&run(&["--at", "2025-06-30"]), "deal::run::stopped"),
+        ),
+    ];
+    let _ = std::fs::remove_dir_all(&dir);
     out
 }
 
@@ -411,8 +462,11 @@ fn important_errors_carry_the_right_code_label_and_span() {
         &["run", REFERENCE, "--events", "-", "--error-format", "json"],
         "{\"at\":\"2025-04-01\",\"event\":\"revenue\",\"amount\":\"12\"}\n",
     );
-    let last = out.stderr.lines().last().unwrap();
-    let json: serde_json::Value = serde_json::from_str(last).unwrap();
+    // The line's diagnostic, before the warning that the run stopped at it.
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let stopped: serde_json::Value = serde_json::from_str(lines[lines.len() - 1]).unwrap();
+    assert_eq!(stopped["code"], "deal::run::stopped");
+    let json: serde_json::Value = serde_json::from_str(lines[lines.len() - 2]).unwrap();
     assert_eq!(json["code"], "deal::event::bad_field");
     assert_eq!(json["file"], "<stdin>");
     assert_eq!(json["line"], 1);

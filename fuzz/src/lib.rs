@@ -257,6 +257,8 @@ fn run_stream(
         until: as_of.map(|a| a.instant),
         keep_going: true,
         threaded,
+
+        ..ReplayOptions::default()
     };
     driver::replay(&mut engine, reader, events, replay_options, |e, _| {
         let code = code(e);

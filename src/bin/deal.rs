@@ -17,6 +17,8 @@ use deal::report::{html, text, Report};
 use deal::syntax::SyntaxError;
 use deal::value::Duration;
 
+#[path = "deal/rejects.rs"]
+mod rejects;
 #[path = "deal/toolchain.rs"]
 mod toolchain;
 
@@ -64,7 +66,8 @@ enum Command {
         /// Fill or override a term for a what-if run, e.g. `--set future_profit_rate=10%`.
         #[arg(long = "set", value_name = "NAME=VALUE")]
         sets: Vec<String>,
-        /// Go on past bad event lines, writing each one verbatim with its reason to this file.
+        /// Go on past bad event lines, writing each one as it was read to this file (created at the
+        /// first), and its line and reason to FILE.reasons.jsonl. The exit status is then by breaches.
         #[arg(long, value_name = "FILE")]
         rejects: Option<String>,
         /// Stream every transition of every clause and norm instance, and every ledger movement,
@@ -199,6 +202,38 @@ pub(crate) enum CliError {
         #[help]
         help: String,
     },
+    #[error("`--{flag} {path}` is the events file: writing it would destroy the events")]
+    #[diagnostic(
+        code(deal::cli::overwrites_events),
+        help("give `--{flag}` a file of its own, e.g. `--{flag} {suggestion}`")
+    )]
+    OverwritesEvents {
+        flag: &'static str,
+        path: String,
+        suggestion: &'static str,
+    },
+    #[error("{count} rejected line{s} set aside in `{path}`; {reasons}", s = if *count == 1 { "" } else { "s" })]
+    #[diagnostic(
+        code(deal::run::rejected),
+        severity(Warning),
+        help("the report is as if those lines were not in the events; correct them and feed the file to a later run")
+    )]
+    Rejected {
+        count: u64,
+        path: String,
+        reasons: String,
+    },
+    #[error("the run stopped at {place}: the report is as of the last event applied ({last}){not_at}")]
+    #[diagnostic(
+        code(deal::run::stopped),
+        severity(Warning),
+        help("correct the line and run again, or pass `--rejects FILE` to set bad lines aside and go on")
+    )]
+    Stopped {
+        place: String,
+        last: String,
+        not_at: String,
+    },
     #[error("{message}")]
     #[diagnostic(code(deal::cli::usage))]
     Usage {
@@ -287,14 +322,15 @@ fn main() -> ExitCode {
 
 fn usage(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(
-        e.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         let _ = e.print();
         return ExitCode::from(EVALUATED);
+    }
+    // Nothing asked for: the usage, on standard error, is a failure to a
+    // script that meant to ask something.
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let _ = e.print();
+        return ExitCode::from(INVALID);
     }
     let rendered = e.render().to_string();
     let mut lines = rendered.lines().filter(|l| !l.trim().is_empty()).peekable();
@@ -591,13 +627,27 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
         input
     };
     let events_name = if events == "-" { "<stdin>" } else { events };
-    let mut rejects_file = match args.rejects {
-        None => None,
-        Some(path) => match create(out, path) {
-            Some(f) => Some(f),
-            None => return INVALID,
-        },
-    };
+    // Nothing written may be the events file: truncating it would lose them.
+    if events != "-" {
+        let outputs = [
+            ("rejects", args.rejects, "rejects.jsonl"),
+            ("history", args.history, "history.jsonl"),
+        ];
+        for (flag, path, suggestion) in outputs {
+            let Some(path) = path else { continue };
+            let reasons = format!("{path}.reasons.jsonl");
+            if rejects::same_file(path, events) || (flag == "rejects" && rejects::same_file(&reasons, events))
+            {
+                out.diag(&CliError::OverwritesEvents {
+                    flag,
+                    path: path.to_string(),
+                    suggestion,
+                });
+                return INVALID;
+            }
+        }
+    }
+    let mut rejects_file = args.rejects.map(|path| rejects::Rejects::new(path, false));
     let mut history: Option<Box<dyn Write>> = match args.history {
         None => None,
         Some(path) => match create(out, path) {
@@ -623,24 +673,35 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
         until,
         keep_going: args.rejects.is_some(),
         threaded,
+        ..ReplayOptions::default()
     };
-    let replay = driver::replay(&mut engine, &reader, input, replay_options, |err, line| {
+    let replay = driver::replay(&mut engine, &reader, input, replay_options, |err, raw| {
         out.diag(err);
-        if let Some(f) = rejects_file.as_mut() {
-            let reason = err.to_string().replace('\n', " ");
-            let code = err.code().map(|c| c.to_string()).unwrap_or_default();
-            let _ = writeln!(f, "# line {}: {code}: {reason}", err.line().unwrap_or(0));
-            let _ = writeln!(f, "{line}");
+        if let Some(r) = rejects_file.as_mut() {
+            r.put(events_name, err, raw);
         }
     });
-    if let Some(mut f) = rejects_file {
-        if let Err(e) = f.flush() {
-            out.diag(&CliError::Unwritable {
-                path: args.rejects.unwrap_or_default().to_string(),
-                reason: e.to_string(),
-            });
-        }
+    let mut failed = false;
+    if let Some(reason) = rejects_file.as_ref().and_then(|r| r.failed.clone()) {
+        out.diag(&CliError::Unwritable {
+            path: args.rejects.unwrap_or_default().to_string(),
+            reason,
+        });
+        failed = true;
     }
+    // Stopped at a bad line, the run knows nothing of what came after it:
+    // the report is as of the last event applied, never as of a later
+    // `--at` that the unread lines might have changed.
+    let stopped = if replay.stopped {
+        replay.rejected.last().map(|err| deal::report::Stopped {
+            file: events_name.to_string(),
+            line: err.line(),
+            code: err.code().map(|c| c.to_string()).unwrap_or_default(),
+        })
+    } else {
+        None
+    };
+    let as_of = if stopped.is_some() { None } else { as_of };
     let as_of_seconds = match &as_of {
         Some(a) => Some(a.instant.as_second()),
         None => engine.last_event().map(|m| m.instant.as_second()),
@@ -675,7 +736,8 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
             return INVALID;
         }
     };
-    let report = Report::build(&snapshot, shown, replay.rejected.len() as u64);
+    let mut report = Report::build(&snapshot, shown, replay.rejected.len() as u64);
+    report.stopped = stopped.clone();
     let stdout = io::stdout();
     let mut w = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let written = match args.format {
@@ -711,7 +773,40 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
         });
         return INVALID;
     }
-    if !replay.rejected.is_empty() {
+    // Said last, so that it is what a reader of standard error sees; an
+    // input that could not be read at all was said to be already.
+    if let Some(st) = stopped
+        .as_ref()
+        .filter(|st| st.line.is_some() || replay.fed.lines > 0)
+    {
+        let place = match st.line {
+            Some(l) => format!("line {l} of `{}`", st.file),
+            None => format!("the end of what could be read of `{}`", st.file),
+        };
+        let not_at = match args.at {
+            Some(at) => format!(", not as of `--at {at}`"),
+            None => String::new(),
+        };
+        out.diag(&CliError::Stopped {
+            place,
+            last: report
+                .as_of
+                .clone()
+                .unwrap_or_else(|| "none; the start".to_string()),
+            not_at,
+        });
+    }
+    if stopped.is_some() {
+        return INVALID;
+    }
+    if let Some(r) = rejects_file.as_ref().filter(|r| r.count > 0) {
+        out.diag(&CliError::Rejected {
+            count: r.count,
+            path: r.path.clone(),
+            reasons: r.reasons_said(),
+        });
+    }
+    if failed {
         INVALID
     } else if !report.breaches.is_empty() {
         BREACHED

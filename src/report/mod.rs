@@ -33,6 +33,19 @@ pub struct Report<'s> {
     pub ineffective: IneffectiveActs<'s>,
     /// Open terms with no value: amounts that depend on them are undetermined.
     pub open_terms: Vec<String>,
+    /// Set when the run stopped at a bad line: the report is then as of the
+    /// last event applied before it, whatever moment was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<Stopped>,
+}
+
+/// Where a run stopped: the bad line, in its own file's numbering.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Stopped {
+    pub file: String,
+    /// `null` when the input could not be read on.
+    pub line: Option<usize>,
+    pub code: String,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
@@ -408,6 +421,7 @@ impl<'s> Report<'s> {
                 .filter(|t| t.is_open())
                 .map(|t| t.name.clone())
                 .collect(),
+            stopped: None,
         }
     }
 
