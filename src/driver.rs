@@ -199,6 +199,7 @@ pub fn replay_with<R: Read + Send>(
     };
     let mut stream = LineStream::new(input)
         .numbered_from(options.start.lines + 1)
+        .offset_from(options.start.bytes)
         .hashing(options.hashing);
     if !options.threaded {
         let mut batch = Batch::default();

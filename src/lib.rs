@@ -14,6 +14,7 @@ pub mod events;
 pub mod model;
 pub mod ops;
 pub mod report;
+pub mod resume;
 pub mod scaffold;
 pub mod schema;
 pub mod serve;

@@ -10,9 +10,9 @@
 )]
 
 /// The pipeline, then the tools built on it.
-const ORDER: [&str; 15] = [
+const ORDER: [&str; 16] = [
     "ops", "time", "value", "diag", "syntax", "model", "check", "events", "eval", "report", "driver",
-    "schema", "testing", "scaffold", "serve",
+    "resume", "schema", "testing", "scaffold", "serve",
 ];
 
 fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {

@@ -134,6 +134,13 @@ impl<R: Read> LineStream<R> {
         self
     }
 
+    /// Counts the stream's bytes from `offset` rather than 0: a file read
+    /// on from the middle.
+    pub fn offset_from(mut self, offset: u64) -> LineStream<R> {
+        self.offset = offset;
+        self
+    }
+
     /// Gives every line its print (a hash of its bytes), so that what was
     /// read can be recognised later. Costs a hash a line: asked for only
     /// when a run's state is kept.

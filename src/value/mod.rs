@@ -3,6 +3,7 @@
 
 pub mod exact;
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use rust_decimal::Decimal;
@@ -78,7 +79,7 @@ impl fmt::Display for Type {
 }
 
 /// An ISO 4217 style currency code: three upper-case letters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Currency([u8; 3]);
 
 impl Currency {
@@ -98,7 +99,7 @@ impl fmt::Display for Currency {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
     pub amount: Decimal,
     pub currency: Currency,
@@ -138,7 +139,7 @@ impl fmt::Display for Money {
 }
 
 /// A span of time. Months and days are calendar units; seconds are exact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Duration {
     pub months: i64,
     pub days: i64,
@@ -240,7 +241,7 @@ impl fmt::Display for Duration {
 
 /// Text is held inline up to 23 bytes, so the names and references that
 /// events carry cost no allocation.
-#[derive(Debug, Clone, PartialEq, Hash)]
+#[derive(Debug, Clone, PartialEq, Hash, Serialize, Deserialize)]
 pub enum Value {
     Bool(bool),
     Text(SmolStr),
