@@ -296,29 +296,26 @@ pub fn write(
 /// reads them) and compared. The bytes read are handed back, so that a
 /// stream that cannot be read again (standard input) loses nothing: the
 /// caller reads on after them or from them.
-pub fn recognise<R: Read>(input: R, at: Position) -> io::Result<(Start, Vec<u8>)> {
+pub fn recognise<R: Read>(mut input: R, at: Position) -> io::Result<(Start, Vec<u8>, R)> {
     if at.bytes == 0 {
-        return Ok((Start::New, Vec::new()));
+        return Ok((Start::New, Vec::new(), input));
     }
     let mut head = Vec::new();
-    BufReader::with_capacity(1 << 16, input)
-        .take(at.bytes)
-        .read_to_end(&mut head)?;
+    // Not buffered: nothing past the prefix may be taken from the input.
+    (&mut input).take(at.bytes).read_to_end(&mut head)?;
     let fed = prefix_fed(&head);
     let same =
         head.len() as u64 == at.bytes && fed.is_some_and(|f| f.lines == at.lines && f.print == at.print);
-    Ok(if same {
-        (
-            Start::After(Fed {
-                lines: at.lines,
-                bytes: at.bytes,
-                print: at.print,
-            }),
-            head,
-        )
+    let start = if same {
+        Start::After(Fed {
+            lines: at.lines,
+            bytes: at.bytes,
+            print: at.print,
+        })
     } else {
-        (Start::New, head)
-    })
+        Start::New
+    };
+    Ok((start, head, input))
 }
 
 /// Like [`recognise`] for a file that can be read again: only the prefix

@@ -721,11 +721,11 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
     // is read on after, or read first.
     let input: Box<dyn io::Read + Send> = if events == "-" && resumed.is_some() {
         match deal::resume::recognise(input, position) {
-            Ok((s, head)) => {
+            Ok((s, head, rest)) => {
                 start = s;
                 match s {
-                    deal::resume::Start::After(_) => Box::new(io::stdin()),
-                    deal::resume::Start::New => Box::new(io::Cursor::new(head).chain(io::stdin())),
+                    deal::resume::Start::After(_) => rest,
+                    deal::resume::Start::New => Box::new(io::Cursor::new(head).chain(rest)),
                 }
             }
             Err(e) => {
