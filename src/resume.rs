@@ -242,6 +242,16 @@ pub fn read(path: &str, contract: &str) -> Result<Option<Resumed>, StateError> {
     }))
 }
 
+/// An error without the temporary file's name, which says nothing to the
+/// reader and differs every run.
+fn plain(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.split_once(" at path ") {
+        Some((reason, _)) => reason.to_string(),
+        None => text,
+    }
+}
+
 fn checksum(body: &[u8]) -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(body))
 }
@@ -275,7 +285,7 @@ pub fn write(
     let mut tmp = tempfile::Builder::new()
         .prefix(".deal-state")
         .tempfile_in(folder)
-        .map_err(|e| failed(&e))?;
+        .map_err(|e| failed(&plain(&e)))?;
     let header = format!("{MAGIC} {FORMAT} {}\n", checksum(&body));
     let f = tmp.as_file_mut();
     f.write_all(header.as_bytes())

@@ -279,7 +279,7 @@ fn rejects_and_stops() -> Vec<(String, String)> {
             .unwrap();
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
-    let out = vec![
+    let out: Vec<(String, String)> = vec![
         (
             "cli_overwrites_events".to_string(),
             from(
@@ -296,6 +296,62 @@ fn rejects_and_stops() -> Vec<(String, String)> {
             from(&run(&["--at", "2025-06-30"]), "deal::run::stopped"),
         ),
     ];
+    // States that cannot be carried on from, and a line left unread.
+    let mut out = out;
+    let first = run(&["--state", "run.state"]);
+    assert!(!first.contains("deal::state::"), "{first}");
+    let saved = std::fs::read(dir.join("run.state")).unwrap();
+    out.push((
+        "state_other_contract".to_string(),
+        from(
+            &run(&["--state", "run.state", "--set", "future_profit_rate=10%"]),
+            "deal::state::other_contract",
+        ),
+    ));
+    out.push((
+        "state_other_horizon".to_string(),
+        from(
+            &run(&["--state", "run.state", "--dedup-horizon", "90 days"]),
+            "deal::state::other_horizon",
+        ),
+    ));
+    let mut damaged = saved.clone();
+    let at = damaged.len() - 2;
+    damaged[at] ^= 1;
+    std::fs::write(dir.join("run.state"), &damaged).unwrap();
+    out.push((
+        "state_corrupt".to_string(),
+        from(&run(&["--state", "run.state"]), "deal::state::corrupt"),
+    ));
+    let other = String::from_utf8(saved)
+        .unwrap()
+        .replacen("deal-state 1 ", "deal-state 7 ", 1);
+    std::fs::write(dir.join("run.state"), other).unwrap();
+    out.push((
+        "state_version".to_string(),
+        from(&run(&["--state", "run.state"]), "deal::state::version"),
+    ));
+    std::fs::create_dir_all(dir.join("a-folder")).unwrap();
+    out.push((
+        "state_unreadable".to_string(),
+        from(&run(&["--state", "a-folder"]), "deal::state::unreadable"),
+    ));
+    out.push((
+        "state_unwritable".to_string(),
+        from(
+            &run(&["--state", "no/such/folder/run.state"]),
+            "deal::state::unwritable",
+        ),
+    ));
+    std::fs::write(
+        dir.join("events.jsonl"),
+        "{\"at\":\"2025-01-21\",\"event\":\"cloud_terms_amended\"}\n{\"at\":\"2025-01-22\",\"eve",
+    )
+    .unwrap();
+    out.push((
+        "run_unended".to_string(),
+        from(&run(&["--state", "fresh.state"]), "deal::run::unended"),
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     out
 }
