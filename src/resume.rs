@@ -204,11 +204,17 @@ pub fn read(path: &str, contract: &str) -> Result<Option<Resumed>, StateError> {
             })
         }
     };
+    from_bytes(&bytes, contract, path).map(Some)
+}
+
+/// A state from its bytes, as [`read`] reads them; `path` names it in
+/// errors.
+pub fn from_bytes(bytes: &[u8], contract: &str, path: &str) -> Result<Resumed, StateError> {
     let corrupt = |reason: &str| StateError::Corrupt {
         path: path.to_string(),
         reason: reason.to_string(),
     };
-    let nl = memchr::memchr(b'\n', &bytes).ok_or_else(|| corrupt("it has no header line"))?;
+    let nl = memchr::memchr(b'\n', bytes).ok_or_else(|| corrupt("it has no header line"))?;
     let header =
         std::str::from_utf8(bytes.get(..nl).unwrap_or(&[])).map_err(|_| corrupt("its header is not text"))?;
     let body = bytes.get(nl + 1..).unwrap_or(&[]);
@@ -235,11 +241,31 @@ pub fn read(path: &str, contract: &str) -> Result<Option<Resumed>, StateError> {
             path: path.to_string(),
         });
     }
-    Ok(Some(Resumed {
+    Ok(Resumed {
         horizon: body.horizon,
         fed: body.fed,
         saved: body.engine,
-    }))
+    })
+}
+
+/// The bytes of a state: its header line and its body.
+pub fn to_bytes(
+    engine: &Engine<'_>,
+    contract: &str,
+    horizon: Duration,
+    fed: Position,
+) -> Result<Vec<u8>, String> {
+    let body = BodyOut {
+        format: FORMAT,
+        contract,
+        horizon,
+        fed,
+        engine: engine.saving(),
+    };
+    let body = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
+    let mut out = format!("{MAGIC} {FORMAT} {}\n", checksum(&body)).into_bytes();
+    out.extend_from_slice(&body);
+    Ok(out)
 }
 
 /// An error without the temporary file's name, which says nothing to the
@@ -269,14 +295,7 @@ pub fn write(
         path: path.to_string(),
         reason: e.to_string(),
     };
-    let body = BodyOut {
-        format: FORMAT,
-        contract,
-        horizon,
-        fed,
-        engine: engine.saving(),
-    };
-    let body = serde_json::to_vec(&body).map_err(|e| failed(&e))?;
+    let bytes = to_bytes(engine, contract, horizon, fed).map_err(|e| failed(&e))?;
     let target = Path::new(path);
     let folder = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -286,10 +305,8 @@ pub fn write(
         .prefix(".deal-state")
         .tempfile_in(folder)
         .map_err(|e| failed(&plain(&e)))?;
-    let header = format!("{MAGIC} {FORMAT} {}\n", checksum(&body));
     let f = tmp.as_file_mut();
-    f.write_all(header.as_bytes())
-        .and_then(|()| f.write_all(&body))
+    f.write_all(&bytes)
         .and_then(|()| f.sync_all())
         .map_err(|e| failed(&e))?;
     tmp.persist(target).map_err(|e| failed(&e.error))?;

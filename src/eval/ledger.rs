@@ -32,7 +32,7 @@ pub struct LedgerKey {
 }
 
 /// A calendar period: `2025-Q1` is (Quarter, 2025, 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PeriodKey {
     pub period: Period,
     pub year: i16,

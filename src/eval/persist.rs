@@ -39,11 +39,15 @@ use super::plan::Plan;
 pub(crate) mod pairs {
     use super::*;
 
-    pub fn serialize<K: Serialize, V: Serialize, H, S: Serializer>(
+    /// In the order of the keys: the same state is saved as the same
+    /// bytes, however its maps were filled.
+    pub fn serialize<K: Serialize + Ord, V: Serialize, H, S: Serializer>(
         m: &HashMap<K, V, H>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
-        s.collect_seq(m.iter())
+        let mut pairs: Vec<(&K, &V)> = m.iter().collect();
+        pairs.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        s.collect_seq(pairs)
     }
 
     pub fn deserialize<'de, K, V, H, D>(d: D) -> Result<HashMap<K, V, H>, D::Error>
