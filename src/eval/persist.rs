@@ -8,8 +8,8 @@
 //! while an event is applied (the event being applied, breaches not yet
 //! reacted to) is empty between events and not saved.
 //!
-//! The form is serde's, written as JSON by the caller (see
-//! `crate::resume`, which adds a version, a fingerprint of the
+//! The form is serde's, written as JSON by the caller (the
+//! `resume` module adds a version, a fingerprint of the
 //! contract and a checksum around it).
 
 use std::collections::{HashMap, VecDeque};
