@@ -110,6 +110,19 @@ impl CannotReport {
     }
 }
 
+/// How far a stream was read through: the lines and bytes taken (applied,
+/// blank, duplicate or set aside as rejected), and a print of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fed {
+    /// The number of the last line taken, in its file's numbering.
+    pub lines: usize,
+    /// The bytes of the stream up to the end of that line.
+    pub bytes: u64,
+    /// The lines' prints chained ([`crate::events::stream::chain`]); kept
+    /// only when the stream was read with `hashing`.
+    pub print: u64,
+}
+
 /// What replaying a stream came to.
 #[derive(Debug, Default)]
 pub struct Replay {
@@ -117,6 +130,11 @@ pub struct Replay {
     pub rejected: Vec<EventError>,
     /// Whether the run stopped at a rejected line.
     pub stopped: bool,
+    /// What was read through.
+    pub fed: Fed,
+    /// The stream ended in a line without its end, left unread (only with
+    /// `leave_unended`).
+    pub unended: Option<usize>,
 }
 
 /// How a stream is replayed.
@@ -131,24 +149,62 @@ pub struct ReplayOptions {
     /// Only for inputs that always end (files): a thread blocked reading a
     /// pipe that never closes could not be stopped.
     pub threaded: bool,
+    /// Where the stream starts: a file read on after what an earlier run
+    /// took from it keeps its own line numbers, and its print goes on.
+    pub start: Fed,
+    /// Added to the line of every event the engine sees: lines of the
+    /// parts of a stream fed before this one.
+    pub line_base: usize,
+    /// Give every line its print, for `Fed::print`.
+    pub hashing: bool,
+    /// Leave a last line without its end unread: a file still being
+    /// written may end in half a line.
+    pub leave_unended: bool,
+    /// Call the checkpoint hook after every so many events applied; 0 never.
+    pub checkpoint_every: u64,
 }
 
 /// Reads events and applies them in order. Without `keep_going` the replay
 /// stops at the first bad line, after applying everything before it; with
-/// it, bad lines are handed to `on_reject` with their text and skipped.
+/// it, bad lines are handed to `on_reject` with their bytes as written and
+/// skipped.
 pub fn replay<R: Read + Send>(
     engine: &mut Engine<'_>,
     reader: &EventReader<'_>,
     input: R,
     options: ReplayOptions,
-    mut on_reject: impl FnMut(&EventError, &str),
+    on_reject: impl FnMut(&EventError, &[u8]),
 ) -> Replay {
-    let mut out = Replay::default();
-    let mut stream = LineStream::new(input);
+    replay_with(engine, reader, input, options, on_reject, |_, _| {})
+}
+
+/// [`replay`], calling `on_checkpoint` with the engine and what was read
+/// through after every `checkpoint_every` events applied.
+pub fn replay_with<R: Read + Send>(
+    engine: &mut Engine<'_>,
+    reader: &EventReader<'_>,
+    input: R,
+    options: ReplayOptions,
+    on_reject: impl FnMut(&EventError, &[u8]),
+    on_checkpoint: impl FnMut(&Engine<'_>, &Fed),
+) -> Replay {
+    let mut out = Replay {
+        fed: options.start,
+        ..Replay::default()
+    };
+    let mut hooks = Hooks {
+        on_reject,
+        on_checkpoint,
+        since_checkpoint: 0,
+    };
+    let mut stream = LineStream::new(input)
+        .numbered_from(options.start.lines + 1)
+        .offset_from(options.start.bytes)
+        .hashing(options.hashing);
     if !options.threaded {
         let mut batch = Batch::default();
         while stream.fill(reader, &mut batch) {
-            if !apply_batch(engine, reader, &mut batch, options, &mut on_reject, &mut out) {
+            if !apply_batch(engine, reader, &mut batch, options, &mut hooks, &mut out) {
                 break;
             }
         }
@@ -174,13 +230,13 @@ pub fn replay<R: Read + Send>(
             let err = EventError::Unreadable {
                 message: format!("no thread to read on: {e}"),
             };
-            on_reject(&err, "");
+            (hooks.on_reject)(&err, b"");
             out.rejected.push(err);
             out.stopped = true;
             return;
         }
         for mut batch in full_rx.iter() {
-            if !apply_batch(engine, reader, &mut batch, options, &mut on_reject, &mut out) {
+            if !apply_batch(engine, reader, &mut batch, options, &mut hooks, &mut out) {
                 break;
             }
             let _ = empty_tx.send(batch);
@@ -191,29 +247,57 @@ pub fn replay<R: Read + Send>(
     out
 }
 
+struct Hooks<J, C> {
+    on_reject: J,
+    on_checkpoint: C,
+    since_checkpoint: u64,
+}
+
 /// Applies the lines of a batch in order; `false` once the replay must stop.
-fn apply_batch(
+fn apply_batch<J: FnMut(&EventError, &[u8]), C: FnMut(&Engine<'_>, &Fed)>(
     engine: &mut Engine<'_>,
     reader: &EventReader<'_>,
     batch: &mut Batch,
     options: ReplayOptions,
-    on_reject: &mut impl FnMut(&EventError, &str),
+    hooks: &mut Hooks<J, C>,
     out: &mut Replay,
 ) -> bool {
     for i in 0..batch.lines.len() {
         let Some(line) = batch.lines.get(i) else { break };
+        if line.unended && options.leave_unended {
+            out.unended = Some(line.no);
+            return false;
+        }
+        let (no, after, print) = (line.no, line.after, line.print);
         let error = match &line.outcome {
-            Outcome::Blank => continue,
+            Outcome::Blank => None,
             Outcome::Event(e) => {
-                let Some(ev) = batch.event(*e) else { continue };
+                let e = *e;
+                if options.line_base > 0 {
+                    if let Some(ev) = batch.event_mut(e) {
+                        ev.line += options.line_base;
+                    }
+                }
+                let Some(line) = batch.lines.get(i) else { break };
+                let Some(ev) = batch.event(e) else { continue };
                 if options.until.is_some_and(|u| ev.at.instant > u) {
                     return false;
                 }
                 match engine.apply(ev, batch.bytes(line)) {
-                    Ok(_) => continue,
+                    Ok(_) => {
+                        hooks.since_checkpoint += 1;
+                        None
+                    }
                     Err(rej) => {
                         let text = String::from_utf8_lossy(batch.bytes(line));
-                        Box::new(rejection(rej, ev, &text, line.no, reader))
+                        Some(Box::new(rejection(
+                            rej,
+                            ev,
+                            &text,
+                            line.no,
+                            options.line_base,
+                            reader,
+                        )))
                     }
                 }
             }
@@ -221,28 +305,50 @@ fn apply_batch(
                 let placeholder = Outcome::Blank;
                 let Some(line) = batch.lines.get_mut(i) else { break };
                 match std::mem::replace(&mut line.outcome, placeholder) {
-                    Outcome::Bad(e) => e,
-                    _ => continue,
+                    Outcome::Bad(e) => Some(e),
+                    _ => None,
                 }
             }
         };
-        let text = batch
-            .lines
-            .get(i)
-            .map(|l| std::str::from_utf8(batch.bytes(l)).unwrap_or(""))
-            .unwrap_or("");
-        on_reject(&error, text);
-        let unreadable = matches!(*error, EventError::Unreadable { .. });
-        out.rejected.push(*error);
-        if !options.keep_going || unreadable {
-            out.stopped = true;
-            return false;
+        if let Some(error) = error {
+            let raw = batch.lines.get(i).map(|l| batch.raw(l)).unwrap_or(&[]);
+            (hooks.on_reject)(&error, raw);
+            let unreadable = matches!(*error, EventError::Unreadable { .. });
+            out.rejected.push(*error);
+            if !options.keep_going || unreadable {
+                out.stopped = true;
+                return false;
+            }
+        }
+        out.fed = Fed {
+            lines: no,
+            bytes: after,
+            print: if options.hashing {
+                crate::events::stream::chain(out.fed.print, print)
+            } else {
+                0
+            },
+        };
+        if options.checkpoint_every > 0 && hooks.since_checkpoint >= options.checkpoint_every {
+            hooks.since_checkpoint = 0;
+            (hooks.on_checkpoint)(engine, &out.fed);
         }
     }
     true
 }
 
-fn rejection(rej: Rejection, ev: &Event, text: &str, line_no: usize, reader: &EventReader<'_>) -> EventError {
+/// The error for an event the engine refused. Lines the engine names are
+/// of the whole stream fed through a state; those within this file are
+/// given in its own numbering.
+fn rejection(
+    rej: Rejection,
+    ev: &Event,
+    text: &str,
+    line_no: usize,
+    base: usize,
+    reader: &EventReader<'_>,
+) -> EventError {
+    let own = |l: usize| if l > base { l - base } else { l };
     let src = LineSource::new(reader.events_name().into(), line_no, text);
     match rej {
         Rejection::OutOfOrder {
@@ -255,11 +361,11 @@ fn rejection(rej: Rejection, ev: &Event, text: &str, line_no: usize, reader: &Ev
                 previous: previous.to_string(),
                 src,
                 span,
-                previous_line,
+                previous_line: own(previous_line),
             }
         }
         Rejection::ReusedId { first_line } => EventError::ReusedId {
-            first_line,
+            first_line: own(first_line),
             span: crate::events::value_span(text, "id"),
             src,
         },

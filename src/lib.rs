@@ -16,6 +16,7 @@ pub mod lsp;
 pub mod model;
 pub mod ops;
 pub mod report;
+pub mod resume;
 pub mod scaffold;
 pub mod schema;
 pub mod serve;

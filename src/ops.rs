@@ -2,6 +2,8 @@
 //! written (spans), the operators of expressions, and calendar periods. It
 //! depends on nothing else in the crate.
 
+use serde::{Deserialize, Serialize};
+
 /// A byte range in the source text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Span {
@@ -90,7 +92,7 @@ pub enum UnOp {
     Not,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Period {
     Month,
     Quarter,

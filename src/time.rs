@@ -5,6 +5,7 @@
 //! same rule: "within 30 days after an event on 2025-01-21" is met by
 //! anything on or before 2025-02-20 and missed from 2025-02-21T00:00:00Z.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use jiff::civil::Date;
@@ -19,9 +20,24 @@ pub use jiff::civil::Date as CivilDate;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Instant(Timestamp);
 
+/// Saved as its seconds and nanoseconds since the Unix epoch, as
+/// `[seconds, nanoseconds]`: exact, and read back without parsing text.
+impl Serialize for Instant {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.parts().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Instant {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Instant, D::Error> {
+        let (secs, nanos) = <(i64, i32)>::deserialize(d)?;
+        Instant::from_parts(secs, nanos).ok_or_else(|| serde::de::Error::custom("instant out of range"))
+    }
+}
+
 /// An instant together with how it was written: a plain date prints as a
 /// date, a date-time as a date-time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Moment {
     pub instant: Instant,
     pub date_only: bool,

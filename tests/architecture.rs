@@ -10,9 +10,9 @@
 )]
 
 /// The pipeline, then the tools built on it.
-const ORDER: [&str; 17] = [
+const ORDER: [&str; 18] = [
     "ops", "time", "value", "diag", "syntax", "fmt", "model", "check", "events", "eval", "report", "driver",
-    "schema", "testing", "scaffold", "serve", "lsp",
+    "resume", "schema", "testing", "scaffold", "serve", "lsp",
 ];
 
 fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {

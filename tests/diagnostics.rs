@@ -197,8 +197,8 @@ fn corpus() -> Vec<(String, String)> {
                 REFERENCE,
                 "--events",
                 "-",
-                "--rejects",
-                "no/such/dir/rejects.txt",
+                "--history",
+                "no/such/dir/history.jsonl",
             ],
         ),
         ("cli_unknown_code", &["explain", "deal::check::unknown"]),
@@ -239,6 +239,7 @@ fn corpus() -> Vec<(String, String)> {
     );
     out.push(("cli_cannot_report".into(), grown.stderr));
     out.push(("cli_spill_failed".into(), spill_failed()));
+    out.extend(rejects_and_stops());
     let not_utf8 = std::env::temp_dir().join(format!("deal-latin1-{}.deal", std::process::id()));
     std::fs::write(&not_utf8, b"deal \"Caf\xe9\"\n").unwrap();
     let r = deal(&["check", not_utf8.to_str().unwrap()], "");
@@ -253,6 +254,112 @@ fn corpus() -> Vec<(String, String)> {
     let r = deal(&["serve", "--port", &port], "");
     drop(taken);
     out.push(("cli_cannot_listen".into(), r.stderr.replace(&port, "PORT")));
+    out
+}
+
+/// A dead-letter file that would be the events, lines set aside, a run
+/// that stopped: each from its own code on, run in a folder of their own.
+fn rejects_and_stops() -> Vec<(String, String)> {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("diag-rejects-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let events = dir.join("events.jsonl");
+    std::fs::write(
+        &events,
+        "{\"at\":\"2025-01-21\",\"event\":\"cloud_terms_amended\"}\nnot json\n",
+    )
+    .unwrap();
+    let from = |stderr: &str, code: &str| {
+        let i = stderr.find(code).unwrap_or(0);
+        stderr[i..].to_string()
+    };
+    let contract = root().join(REFERENCE);
+    let run = |extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_deal"))
+            .arg("run")
+            .arg(&contract)
+            .args(["--events", "events.jsonl", "--format", "json"])
+            .args(extra)
+            .current_dir(&dir)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let out: Vec<(String, String)> = vec![
+        (
+            "cli_overwrites_events".to_string(),
+            from(
+                &run(&["--rejects", "events.jsonl"]),
+                "deal::cli::overwrites_events",
+            ),
+        ),
+        (
+            "run_rejected".to_string(),
+            from(&run(&["--rejects", "rejects.jsonl"]), "deal::run::rejected"),
+        ),
+        (
+            "run_stopped".to_string(),
+            from(&run(&["--at", "2025-06-30"]), "deal::run::stopped"),
+        ),
+    ];
+    // States that cannot be carried on from, and a line left unread.
+    let mut out = out;
+    let first = run(&["--state", "run.state"]);
+    assert!(!first.contains("deal::state::"), "{first}");
+    let saved = std::fs::read(dir.join("run.state")).unwrap();
+    out.push((
+        "state_other_contract".to_string(),
+        from(
+            &run(&["--state", "run.state", "--set", "future_profit_rate=10%"]),
+            "deal::state::other_contract",
+        ),
+    ));
+    out.push((
+        "state_other_horizon".to_string(),
+        from(
+            &run(&["--state", "run.state", "--dedup-horizon", "90 days"]),
+            "deal::state::other_horizon",
+        ),
+    ));
+    let mut damaged = saved.clone();
+    let at = damaged.len() - 2;
+    damaged[at] ^= 1;
+    std::fs::write(dir.join("run.state"), &damaged).unwrap();
+    out.push((
+        "state_corrupt".to_string(),
+        from(&run(&["--state", "run.state"]), "deal::state::corrupt"),
+    ));
+    let other = String::from_utf8(saved)
+        .unwrap()
+        .replacen("deal-state 1 ", "deal-state 7 ", 1);
+    std::fs::write(dir.join("run.state"), other).unwrap();
+    out.push((
+        "state_version".to_string(),
+        from(&run(&["--state", "run.state"]), "deal::state::version"),
+    ));
+    std::fs::create_dir_all(dir.join("a-folder")).unwrap();
+    out.push((
+        "state_unreadable".to_string(),
+        from(&run(&["--state", "a-folder"]), "deal::state::unreadable"),
+    ));
+    out.push((
+        "state_unwritable".to_string(),
+        from(
+            &run(&["--state", "no/such/folder/run.state"]),
+            "deal::state::unwritable",
+        ),
+    ));
+    std::fs::write(
+        dir.join("events.jsonl"),
+        "{\"at\":\"2025-01-21\",\"event\":\"cloud_terms_amended\"}\n{\"at\":\"2025-01-22\",\"eve",
+    )
+    .unwrap();
+    out.push((
+        "run_unended".to_string(),
+        from(&run(&["--state", "fresh.state"]), "deal::run::unended"),
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
     out
 }
 
@@ -418,8 +525,11 @@ fn important_errors_carry_the_right_code_label_and_span() {
         &["run", REFERENCE, "--events", "-", "--error-format", "json"],
         "{\"at\":\"2025-04-01\",\"event\":\"revenue\",\"amount\":\"12\"}\n",
     );
-    let last = out.stderr.lines().last().unwrap();
-    let json: serde_json::Value = serde_json::from_str(last).unwrap();
+    // The line's diagnostic, before the warning that the run stopped at it.
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let stopped: serde_json::Value = serde_json::from_str(lines[lines.len() - 1]).unwrap();
+    assert_eq!(stopped["code"], "deal::run::stopped");
+    let json: serde_json::Value = serde_json::from_str(lines[lines.len() - 2]).unwrap();
     assert_eq!(json["code"], "deal::event::bad_field");
     assert_eq!(json["file"], "<stdin>");
     assert_eq!(json["line"], 1);

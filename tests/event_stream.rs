@@ -211,17 +211,28 @@ fn rejects_lets_the_run_go_on_and_keeps_every_bad_line() {
     let events = format!("{GOOD}\n{bad1}\n{bad2}\n{GOOD}\n");
     let out = reference(&events, &["--rejects", path.to_str().unwrap()]);
     let kept = std::fs::read_to_string(&path).unwrap();
+    let reasons_path = format!("{}.reasons.jsonl", path.display());
+    let reasons = std::fs::read_to_string(&reasons_path).unwrap();
     let _ = std::fs::remove_file(&path);
-    assert_eq!(out.code, 2, "rejected lines make the events invalid");
+    let _ = std::fs::remove_file(&reasons_path);
+    assert_eq!(out.code, 0, "the lines set aside do not count against the events");
     let r = out.json();
     assert_eq!(r["events"]["applied"], 2);
     assert_eq!(r["events"]["rejected"], 2);
-    let lines: Vec<&str> = kept.lines().collect();
-    assert_eq!(lines.len(), 4, "{kept}");
-    assert!(lines[0].starts_with("# line 2: deal::event::unknown_kind"));
-    assert_eq!(lines[1], bad1, "kept verbatim");
-    assert!(lines[2].starts_with("# line 3: deal::event::not_json"));
-    assert_eq!(lines[3], bad2);
+    // The lines only, verbatim: the file can be fed to a run as it is.
+    assert_eq!(kept, format!("{bad1}\n{bad2}\n"));
+    let reasons: Vec<&str> = reasons.lines().collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(
+        reasons[0].contains(r#""line":2,"code":"deal::event::unknown_kind""#),
+        "{}",
+        reasons[0]
+    );
+    assert!(
+        reasons[1].contains(r#""line":3,"code":"deal::event::not_json""#),
+        "{}",
+        reasons[1]
+    );
 }
 
 #[test]

@@ -153,7 +153,12 @@ fn lines_ended_by_a_carriage_return_alone_are_refused_once() {
         "{}",
         out.stderr
     );
-    assert_eq!(out.stderr.matches("line 1").count(), 1, "{}", out.stderr);
+    assert_eq!(out.stderr.matches("deal::event::").count(), 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("line 1 holds a carriage return"),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("line 2"), "{}", out.stderr);
 }
 

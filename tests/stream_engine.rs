@@ -263,8 +263,20 @@ fn a_file_and_standard_input_give_the_same_run() {
         let a = deal(&from_file, "");
         let b = reference(&events, extra);
         assert_eq!(a.code, b.code, "{extra:?}: {}\n{}", a.stderr, b.stderr);
-        assert_eq!(a.stdout, b.stdout, "{extra:?}");
-        assert_eq!(a.stderr.replace(&file_text, "<stdin>"), b.stderr, "{extra:?}");
+        // A stopped run's report names the file it stopped in.
+        assert_eq!(a.stdout.replace(&file_text, "<stdin>"), b.stdout, "{extra:?}");
+        // Words only: a message naming the file wraps where its name ends.
+        let words = |t: &str| {
+            t.split(|c: char| c.is_whitespace() || c == '│')
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(
+            words(&a.stderr.replace(&file_text, "<stdin>")),
+            words(&b.stderr),
+            "{extra:?}"
+        );
     }
     let _ = std::fs::remove_file(&file);
 }

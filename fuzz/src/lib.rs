@@ -212,12 +212,83 @@ pub fn whole_run(data: &[u8]) {
     let by_line = run_by_line(&program, &reader, &c.source, events, as_of.as_ref());
     assert_eq!(on_engine, by_line, "read line by line, the run differs");
 
-    // STATE ROUND TRIP — waiting for `--state` (engine state saved and
-    // resumed), being built on another branch. When it lands: split
-    // `events` at a line the input chooses, replay the first part, save the
-    // state, resume a new engine from it, replay the rest there, and require
-    // the same `Run` as `on_engine` (report, rejections and history), and the
-    // same state saved again from the resumed engine after nothing more.
+    // STATE ROUND TRIP: the stream split at a line the input chooses, the
+    // first part replayed, the state saved and a new engine resumed from it
+    // for the rest, as `--state` does with a file that grew. The run must be
+    // the one of a single engine, and the state saved again straight after
+    // resuming must be the bytes it was read from.
+    let round = run_resumed(&program, &reader, &c.source, events, as_of.as_ref());
+    assert_eq!(on_engine, round, "saved and resumed part way, the run differs");
+}
+
+fn run_resumed(
+    program: &Program,
+    reader: &EventReader<'_>,
+    source: &SourceFile,
+    events: &[u8],
+    as_of: Option<&AsOf>,
+) -> Run {
+    let history = Shared::default();
+    let lines = events.iter().filter(|b| **b == b'\n').count();
+    let cut_line = events.first().map_or(0, |b| usize::from(*b) % (lines + 1));
+    let cut = events
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(cut_line.wrapping_sub(1))
+        .map_or(0, |(i, _)| if cut_line == 0 { 0 } else { i + 1 });
+    let (head, tail) = events.split_at(cut);
+    let mut rejected = Vec::new();
+    let until = as_of.map(|a| a.instant);
+    let options_first = ReplayOptions {
+        until,
+        keep_going: true,
+        hashing: true,
+        ..ReplayOptions::default()
+    };
+    let mut engine = Engine::with_options(program, options(&history));
+    let first = driver::replay(&mut engine, reader, head, options_first, |e, _| {
+        rejected.push((code(e), e.line()));
+    });
+    // Stopped at `--at` within the first part: nothing more is read.
+    let stopped_early = first.fed.bytes < head.len() as u64;
+    let fingerprint = deal::resume::fingerprint(program, &[]);
+    let horizon = deal::value::Duration::days(deal::eval::DEFAULT_HORIZON_DAYS);
+    let at = deal::resume::Position {
+        lines: first.fed.lines,
+        bytes: first.fed.bytes,
+        print: first.fed.print,
+        ..deal::resume::Position::default()
+    };
+    let Ok(saved) = deal::resume::to_bytes(&engine, &fingerprint, horizon, at) else {
+        panic!("the state could not be saved")
+    };
+    drop(engine);
+    let resumed = match deal::resume::from_bytes(&saved, &fingerprint, "fuzz.state") {
+        Ok(r) => r,
+        Err(e) => panic!("the state saved could not be read: {e}"),
+    };
+    let Ok(mut engine) = resumed.engine(program, options(&history), "fuzz.state") else {
+        panic!("the state saved could not be resumed")
+    };
+    let again = deal::resume::to_bytes(&engine, &fingerprint, horizon, at);
+    assert!(
+        again.as_deref() == Ok(saved.as_slice()),
+        "saved again after resuming, the state differs"
+    );
+    if !stopped_early {
+        let rest = ReplayOptions {
+            until,
+            keep_going: true,
+            hashing: true,
+            start: first.fed,
+            ..ReplayOptions::default()
+        };
+        driver::replay(&mut engine, reader, tail, rest, |e, _| {
+            rejected.push((code(e), e.line()));
+        });
+    }
+    finish(engine, source, as_of, rejected, &history)
 }
 
 /// What a run came to, everything that must not depend on how it was read.
@@ -257,6 +328,8 @@ fn run_stream(
         until: as_of.map(|a| a.instant),
         keep_going: true,
         threaded,
+
+        ..ReplayOptions::default()
     };
     driver::replay(&mut engine, reader, events, replay_options, |e, _| {
         let code = code(e);

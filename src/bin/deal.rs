@@ -1,7 +1,7 @@
 //! The `deal` command: a thin shell over the library.
 
 use std::fs::File;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal, Read as _, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -17,6 +17,8 @@ use deal::report::{html, text, Report};
 use deal::syntax::SyntaxError;
 use deal::value::Duration;
 
+#[path = "deal/rejects.rs"]
+mod rejects;
 #[path = "deal/toolchain.rs"]
 mod toolchain;
 
@@ -64,7 +66,8 @@ enum Command {
         /// Fill or override a term for a what-if run, e.g. `--set future_profit_rate=10%`.
         #[arg(long = "set", value_name = "NAME=VALUE")]
         sets: Vec<String>,
-        /// Go on past bad event lines, writing each one verbatim with its reason to this file.
+        /// Go on past bad event lines, writing each one as it was read to this file (created at the
+        /// first), and its line and reason to FILE.reasons.jsonl. The exit status is then by breaches.
         #[arg(long, value_name = "FILE")]
         rejects: Option<String>,
         /// Stream every transition of every clause and norm instance, and every ledger movement,
@@ -72,8 +75,16 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         history: Option<String>,
         /// How long, in event time, ids are remembered to recognise a redelivered event.
-        #[arg(long, value_name = "DURATION", default_value = "30 days")]
-        dedup_horizon: String,
+        /// Default: 30 days, or the horizon the `--state` was made with.
+        #[arg(long, value_name = "DURATION")]
+        dedup_horizon: Option<String>,
+        /// Carry on from this state, if it exists, and save the state to it at the end: feed the same
+        /// growing events file again, or a file of new events. See docs/running.md.
+        #[arg(long, value_name = "FILE")]
+        state: Option<String>,
+        /// With `--state`: also save the state after every N events applied.
+        #[arg(long, value_name = "N", requires = "state")]
+        checkpoint_every: Option<u64>,
     },
     /// A local playground in the browser: edit a contract and its events, see the
     /// diagnostics, the report and the timeline as you type.
@@ -241,6 +252,45 @@ pub(crate) enum CliError {
         help("`deal lsp` is started by an editor, which speaks the Language Server Protocol to it on standard input and output")
     )]
     Lsp { reason: String },
+    #[error("`--{flag} {path}` is the events file: writing it would destroy the events")]
+    #[diagnostic(
+        code(deal::cli::overwrites_events),
+        help("give `--{flag}` a file of its own, e.g. `--{flag} {suggestion}`")
+    )]
+    OverwritesEvents {
+        flag: &'static str,
+        path: String,
+        suggestion: &'static str,
+    },
+    #[error("{count} rejected line{s} set aside in `{path}`; {reasons}", s = if *count == 1 { "" } else { "s" })]
+    #[diagnostic(
+        code(deal::run::rejected),
+        severity(Warning),
+        help("the report is as if those lines were not in the events; correct them and feed the file to a later run")
+    )]
+    Rejected {
+        count: u64,
+        path: String,
+        reasons: String,
+    },
+    #[error("the run stopped at {place}: the report is as of the last event applied ({last}){not_at}")]
+    #[diagnostic(
+        code(deal::run::stopped),
+        severity(Warning),
+        help("correct the line and run again, or pass `--rejects FILE` to set bad lines aside and go on")
+    )]
+    Stopped {
+        place: String,
+        last: String,
+        not_at: String,
+    },
+    #[error("line {line} of `{file}` has no line end: it was left unread")]
+    #[diagnostic(
+        code(deal::run::unended),
+        severity(Warning),
+        help("with `--state` a file may still be being written, so a last line without its `\\n` may be half a line; end it with a line break, and a later run reads it")
+    )]
+    Unended { line: usize, file: String },
     #[error("{message}")]
     #[diagnostic(code(deal::cli::usage))]
     Usage {
@@ -284,6 +334,8 @@ fn main() -> ExitCode {
             rejects,
             history,
             dedup_horizon,
+            state,
+            checkpoint_every,
         } => run(
             &out,
             &RunArgs {
@@ -294,7 +346,9 @@ fn main() -> ExitCode {
                 sets: &sets,
                 rejects: rejects.as_deref(),
                 history: history.as_deref(),
-                dedup_horizon: &dedup_horizon,
+                dedup_horizon: dedup_horizon.as_deref(),
+                state: state.as_deref(),
+                checkpoint_every: checkpoint_every.unwrap_or(0),
             },
         ),
         Command::Explain { code, list } => toolchain::explain(out.style, code.as_deref(), list),
@@ -337,14 +391,15 @@ fn main() -> ExitCode {
 
 fn usage(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind;
-    if matches!(
-        e.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    ) {
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         let _ = e.print();
         return ExitCode::from(EVALUATED);
+    }
+    // Nothing asked for: the usage, on standard error, is a failure to a
+    // script that meant to ask something.
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let _ = e.print();
+        return ExitCode::from(INVALID);
     }
     let rendered = e.render().to_string();
     let mut lines = rendered.lines().filter(|l| !l.trim().is_empty()).peekable();
@@ -521,11 +576,18 @@ struct RunArgs<'a> {
     sets: &'a [String],
     rejects: Option<&'a str>,
     history: Option<&'a str>,
-    dedup_horizon: &'a str,
+    dedup_horizon: Option<&'a str>,
+    state: Option<&'a str>,
+    checkpoint_every: u64,
 }
 
-fn create(out: &Out, path: &str) -> Option<io::BufWriter<File>> {
-    match File::create(path) {
+fn create(out: &Out, path: &str, append: bool) -> Option<io::BufWriter<File>> {
+    let opened = if append {
+        std::fs::OpenOptions::new().create(true).append(true).open(path)
+    } else {
+        File::create(path)
+    };
+    match opened {
         Ok(f) => Some(io::BufWriter::new(f)),
         Err(e) => {
             out.diag(&CliError::Unwritable {
@@ -548,13 +610,19 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
             return INVALID;
         }
     };
-    let Some(horizon) =
-        Duration::parse(args.dedup_horizon).filter(|d| d.months >= 0 && d.days >= 0 && d.seconds >= 0)
-    else {
-        out.diag(&CliError::BadHorizon {
-            text: args.dedup_horizon.to_string(),
-        });
-        return INVALID;
+    let given_horizon = match args.dedup_horizon {
+        None => None,
+        Some(text) => {
+            match Duration::parse(text).filter(|d| d.months >= 0 && d.days >= 0 && d.seconds >= 0) {
+                Some(d) => Some(d),
+                None => {
+                    out.diag(&CliError::BadHorizon {
+                        text: text.to_string(),
+                    });
+                    return INVALID;
+                }
+            }
+        }
     };
     let Some(source) = read_source(out, args.contract) else {
         return INVALID;
@@ -590,14 +658,73 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
         }
     }
     let events = args.events;
+    // Nothing written may be the events file: truncating it would lose them.
+    if events != "-" {
+        let outputs = [
+            ("rejects", args.rejects, "rejects.jsonl"),
+            ("history", args.history, "history.jsonl"),
+            ("state", args.state, "run.state"),
+        ];
+        for (flag, path, suggestion) in outputs {
+            let Some(path) = path else { continue };
+            let reasons = format!("{path}.reasons.jsonl");
+            if rejects::same_file(path, events) || (flag == "rejects" && rejects::same_file(&reasons, events))
+            {
+                out.diag(&CliError::OverwritesEvents {
+                    flag,
+                    path: path.to_string(),
+                    suggestion,
+                });
+                return INVALID;
+            }
+        }
+    }
+    let fingerprint = args.state.map(|_| deal::resume::fingerprint(&program, args.sets));
+    let resumed = match (args.state, &fingerprint) {
+        (Some(path), Some(fp)) => match deal::resume::read(path, fp) {
+            Ok(r) => r,
+            Err(e) => {
+                out.diag(&e);
+                return INVALID;
+            }
+        },
+        _ => None,
+    };
+    let horizon = match (&resumed, given_horizon) {
+        (Some(r), Some(given)) if r.horizon != given => {
+            out.diag(&deal::resume::StateError::OtherHorizon {
+                path: args.state.unwrap_or_default().to_string(),
+                saved: r.horizon.to_string(),
+                given: given.to_string(),
+            });
+            return INVALID;
+        }
+        (Some(r), _) => r.horizon,
+        (None, Some(given)) => given,
+        (None, None) => Duration::days(deal::eval::DEFAULT_HORIZON_DAYS),
+    };
+    let position = resumed.as_ref().map(|r| r.fed).unwrap_or_default();
     // A regular file always ends, so it can be read on a thread of its own.
     let mut threaded = false;
+    let mut start = deal::resume::Start::New;
     let input: Box<dyn io::Read + Send> = if events == "-" {
         Box::new(io::stdin())
     } else {
         match File::open(events) {
-            Ok(f) => {
+            Ok(mut f) => {
                 threaded = f.metadata().is_ok_and(|m| m.is_file());
+                if resumed.is_some() {
+                    match deal::resume::recognise_file(&mut f, position) {
+                        Ok(s) => start = s,
+                        Err(e) => {
+                            out.diag(&CliError::Unreadable {
+                                path: events.to_string(),
+                                reason: e.to_string(),
+                            });
+                            return INVALID;
+                        }
+                    }
+                }
                 Box::new(f)
             }
             Err(e) => {
@@ -627,17 +754,35 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
     } else {
         input
     };
-    let events_name = if events == "-" { "<stdin>" } else { events };
-    let mut rejects_file = match args.rejects {
-        None => None,
-        Some(path) => match create(out, path) {
-            Some(f) => Some(f),
-            None => return INVALID,
-        },
+    // Standard input cannot be read again: what was read to recognise it
+    // is read on after, or read first.
+    let input: Box<dyn io::Read + Send> = if events == "-" && resumed.is_some() {
+        match deal::resume::recognise(input, position) {
+            Ok((s, head, rest)) => {
+                start = s;
+                match s {
+                    deal::resume::Start::After(_) => rest,
+                    deal::resume::Start::New => Box::new(io::Cursor::new(head).chain(rest)),
+                }
+            }
+            Err(e) => {
+                out.diag(&CliError::Unreadable {
+                    path: "<stdin>".to_string(),
+                    reason: e.to_string(),
+                });
+                return INVALID;
+            }
+        }
+    } else {
+        input
     };
+    let events_name = if events == "-" { "<stdin>" } else { events };
+    // Carried on from a state, the rejects and the history go on too.
+    let carried = resumed.is_some();
+    let mut rejects_file = args.rejects.map(|path| rejects::Rejects::new(path, carried));
     let mut history: Option<Box<dyn Write>> = match args.history {
         None => None,
-        Some(path) => match create(out, path) {
+        Some(path) => match create(out, path, carried) {
             Some(f) => Some(Box::new(f)),
             None => return INVALID,
         },
@@ -654,30 +799,115 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
         history,
         ..Options::default()
     };
-    let mut engine = Engine::with_options(&program, options);
+    let mut engine = match resumed {
+        Some(r) => match r.engine(&program, options, args.state.unwrap_or_default()) {
+            Ok(e) => e,
+            Err(e) => {
+                out.diag(&e);
+                return INVALID;
+            }
+        },
+        None => Engine::with_options(&program, options),
+    };
     let until = as_of.as_ref().map(|a| a.instant);
+    let (from, line_base) = start.replay(position);
+    let keeping = args.state.is_some();
     let replay_options = ReplayOptions {
         until,
         keep_going: args.rejects.is_some(),
         threaded,
+        start: from,
+        line_base,
+        hashing: keeping,
+        leave_unended: keeping,
+        checkpoint_every: if keeping { args.checkpoint_every } else { 0 },
     };
-    let replay = driver::replay(&mut engine, &reader, input, replay_options, |err, line| {
-        out.diag(err);
-        if let Some(f) = rejects_file.as_mut() {
-            let reason = err.to_string().replace('\n', " ");
-            let code = err.code().map(|c| c.to_string()).unwrap_or_default();
-            let _ = writeln!(f, "# line {}: {code}: {reason}", err.line().unwrap_or(0));
-            let _ = writeln!(f, "{line}");
+    let fingerprint = fingerprint.unwrap_or_default();
+    let mut checkpoint_failed = None;
+    let mut checkpoints = 0u64;
+    // A run stopped by force right before a checkpoint, for tests of what
+    // survives one: hidden, as nobody else has a use for it.
+    let abort_at: Option<u64> = std::env::var("DEAL_TEST_ABORT_AT_CHECKPOINT")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let replay = driver::replay_with(
+        &mut engine,
+        &reader,
+        input,
+        replay_options,
+        |err, raw| {
+            out.diag(err);
+            if let Some(r) = rejects_file.as_mut() {
+                r.put(events_name, err, raw);
+            }
+        },
+        |engine, fed| {
+            checkpoints += 1;
+            if abort_at == Some(checkpoints) {
+                std::process::abort();
+            }
+            if checkpoint_failed.is_some() {
+                return;
+            }
+            if let Some(path) = args.state {
+                let at = position.after(start, *fed);
+                if let Err(e) = deal::resume::write(path, engine, &fingerprint, horizon, at) {
+                    checkpoint_failed = Some(e);
+                }
+            }
+        },
+    );
+    if let Some(e) = checkpoint_failed {
+        out.diag(&e);
+        return INVALID;
+    }
+    // Saved as of the last event applied, before the report is brought up
+    // to `--at`: a later run applies what comes next as if in one run.
+    if let Some(path) = args.state {
+        let at = position.after(start, replay.fed);
+        if let Err(e) = deal::resume::write(path, &engine, &fingerprint, horizon, at) {
+            out.diag(&e);
+            return INVALID;
         }
-    });
-    if let Some(mut f) = rejects_file {
-        if let Err(e) = f.flush() {
-            out.diag(&CliError::Unwritable {
-                path: args.rejects.unwrap_or_default().to_string(),
-                reason: e.to_string(),
-            });
+        // What is brought up to `--at` is not in the state: the history
+        // records it when a later run's events get there.
+        if as_of.is_some() && !replay.stopped {
+            if let Err(e) = engine.detach_history() {
+                out.diag(&CliError::WriteFailed {
+                    what: "history",
+                    reason: e.to_string(),
+                });
+                return INVALID;
+            }
         }
     }
+    if let Some(line) = replay.unended {
+        out.diag(&CliError::Unended {
+            line,
+            file: events_name.to_string(),
+        });
+    }
+    let mut failed = false;
+    if let Some(reason) = rejects_file.as_ref().and_then(|r| r.failed.clone()) {
+        out.diag(&CliError::Unwritable {
+            path: args.rejects.unwrap_or_default().to_string(),
+            reason,
+        });
+        failed = true;
+    }
+    // Stopped at a bad line, the run knows nothing of what came after it:
+    // the report is as of the last event applied, never as of a later
+    // `--at` that the unread lines might have changed.
+    let stopped = if replay.stopped {
+        replay.rejected.last().map(|err| deal::report::Stopped {
+            file: events_name.to_string(),
+            line: err.line(),
+            code: err.code().map(|c| c.to_string()).unwrap_or_default(),
+        })
+    } else {
+        None
+    };
+    let as_of = if stopped.is_some() { None } else { as_of };
     let as_of_seconds = match &as_of {
         Some(a) => Some(a.instant.as_second()),
         None => engine.last_event().map(|m| m.instant.as_second()),
@@ -712,7 +942,8 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
             return INVALID;
         }
     };
-    let report = Report::build(&snapshot, shown, replay.rejected.len() as u64);
+    let mut report = Report::build(&snapshot, shown, replay.rejected.len() as u64);
+    report.stopped = stopped.clone();
     let stdout = io::stdout();
     let mut w = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let written = match args.format {
@@ -748,7 +979,40 @@ fn run(out: &Out, args: &RunArgs<'_>) -> u8 {
         });
         return INVALID;
     }
-    if !replay.rejected.is_empty() {
+    // Said last, so that it is what a reader of standard error sees; an
+    // input that could not be read at all was said to be already.
+    if let Some(st) = stopped
+        .as_ref()
+        .filter(|st| st.line.is_some() || replay.fed.lines > 0)
+    {
+        let place = match st.line {
+            Some(l) => format!("line {l} of `{}`", st.file),
+            None => format!("the end of what could be read of `{}`", st.file),
+        };
+        let not_at = match args.at {
+            Some(at) => format!(", not as of `--at {at}`"),
+            None => String::new(),
+        };
+        out.diag(&CliError::Stopped {
+            place,
+            last: report
+                .as_of
+                .clone()
+                .unwrap_or_else(|| "none; the start".to_string()),
+            not_at,
+        });
+    }
+    if stopped.is_some() {
+        return INVALID;
+    }
+    if let Some(r) = rejects_file.as_ref().filter(|r| r.count > 0) {
+        out.diag(&CliError::Rejected {
+            count: r.count,
+            path: r.path.clone(),
+            reasons: r.reasons_said(),
+        });
+    }
+    if failed {
         INVALID
     } else if !report.breaches.is_empty() {
         BREACHED

@@ -3,6 +3,7 @@
 //! clause or the deal starting or ending — is a timer in one queue, fired
 //! in time order. Nothing is ever found by scanning.
 
+use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -11,7 +12,7 @@ use crate::time::Instant;
 
 /// Fields are kept flat and narrow: a timer is set for nearly every open
 /// instance, so its size is part of what each open instance costs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) enum Timer {
     DealStart,
     DealEnd,
@@ -88,20 +89,20 @@ impl Timer {
 
 /// An instance: where it is stored and which one it is. Slots are reused
 /// once an instance closes, so the sequence number tells them apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub(crate) struct InstanceId {
     pub slot: u32,
     pub seq: u64,
 }
 
 /// An amount owed within one ledger, likewise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub(crate) struct BucketId {
     pub slot: u32,
     pub seq: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Clock {
     /// Ordered by instant, then by when each was set, so that timers of
     /// one instant fire in the order they were set.

@@ -11,6 +11,7 @@
 //! horizons' worth of ids are held.
 
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 use crate::events::IdPrint;
 use crate::time::Instant;
@@ -19,7 +20,7 @@ use crate::value::Duration;
 /// The default horizon: 30 days.
 pub const DEFAULT_HORIZON_DAYS: i64 = 30;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct Seen {
     payload: u64,
     line: usize,
@@ -39,10 +40,12 @@ pub enum Verdict {
     BeyondHorizon,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Dedup {
     pub horizon: Duration,
+    #[serde(with = "super::persist::pairs")]
     young: FxHashMap<IdPrint, Seen>,
+    #[serde(with = "super::persist::pairs")]
     old: FxHashMap<IdPrint, Seen>,
     /// When the young generation's span began.
     young_from: Option<Instant>,

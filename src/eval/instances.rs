@@ -4,6 +4,7 @@
 //! counted by state, and a small tombstone of the latest one for its key
 //! stays for a while, so that a later act can be told what became of it.
 
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
 use rustc_hash::FxHashMap;
@@ -26,7 +27,7 @@ pub(crate) struct Recent {
 }
 
 /// An instant packed in 12 bytes, `None` included: tombstones are many.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct Stamp {
     secs: i64,
     /// `-1` for no instant.
@@ -52,7 +53,7 @@ impl Stamp {
 }
 
 /// What is kept of a closed instance, small.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(crate) struct Tomb {
     seq: u64,
     since: Stamp,
@@ -135,7 +136,7 @@ impl Recent {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct NormStore {
     slots: Vec<Option<Instance>>,
     free: Vec<u32>,
@@ -144,10 +145,12 @@ pub(crate) struct NormStore {
     /// Violated instances not yet performed late, by creation order.
     late: BTreeMap<u64, u32>,
     /// Instances in the slab, by key, oldest first.
+    #[serde(with = "super::persist::pairs")]
     by_key: FxHashMap<SmolStr, SmallVec<[InstanceId; 2]>>,
     /// Closed instances, counted by state.
     pub closed: [Closed; NState::ALL.len()],
     /// The latest closed instance of each key, while remembered.
+    #[serde(with = "super::persist::pairs")]
     tombstones: FxHashMap<u64, Tomb>,
     /// The latest closed instance of any key.
     last_closed: Option<Tomb>,

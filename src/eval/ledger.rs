@@ -8,6 +8,7 @@
 //! more leaves the ledger: the engine counts it as fulfilled (or discharged,
 //! when a reversal took it back whole).
 
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use crate::ops::Period;
 use crate::time::{Instant, Moment};
 use crate::value::{exact, Currency, Duration, Value};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct LedgerKey {
     pub from: PartyId,
     pub to: PartyId,
@@ -31,7 +32,7 @@ pub struct LedgerKey {
 }
 
 /// A calendar period: `2025-Q1` is (Quarter, 2025, 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PeriodKey {
     pub period: Period,
     pub year: i16,
@@ -78,7 +79,7 @@ impl fmt::Display for PeriodKey {
 }
 
 /// What a bucket holds amounts for; words are made only when shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Label {
     /// Everything accrued in a calendar period.
     Period(PeriodKey),
@@ -103,7 +104,7 @@ impl fmt::Display for Label {
 }
 
 /// An amount that grows with time until an event stops it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Live {
     pub started: Moment,
     /// Fields of the event it arose from.
@@ -121,7 +122,7 @@ pub struct DueSpec {
     pub awaiting: Option<(EventId, Duration)>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Bucket {
     pub norm: NormId,
     /// Creation order among all buckets and instances of the run.
@@ -220,12 +221,13 @@ impl Bucket {
 /// one due date, the one opened first.
 pub type SettleOrder = (bool, Option<Instant>, Instant, u64, u32);
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Ledger {
     pub key: LedgerKey,
     slots: Vec<Option<Bucket>>,
     free: Vec<u32>,
     /// Buckets of a period still kept, by norm and period.
+    #[serde(with = "super::persist::pairs")]
     grouped: FxHashMap<(NormId, PeriodKey), BucketId>,
     /// Buckets with something unpaid, or still growing (their value is
     /// worked out only when a payment reaches them), in the order payments

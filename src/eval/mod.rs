@@ -26,6 +26,7 @@ mod explain;
 mod history;
 mod instances;
 mod ledger;
+mod persist;
 mod plan;
 mod snapshot;
 pub mod spool;
@@ -44,6 +45,7 @@ use smol_str::SmolStr;
 pub use dedup::DEFAULT_HORIZON_DAYS;
 pub use history::Record;
 pub use ledger::{Bucket, Label, LedgerKey, PeriodKey};
+pub use persist::Saved;
 pub use snapshot::{LedgerView, NormView, Snapshot};
 pub use state::{Breach, ClauseState, Closed, Due, Ineffective, Instance, NState, Note, Status, Trigger};
 
@@ -82,7 +84,7 @@ pub enum Applied {
     Duplicate,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     pub applied: u64,
     pub duplicates: u64,
@@ -116,7 +118,7 @@ impl Default for Options {
 }
 
 /// The deal's own lifecycle.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 struct DealState {
     started: bool,
     ended: bool,
@@ -1907,6 +1909,13 @@ impl<'p> Engine<'p> {
             .error
             .as_deref()
             .or(self.ineffective.error.as_deref())
+    }
+
+    /// Stops writing the history, flushing what was written.
+    pub fn detach_history(&mut self) -> std::io::Result<()> {
+        let flushed = self.finish();
+        self.history = None;
+        flushed
     }
 
     pub fn finish(&mut self) -> std::io::Result<()> {

@@ -116,6 +116,15 @@ impl<T: Serialize + DeserializeOwned + Clone + Weigh> Spool<T> {
         self.len() == 0
     }
 
+    /// A list holding `items`, in order, as if each had been pushed.
+    pub fn restore(cap: usize, items: impl IntoIterator<Item = T>) -> Spool<T> {
+        let mut s = Spool::new(cap);
+        for item in items {
+            s.push(item);
+        }
+        s
+    }
+
     /// The entries held in memory: the first ones.
     pub fn in_memory(&self) -> &[T] {
         &self.memory

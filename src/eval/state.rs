@@ -9,7 +9,7 @@ use crate::model::{ClauseId, EventId, NormId, PartyId};
 use crate::time::{show_instant, Instant, Moment};
 use crate::value::Value;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Status {
     #[default]
     Inactive,
@@ -29,7 +29,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ClauseState {
     pub status: Status,
     pub since: Option<Instant>,
@@ -42,7 +42,7 @@ pub struct ClauseState {
 }
 
 /// The lifecycle state of a norm instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum NState {
     Inactive,
     Active,
@@ -102,7 +102,7 @@ impl NState {
 
 /// When an instance falls due: the first late instant, and whether the
 /// deadline is a whole day (shown as its last day) or an exact instant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Due {
     pub late_from: Instant,
     pub date_only: bool,
@@ -123,7 +123,7 @@ impl Due {
 }
 
 /// What happened to an instance besides its state, for the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Note {
     /// A power closed by a refusal (or an alternative's act).
     AnsweredBy { event: EventId, at: Moment },
@@ -138,7 +138,7 @@ pub enum Note {
     DueOpen,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Instance {
     /// Creation order among all instances of the run.
     pub seq: u64,
@@ -156,7 +156,7 @@ pub struct Instance {
 }
 
 /// The event that made an instance, as its norm reads it (`offer.price`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Trigger {
     pub at: Option<Moment>,
     pub fields: Box<[Option<Value>]>,
@@ -164,7 +164,7 @@ pub struct Trigger {
 
 /// Instances of a norm that closed in one state: how many, and when the
 /// last of them did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Closed {
     pub count: u64,
     pub last: Option<Instant>,

@@ -6,6 +6,7 @@
 use std::collections::VecDeque;
 
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use crate::events::Event;
 use crate::model::interpret::{self as expr, EvalError, Latest};
@@ -15,7 +16,9 @@ use crate::value::exact::{Exact, Kind};
 use crate::value::{Type, Value};
 use num_traits::Zero;
 
-#[derive(Debug)]
+/// Saved with the engine but for what the program alone gives (which
+/// trackers each kind feeds), made afresh when a state is read.
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Trackers {
     /// Current values; a sum over no events is zero of the field's kind.
     pub values: Vec<Option<Value>>,
@@ -24,10 +27,13 @@ pub(crate) struct Trackers {
     /// Whether a timer is set for the window's oldest entry.
     sliding: Table<TrackerId, bool>,
     /// Per event kind: the trackers it adds to, and those it starts afresh.
+    #[serde(skip)]
     on: Table<EventId, Vec<TrackerId>>,
+    #[serde(skip)]
     reset: Table<EventId, Vec<TrackerId>>,
     /// The latest event of each kind, kept only for kinds some expression reads.
     pub latest: Vec<Option<Latest>>,
+    #[serde(skip)]
     reads_latest: Table<EventId, bool>,
 }
 
@@ -61,6 +67,14 @@ impl Trackers {
         };
         crate::model::visit_program(program, &mut reads);
         t
+    }
+
+    /// What the program alone gives, taken from `fresh`: a tracker read
+    /// from a saved state has only its values and windows.
+    pub fn wire(&mut self, fresh: Trackers) {
+        self.on = fresh.on;
+        self.reset = fresh.reset;
+        self.reads_latest = fresh.reads_latest;
     }
 
     /// The trackers that events of `kind` add to.

@@ -30,6 +30,17 @@ pub struct Line {
     /// Where the line's bytes are in the batch's block (without its end).
     pub start: usize,
     pub end: usize,
+    /// Where its bytes end with the carriage returns `end` leaves out: the
+    /// line as written, but for its `\n`.
+    pub raw_end: usize,
+    /// How many bytes of the stream lie before the next line: where
+    /// reading would go on after this one.
+    pub after: u64,
+    /// A hash of the line's bytes and its end, when the stream is asked
+    /// for them (see [`LineStream::hashing`]); else 0.
+    pub print: u64,
+    /// Whether the line ends the stream without a `\n`.
+    pub unended: bool,
     pub outcome: Outcome,
 }
 
@@ -45,6 +56,16 @@ pub struct Batch {
 impl Batch {
     pub fn bytes(&self, line: &Line) -> &[u8] {
         self.block.get(line.start..line.end).unwrap_or(&[])
+    }
+
+    /// The line as written, carriage returns included, without its `\n`.
+    /// Empty for a line too long to be held.
+    pub fn raw(&self, line: &Line) -> &[u8] {
+        self.block.get(line.start..line.raw_end).unwrap_or(&[])
+    }
+
+    pub fn event_mut(&mut self, i: usize) -> Option<&mut Event> {
+        self.events.get_mut(i)
     }
 
     pub fn event(&self, i: usize) -> Option<&Event> {
@@ -68,6 +89,28 @@ pub struct LineStream<R> {
     /// A read that failed, reported after the lines read before it.
     failed: Option<String>,
     last_day: LastDay,
+    /// Bytes of the stream before the block being split.
+    offset: u64,
+    hashing: bool,
+}
+
+/// A line's print: its bytes and its end, if it has one. Two streams with
+/// the same lines give the same prints; see [`chain`].
+pub fn line_print(bytes: &[u8], ended: bool) -> u64 {
+    with_end(xxhash_rust::xxh3::xxh3_64(bytes), ended)
+}
+
+fn with_end(hash: u64, ended: bool) -> u64 {
+    if ended {
+        hash ^ 0x9e37_79b9_7f4a_7c15
+    } else {
+        hash
+    }
+}
+
+/// The print of a stream so far, `acc`, followed by a line of print `line`.
+pub fn chain(acc: u64, line: u64) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(&line.to_le_bytes(), acc)
 }
 
 impl<R: Read> LineStream<R> {
@@ -79,7 +122,31 @@ impl<R: Read> LineStream<R> {
             done: false,
             failed: None,
             last_day: LastDay::default(),
+            offset: 0,
+            hashing: false,
         }
+    }
+
+    /// Numbers the first line read `first` rather than 1: a stream read on
+    /// from the middle of a file keeps the file's line numbers.
+    pub fn numbered_from(mut self, first: usize) -> LineStream<R> {
+        self.line_no = first.saturating_sub(1);
+        self
+    }
+
+    /// Counts the stream's bytes from `offset` rather than 0: a file read
+    /// on from the middle.
+    pub fn offset_from(mut self, offset: u64) -> LineStream<R> {
+        self.offset = offset;
+        self
+    }
+
+    /// Gives every line its print (a hash of its bytes), so that what was
+    /// read can be recognised later. Costs a hash a line: asked for only
+    /// when a run's state is kept.
+    pub fn hashing(mut self, on: bool) -> LineStream<R> {
+        self.hashing = on;
+        self
     }
 
     /// Fills `batch` with the next lines, decoded. Returns `false` once the
@@ -121,7 +188,7 @@ impl<R: Read> LineStream<R> {
         let mut start = 0;
         while let Some(nl) = memchr::memchr(b'\n', batch.block.get(start..).unwrap_or(&[])) {
             let end = start + nl;
-            self.decode_line(reader, batch, start, end);
+            self.decode_line(reader, batch, start, end, true);
             start = end + 1;
         }
         let rest = batch.block.get(start..).unwrap_or(&[]);
@@ -130,24 +197,43 @@ impl<R: Read> LineStream<R> {
                 no: self.line_no + 1,
                 start: 0,
                 end: 0,
+                raw_end: 0,
+                after: self.offset + start as u64,
+                print: 0,
+                unended: false,
                 outcome: Outcome::Bad(Box::new(EventError::Unreadable { message })),
             });
         } else if self.done {
             // The last line, without a line end.
             if !rest.is_empty() {
                 let end = batch.block.len();
-                self.decode_line(reader, batch, start, end);
+                self.decode_line(reader, batch, start, end, false);
             }
         } else {
             self.carry.clear();
             self.carry.extend_from_slice(rest);
+            self.offset += start as u64;
         }
         true
     }
 
-    fn decode_line(&mut self, reader: &EventReader<'_>, batch: &mut Batch, start: usize, end: usize) {
+    fn decode_line(
+        &mut self,
+        reader: &EventReader<'_>,
+        batch: &mut Batch,
+        start: usize,
+        end: usize,
+        ended: bool,
+    ) {
         self.line_no += 1;
         let no = self.line_no;
+        let raw_end = end;
+        let after = self.offset + (end + usize::from(ended)) as u64;
+        let print = if self.hashing {
+            line_print(batch.block.get(start..end).unwrap_or(&[]), ended)
+        } else {
+            0
+        };
         let mut end = end;
         while end > start && batch.block.get(end - 1).is_some_and(|b| *b == b'\r') {
             end -= 1;
@@ -189,6 +275,10 @@ impl<R: Read> LineStream<R> {
             no,
             start,
             end,
+            raw_end,
+            after,
+            print,
+            unended: !ended,
             outcome,
         });
     }
@@ -202,6 +292,11 @@ impl<R: Read> LineStream<R> {
         let no = self.line_no;
         let mut bytes = batch.block.len();
         let mut blank = batch.block.iter().all(u8::is_ascii_whitespace);
+        let mut hasher = self.hashing.then(|| Box::new(xxhash_rust::xxh3::Xxh3::new()));
+        let mut ended = false;
+        if let Some(h) = hasher.as_mut() {
+            h.update(&batch.block);
+        }
         batch.block.clear();
         let mut failed = None;
         loop {
@@ -221,7 +316,11 @@ impl<R: Read> LineStream<R> {
             let part = batch.block.get(..nl.unwrap_or(batch.block.len())).unwrap_or(&[]);
             bytes += part.len();
             blank &= part.iter().all(u8::is_ascii_whitespace);
+            if let Some(h) = hasher.as_mut() {
+                h.update(part);
+            }
             if let Some(nl) = nl {
+                ended = true;
                 self.carry.clear();
                 self.carry
                     .extend_from_slice(batch.block.get(nl + 1..).unwrap_or(&[]));
@@ -235,10 +334,16 @@ impl<R: Read> LineStream<R> {
         } else {
             Outcome::Bad(Box::new(EventError::TooLong { line: no, bytes }))
         };
+        let print = hasher.map_or(0, |h| with_end(h.digest(), ended));
+        self.offset += (bytes + usize::from(ended)) as u64;
         batch.lines.push(Line {
             no,
             start: 0,
             end: 0,
+            raw_end: 0,
+            after: self.offset,
+            print,
+            unended: !ended,
             outcome,
         });
         if let Some(message) = failed {
@@ -246,6 +351,10 @@ impl<R: Read> LineStream<R> {
                 no: no + 1,
                 start: 0,
                 end: 0,
+                raw_end: 0,
+                after: self.offset,
+                print: 0,
+                unended: false,
                 outcome: Outcome::Bad(Box::new(EventError::Unreadable { message })),
             });
         }

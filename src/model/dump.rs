@@ -15,6 +15,32 @@ struct Scope {
     bound: Option<EventId>,
 }
 
+/// The dump with every row of every table written out: all a run depends
+/// on, and nothing of how the contract was laid out (no spans), so that it
+/// can stand for the program when a saved state is matched to it.
+pub fn whole(p: &Program) -> String {
+    let mut out = dump(p);
+    let s = Scope::default();
+    let show = |e: &Option<CExpr>| e.as_ref().map_or_else(|| "-".to_string(), |e| expr(p, s, e));
+    for t in p.terms.values() {
+        let Some(table) = &t.table else { continue };
+        for r in &table.rows {
+            let _ = writeln!(
+                out,
+                "row {}: above {} from {} up to {} below {} otherwise {} = {}",
+                t.name,
+                show(&r.above),
+                show(&r.from),
+                show(&r.up_to),
+                show(&r.below),
+                r.otherwise,
+                expr(p, s, &r.value)
+            );
+        }
+    }
+    out
+}
+
 /// The program, one line a fact.
 pub fn dump(p: &Program) -> String {
     let mut out = String::new();

@@ -151,6 +151,22 @@ impl<I: Id, T: Clone> Table<I, T> {
     }
 }
 
+/// A table is saved as the list of its items, in id order.
+impl<I, T: Serialize> Serialize for Table<I, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.items.serialize(s)
+    }
+}
+
+impl<'de, I, T: Deserialize<'de>> Deserialize<'de> for Table<I, T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Table {
+            items: Vec::deserialize(d)?,
+            id: PhantomData,
+        })
+    }
+}
+
 impl<I: Id, T> FromIterator<T> for Table<I, T> {
     fn from_iter<It: IntoIterator<Item = T>>(iter: It) -> Self {
         Table {

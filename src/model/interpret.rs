@@ -1,6 +1,7 @@
 //! Evaluating checked expressions. `Ok(None)` means undetermined: the value
 //! depends on an open term or on an optional field the event left out.
 
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 use rust_decimal::Decimal;
@@ -72,7 +73,7 @@ pub struct Ctx<'a> {
 }
 
 /// The latest event of a kind: when it happened and what it said.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Latest {
     pub at: Moment,
     pub fields: Vec<Option<Value>>,

@@ -37,6 +37,19 @@ pub struct Report<'s> {
     /// out to be anything (their norms' state is `undetermined`).
     #[serde(skip_serializing_if = "is_zero")]
     pub undetermined_past_due: u64,
+    /// Set when the run stopped at a bad line: the report is then as of the
+    /// last event applied before it, whatever moment was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<Stopped>,
+}
+
+/// Where a run stopped: the bad line, in its own file's numbering.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Stopped {
+    pub file: String,
+    /// `null` when the input could not be read on.
+    pub line: Option<usize>,
+    pub code: String,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
@@ -444,6 +457,7 @@ impl<'s> Report<'s> {
                 .flat_map(|n| snapshot.norm(n).buckets)
                 .filter(|(_, b)| b.state().0 == NState::Undetermined)
                 .count() as u64,
+            stopped: None,
         }
     }
 

@@ -69,6 +69,14 @@ pub fn render(
 ) -> io::Result<()> {
     let as_of = report.as_of.as_deref().unwrap_or("the start (no events)");
     writeln!(out, "{} — as of {as_of}", shown(&report.deal))?;
+    if let Some(st) = &report.stopped {
+        let at = st.line.map(|l| format!("line {l} of ")).unwrap_or_default();
+        writeln!(
+            out,
+            "STOPPED at {at}{} ({}): nothing after it was read; this is the state as of the last event applied",
+            shown(&st.file), st.code
+        )?;
+    }
     let e = &report.events;
     writeln!(
         out,

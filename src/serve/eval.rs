@@ -305,6 +305,8 @@ pub fn run(input: &RunIn, budget: Budget, stop: &AtomicBool) -> RunOut {
         until: as_of.as_ref().map(|a| a.instant),
         keep_going: true,
         threaded: false,
+
+        ..ReplayOptions::default()
     };
     driver::replay(&mut engine, &reader, events, replay_options, |err, _| {
         if over.load(Ordering::Relaxed) {

@@ -102,6 +102,8 @@ pub fn evaluate(
         until: as_of.as_ref().map(|a| a.instant),
         keep_going: false,
         threaded: false,
+
+        ..ReplayOptions::default()
     };
     let replay = driver::replay(&mut engine, &reader, input.bytes.as_slice(), options, |_, _| {});
     let shown = match &as_of {

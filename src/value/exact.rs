@@ -9,6 +9,7 @@
 //! must become a decimal without one — an amount owed — is rounded half to
 //! even at the finest place that fits, and whoever reads it is told.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use num_bigint::BigInt;
@@ -20,7 +21,7 @@ use rust_decimal::Decimal;
 use super::Currency;
 
 /// What an exact number measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Kind {
     Number,
     /// The number written before the `%`.
@@ -32,7 +33,7 @@ pub enum Kind {
 }
 
 /// A number no decimal of 28 digits holds, kept as a fraction.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Exact {
     pub value: BigRational,
     pub kind: Kind,

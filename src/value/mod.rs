@@ -3,6 +3,7 @@
 
 pub mod exact;
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use rust_decimal::Decimal;
@@ -79,7 +80,7 @@ impl fmt::Display for Type {
 
 /// A currency code as written: three upper-case letters. Whether ISO 4217
 /// lists it is [`Currency::is_iso`], asked where a code is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Currency([u8; 3]);
 
 impl Currency {
@@ -150,7 +151,7 @@ impl fmt::Display for Currency {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
     pub amount: Decimal,
     pub currency: Currency,
@@ -190,7 +191,7 @@ impl fmt::Display for Money {
 }
 
 /// A span of time. Months and days are calendar units; seconds are exact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Duration {
     pub months: i64,
     pub days: i64,
@@ -301,7 +302,7 @@ impl fmt::Display for Duration {
 
 /// Text is held inline up to 23 bytes, so the names and references that
 /// events carry cost no allocation.
-#[derive(Debug, Clone, PartialEq, Hash)]
+#[derive(Debug, Clone, PartialEq, Hash, Serialize, Deserialize)]
 pub enum Value {
     Bool(bool),
     Text(SmolStr),
