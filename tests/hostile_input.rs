@@ -169,3 +169,34 @@ fn a_contract_is_read_no_further_than_its_limit() {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("deal::cli::too_large"), "{}", out.stderr);
 }
+
+#[test]
+fn names_are_unicode_and_composed_alike_in_contract_and_events() {
+    const UNICODE: &str = "tests/fixtures/unicode.deal";
+    // `Müller` with a combining diaeresis (NFD), as some systems send it.
+    let order = "{\"at\":\"2025-01-01\",\"event\":\"bestellung\",\"ref\":\"a\",\"von\":\"Mu\u{308}ller\"}";
+    let out = run(UNICODE, &[order], &["--at", "2025-02-01"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report = out.json();
+    assert_eq!(report["events"]["applied"], 1);
+    assert_eq!(report["breaches"][0]["party"], "Ødegård", "{report}");
+    let out = deal(&["check", UNICODE], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.is_empty(),
+        "no warning for names in one script: {}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_name_that_mixes_scripts_is_warned_of() {
+    let out = deal(&["check", "tests/fixtures/bad_contracts/mixed_script.deal"], "");
+    assert_eq!(out.code, 0, "a warning, not an error: {}", out.stderr);
+    assert!(out.stderr.contains("deal::check::mixed_script"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("mixes Latin and Cyrillic letters"),
+        "{}",
+        out.stderr
+    );
+}

@@ -44,6 +44,7 @@ check_errors!(
     BadSettlement,
     BadLiteral,
     UnknownCurrency,
+    MixedScript,
     DivisionByZero,
     NegativePeriod,
     BadCall,
@@ -254,6 +255,20 @@ pub struct BadLiteral {
     pub(crate) span: SourceSpan,
     #[help]
     pub(crate) help: String,
+}
+
+#[derive(Debug, Clone, Error, Diagnostic)]
+#[error("`{name}` mixes {scripts} letters")]
+#[diagnostic(
+    code(deal::check::mixed_script),
+    severity(Warning),
+    help("a name that mixes writing systems can look like another name it is not; write it in one script")
+)]
+pub struct MixedScript {
+    pub(crate) name: String,
+    pub(crate) scripts: String,
+    #[label("letters of more than one script")]
+    pub(crate) span: SourceSpan,
 }
 
 #[derive(Debug, Clone, Error, Diagnostic)]

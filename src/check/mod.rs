@@ -52,6 +52,7 @@ impl Checked {
 pub fn check(contract: &ast::Contract) -> Checked {
     let mut c = Checker::default();
     c.parties(contract);
+    c.scripts(contract);
     c.events(contract);
     c.terms(contract);
     let term = c.deal_term(contract);

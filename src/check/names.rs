@@ -232,3 +232,68 @@ impl Checker {
         }
     }
 }
+
+impl Checker {
+    /// Names that mix writing systems (a Cyrillic `е` in `Sеller`) look
+    /// like names they are not: each draws a warning.
+    pub(super) fn scripts(&mut self, contract: &ast::Contract) {
+        let names = contract
+            .parties
+            .iter()
+            .chain(contract.terms.iter().map(|t| &t.name))
+            .chain(
+                contract
+                    .events
+                    .iter()
+                    .flat_map(|e| std::iter::once(&e.name).chain(e.fields.iter().map(|f| &f.name))),
+            )
+            .chain(contract.clauses.iter().map(|c| &c.name));
+        let mixed: Vec<(String, Span, String)> = names
+            .filter(|n| !n.name.is_ascii())
+            .filter_map(|n| mixed_scripts(&n.name).map(|s| (n.name.clone(), n.span, s)))
+            .collect();
+        for (name, span, scripts) in mixed {
+            self.push(MixedScript {
+                name,
+                scripts,
+                span: span.into(),
+            });
+        }
+    }
+}
+
+/// The scripts a name mixes, when it mixes any: digits, `_` and marks
+/// belong to every script, and Han with kana (Japanese) or with Hangul
+/// (Korean) is one way of writing, not two.
+fn mixed_scripts(name: &str) -> Option<String> {
+    use unicode_script::{Script, UnicodeScript as _};
+    let mut scripts: Vec<Script> = Vec::new();
+    for c in name.chars() {
+        let s = c.script();
+        if matches!(s, Script::Common | Script::Inherited | Script::Unknown) || scripts.contains(&s) {
+            continue;
+        }
+        scripts.push(s);
+    }
+    let east_asian = [
+        Script::Han,
+        Script::Hiragana,
+        Script::Katakana,
+        Script::Hangul,
+        Script::Bopomofo,
+    ];
+    let one_way = scripts.len() <= 1
+        || (scripts.iter().all(|s| east_asian.contains(s))
+            && !(scripts.contains(&Script::Hangul)
+                && (scripts.contains(&Script::Hiragana) || scripts.contains(&Script::Katakana))));
+    if one_way {
+        return None;
+    }
+    Some(
+        scripts
+            .iter()
+            .map(|s| s.full_name())
+            .collect::<Vec<_>>()
+            .join(" and "),
+    )
+}

@@ -410,6 +410,11 @@ impl<'p> EventReader<'p> {
                 }))
             }
         };
+        let kind_text = if kind_text.is_ascii() {
+            kind_text
+        } else {
+            crate::syntax::normalised(&kind_text)
+        };
         let Some(&(kind, spec)) = self.kinds.get(kind_text.as_str()) else {
             let declared = || {
                 self.program
@@ -563,7 +568,11 @@ impl<'p> EventReader<'p> {
             Type::Party => {
                 let name = s.ok_or(FieldProblem::Mistyped)?;
                 if self.program.party_id(name).is_none() {
-                    return Err(FieldProblem::NotAParty(name.to_string()));
+                    let composed = crate::syntax::normalised(name);
+                    if name.is_ascii() || self.program.party_id(&composed).is_none() {
+                        return Err(FieldProblem::NotAParty(name.to_string()));
+                    }
+                    return Ok(Value::Entity(composed.into()));
                 }
                 Value::Entity(name.into())
             }
@@ -699,6 +708,12 @@ impl<'de> serde::Deserialize<'de> for Members {
                 let mut members = Map::new();
                 let mut repeated = None;
                 while let Some((key, value)) = map.next_entry::<String, Json>()? {
+                    // Names in the contract are in NFC; so are keys, once read.
+                    let key = if key.is_ascii() {
+                        key
+                    } else {
+                        crate::syntax::normalised(&key)
+                    };
                     if members.contains_key(&key) {
                         repeated.get_or_insert_with(|| key.clone());
                     }

@@ -33,7 +33,7 @@ impl Server {
             - prefix
                 .chars()
                 .rev()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
                 .map(char::len_utf8)
                 .sum::<usize>();
         let before = prefix.get(..typed)?;
@@ -260,7 +260,7 @@ fn last_word(text: &str) -> &str {
     let start = text
         .char_indices()
         .rev()
-        .take_while(|(_, c)| c.is_ascii_alphanumeric() || *c == '_')
+        .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
         .last()
         .map_or(text.len(), |(i, _)| i);
     text.get(start..).unwrap_or("")
@@ -272,7 +272,7 @@ fn last_word(text: &str) -> &str {
 fn in_scope(before: &str) -> Option<&str> {
     let norm = current_norm(before);
     let words: Vec<&str> = norm
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .filter(|w| !w.is_empty())
         .collect();
     let last = |word: &str| words.iter().rposition(|w| *w == word);

@@ -56,7 +56,7 @@ fn reserved_word<'s>(source: &'s str, at: usize, expected: &[Rule]) -> Option<&'
     }
     let rest = source.get(at..)?;
     let len = rest
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
         .unwrap_or(rest.len());
     let word = rest.get(..len)?;
     let reserved = parser::DealParser::parse(Rule::keyword, word).is_ok_and(|p| p.as_str() == word);

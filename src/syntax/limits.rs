@@ -118,7 +118,8 @@ pub fn check(source: &str) -> Result<(), Violation> {
 }
 
 fn word_boundary(bytes: &[u8], at: usize, len: usize) -> bool {
-    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    // Bytes of a non-ASCII character are parts of a word: names are Unicode.
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
     let before = at
         .checked_sub(1)
         .and_then(|b| bytes.get(b))

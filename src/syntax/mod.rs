@@ -3,6 +3,7 @@
 
 pub mod ast;
 mod build;
+pub use build::normalised;
 pub mod error;
 mod expected;
 pub mod limits;

@@ -165,15 +165,26 @@ pub(super) fn event_ref(pair: Pair<'_, Rule>) -> Ident {
     let span = span_of(&pair);
     let words: Vec<&str> = pair.as_str().split_whitespace().collect();
     Ident {
-        name: words.join(" "),
+        name: normalised(&words.join(" ")),
         span,
     }
 }
 
 pub(super) fn ident(pair: &Pair<'_, Rule>) -> Ident {
     Ident {
-        name: pair.as_str().to_string(),
+        name: normalised(pair.as_str()),
         span: span_of(pair),
+    }
+}
+
+/// A name as the contract means it: in Unicode's composed form (NFC), so
+/// that `Müller` typed with a combining mark and with `ü` is one name.
+pub fn normalised(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    if name.is_ascii() {
+        name.to_string()
+    } else {
+        name.nfc().collect()
     }
 }
 
