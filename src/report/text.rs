@@ -67,6 +67,16 @@ pub fn render(
     style: Style,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    header(report, out)?;
+    clauses(report, out)?;
+    norms(report, out)?;
+    balances(report, out)?;
+    ineffective(report, out)?;
+    breaches(report, contract, events_name, style, out)
+}
+
+/// The deal, the moment, whether the run stopped, what was read.
+fn header(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let as_of = report.as_of.as_deref().unwrap_or("the start (no events)");
     writeln!(out, "{} — as of {as_of}", shown(&report.deal))?;
     if let Some(st) = &report.stopped {
@@ -94,9 +104,17 @@ pub fn render(
             report.open_terms.join(", ")
         )?;
     }
+    Ok(())
+}
 
+fn clauses(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "\nClauses")?;
-    let width = report.clauses.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    let width = report
+        .clauses
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(0);
     for c in &report.clauses {
         let since = c
             .since
@@ -105,7 +123,11 @@ pub fn render(
             .unwrap_or_default();
         writeln!(out, "  {:width$}  {}{since}", c.name, c.state)?;
     }
+    Ok(())
+}
 
+/// Open instances one by one, closed ones counted.
+fn norms(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "\nNorms")?;
     let mut last_clause = String::new();
     report.norms.each(|n| {
@@ -143,8 +165,10 @@ pub fn render(
             writeln!(out, "                ({})", shown(note))?;
         }
         Ok(())
-    })?;
+    })
+}
 
+fn balances(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "\nBalances")?;
     if report.balances.is_empty() {
         writeln!(out, "  nothing owed")?;
@@ -187,7 +211,10 @@ pub fn render(
             )?;
         }
     }
+    Ok(())
+}
 
+fn ineffective(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     if report.events.ineffective > 0 {
         writeln!(out, "\nIneffective acts")?;
         report.ineffective.each(|i| {
@@ -201,7 +228,18 @@ pub fn render(
             )
         })?;
     }
+    Ok(())
+}
 
+/// Breaches, each drawn as a diagnostic pointing at its clause and, for an
+/// act, at the events line.
+fn breaches(
+    report: &Report<'_>,
+    contract: &SourceFile,
+    events_name: &str,
+    style: Style,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     writeln!(out, "\nBreaches")?;
     match (report.breaches.is_empty(), report.undetermined_past_due) {
         (true, 0) => writeln!(out, "  none")?,
