@@ -323,77 +323,30 @@ impl<'p> EventReader<'p> {
             }));
         }
         let src = LineSource::new(self.events_name.clone(), line_no, text);
+        let obj = members(line_no, text, &src)?;
+        let at = at_of(line_no, text, &obj, &src)?;
+        let (kind, spec) = self.kind_of(line_no, text, &obj, &src)?;
+        let id = id_of(text, &obj, &src)?;
+        self.no_unknown_keys(text, &obj, spec, &src)?;
+        let fields = self.fields_of(text, &obj, spec, &src)?;
+        Ok(Some(Event {
+            line: line_no,
+            at,
+            kind,
+            id,
+            fields,
+        }))
+    }
+
+    /// The event's kind, by its `event` key.
+    fn kind_of(
+        &self,
+        line_no: usize,
+        text: &str,
+        obj: &Map<String, Json>,
+        src: &LineSource,
+    ) -> Result<(EventId, &'p EventSpec), Box<EventError>> {
         let whole: SourceSpan = (0, text.len()).into();
-        let obj: Map<String, Json> = match serde_json::from_str::<Members>(text) {
-            Ok(Members::Object {
-                members,
-                repeated: None,
-            }) => members,
-            Ok(Members::Object {
-                repeated: Some(key), ..
-            }) => {
-                let (first, again) = spans::repeated_key_spans(text, &key);
-                return Err(Box::new(EventError::RepeatedKey {
-                    line: line_no,
-                    key,
-                    src,
-                    first,
-                    again,
-                }));
-            }
-            Ok(Members::Other) => {
-                return Err(Box::new(EventError::NotJson {
-                    line: line_no,
-                    message: "expected an object in braces".to_string(),
-                    src,
-                    span: whole,
-                }))
-            }
-            Err(_) if text.contains('\r') => {
-                let at = text.find('\r').unwrap_or(0);
-                return Err(Box::new(EventError::CarriageReturn {
-                    line: line_no,
-                    src,
-                    span: (at, 1).into(),
-                }));
-            }
-            Err(e) => {
-                let col = e.column().saturating_sub(1).min(text.len());
-                let message = strip_position(&e.to_string());
-                return Err(Box::new(EventError::NotJson {
-                    line: line_no,
-                    message,
-                    src,
-                    span: (col, 0).into(),
-                }));
-            }
-        };
-        let at_text = match obj.get("at") {
-            Some(Json::String(s)) => s.clone(),
-            Some(other) => {
-                return Err(Box::new(EventError::BadAt {
-                    text: other.to_string(),
-                    span: value_span(text, "at"),
-                    src,
-                }))
-            }
-            None => {
-                return Err(Box::new(EventError::MissingKey {
-                    line: line_no,
-                    what: "at",
-                    src,
-                    span: whole,
-                    help: "every event says when it happened: \"at\":\"2025-01-21\"".to_string(),
-                }))
-            }
-        };
-        let Some(at) = Moment::parse(&at_text) else {
-            return Err(Box::new(EventError::BadAt {
-                text: at_text,
-                span: value_span(text, "at"),
-                src,
-            }));
-        };
         let kind_text = match obj.get("event") {
             Some(Json::String(s)) => s.clone(),
             _ => {
@@ -405,7 +358,7 @@ impl<'p> EventReader<'p> {
                     } else {
                         whole
                     },
-                    src,
+                    src: src.clone(),
                     help: "every event names its kind as a string: \"event\":\"payment\"".to_string(),
                 }))
             }
@@ -433,21 +386,21 @@ impl<'p> EventReader<'p> {
             return Err(Box::new(EventError::UnknownKind {
                 kind: kind_text,
                 span: value_span(text, "event"),
-                src,
+                src: src.clone(),
                 help,
             }));
         };
-        let id = match obj.get("id") {
-            None | Some(Json::Null) => None,
-            Some(Json::String(s)) => Some(fingerprint(s)),
-            Some(Json::Number(n)) if n.is_u64() || n.is_i64() => Some(fingerprint(&n.to_string())),
-            Some(_) => {
-                return Err(Box::new(EventError::BadId {
-                    span: value_span(text, "id"),
-                    src,
-                }))
-            }
-        };
+        Ok((kind, spec))
+    }
+
+    /// Every key is `at`, `event`, `id` or a field of the kind.
+    fn no_unknown_keys(
+        &self,
+        text: &str,
+        obj: &Map<String, Json>,
+        spec: &EventSpec,
+        src: &LineSource,
+    ) -> Result<(), Box<EventError>> {
         for key in obj.keys() {
             if matches!(key.as_str(), "at" | "event" | "id") || spec.field(key).is_some() {
                 continue;
@@ -468,11 +421,23 @@ impl<'p> EventReader<'p> {
                 event: spec.name.clone(),
                 field: key.clone(),
                 span: key_span(text, key),
-                src,
+                src: src.clone(),
                 help,
                 declared: vec![self.declared_event(spec)],
             }));
         }
+        Ok(())
+    }
+
+    /// The declared fields, each typed, in declaration order.
+    fn fields_of(
+        &self,
+        text: &str,
+        obj: &Map<String, Json>,
+        spec: &EventSpec,
+        src: &LineSource,
+    ) -> Result<Vec<Option<Value>>, Box<EventError>> {
+        let whole: SourceSpan = (0, text.len()).into();
         let mut fields = Vec::with_capacity(spec.fields.len());
         for f in &spec.fields {
             match obj.get(&f.name) {
@@ -481,7 +446,7 @@ impl<'p> EventReader<'p> {
                     return Err(Box::new(EventError::MissingField {
                         event: spec.name.clone(),
                         field: f.name.clone(),
-                        src,
+                        src: src.clone(),
                         span: whole,
                         help: format!("add `\"{}\": …` with {}", f.name, f.ty.example()),
                         declared: vec![self.declared_field(f)],
@@ -514,7 +479,7 @@ impl<'p> EventReader<'p> {
                                 name,
                                 field: f.name.clone(),
                                 span: value_span(text, &f.name),
-                                src,
+                                src: src.clone(),
                                 help,
                                 declared: vec![self.declared_field(f)],
                             }));
@@ -530,7 +495,7 @@ impl<'p> EventReader<'p> {
                                 code,
                                 field: f.name.clone(),
                                 span: value_span(text, &f.name),
-                                src,
+                                src: src.clone(),
                                 help,
                             }));
                         }
@@ -540,7 +505,7 @@ impl<'p> EventReader<'p> {
                                 field: f.name.clone(),
                                 expected: crate::diag::words::article(f.ty),
                                 span: value_span(text, &f.name),
-                                src,
+                                src: src.clone(),
                                 help: format!("write it as {}", f.ty.example()),
                                 declared: vec![self.declared_field(f)],
                             }));
@@ -549,13 +514,7 @@ impl<'p> EventReader<'p> {
                 }
             }
         }
-        Ok(Some(Event {
-            line: line_no,
-            at,
-            kind,
-            id,
-            fields,
-        }))
+        Ok(fields)
     }
 
     /// A field's value, typed by its declaration. Both paths use this.
@@ -681,6 +640,109 @@ fn strip_position(message: &str) -> String {
         .split_once(" at line ")
         .map_or(message, |(m, _)| m)
         .to_string()
+}
+
+/// The line's members, each key given once.
+fn members(line_no: usize, text: &str, src: &LineSource) -> Result<Map<String, Json>, Box<EventError>> {
+    let whole: SourceSpan = (0, text.len()).into();
+    let obj: Map<String, Json> = match serde_json::from_str::<Members>(text) {
+        Ok(Members::Object {
+            members,
+            repeated: None,
+        }) => members,
+        Ok(Members::Object {
+            repeated: Some(key), ..
+        }) => {
+            let (first, again) = spans::repeated_key_spans(text, &key);
+            return Err(Box::new(EventError::RepeatedKey {
+                line: line_no,
+                key,
+                src: src.clone(),
+                first,
+                again,
+            }));
+        }
+        Ok(Members::Other) => {
+            return Err(Box::new(EventError::NotJson {
+                line: line_no,
+                message: "expected an object in braces".to_string(),
+                src: src.clone(),
+                span: whole,
+            }))
+        }
+        Err(_) if text.contains('\r') => {
+            let at = text.find('\r').unwrap_or(0);
+            return Err(Box::new(EventError::CarriageReturn {
+                line: line_no,
+                src: src.clone(),
+                span: (at, 1).into(),
+            }));
+        }
+        Err(e) => {
+            let col = e.column().saturating_sub(1).min(text.len());
+            let message = strip_position(&e.to_string());
+            return Err(Box::new(EventError::NotJson {
+                line: line_no,
+                message,
+                src: src.clone(),
+                span: (col, 0).into(),
+            }));
+        }
+    };
+    Ok(obj)
+}
+
+/// When the event happened, by its `at` key.
+fn at_of(
+    line_no: usize,
+    text: &str,
+    obj: &Map<String, Json>,
+    src: &LineSource,
+) -> Result<Moment, Box<EventError>> {
+    let whole: SourceSpan = (0, text.len()).into();
+    let at_text = match obj.get("at") {
+        Some(Json::String(s)) => s.clone(),
+        Some(other) => {
+            return Err(Box::new(EventError::BadAt {
+                text: other.to_string(),
+                span: value_span(text, "at"),
+                src: src.clone(),
+            }))
+        }
+        None => {
+            return Err(Box::new(EventError::MissingKey {
+                line: line_no,
+                what: "at",
+                src: src.clone(),
+                span: whole,
+                help: "every event says when it happened: \"at\":\"2025-01-21\"".to_string(),
+            }))
+        }
+    };
+    let Some(at) = Moment::parse(&at_text) else {
+        return Err(Box::new(EventError::BadAt {
+            text: at_text,
+            span: value_span(text, "at"),
+            src: src.clone(),
+        }));
+    };
+    Ok(at)
+}
+
+/// The fingerprint of the event's `id`, if it has one.
+fn id_of(text: &str, obj: &Map<String, Json>, src: &LineSource) -> Result<Option<IdPrint>, Box<EventError>> {
+    let id = match obj.get("id") {
+        None | Some(Json::Null) => None,
+        Some(Json::String(s)) => Some(fingerprint(s)),
+        Some(Json::Number(n)) if n.is_u64() || n.is_i64() => Some(fingerprint(&n.to_string())),
+        Some(_) => {
+            return Err(Box::new(EventError::BadId {
+                span: value_span(text, "id"),
+                src: src.clone(),
+            }))
+        }
+    };
+    Ok(id)
 }
 
 /// A line's top-level value as the precise path reads it: an object keeps
