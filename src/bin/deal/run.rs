@@ -111,44 +111,23 @@ fn run_steps(out: &Out, args: &RunArgs<'_>) -> Step<u8> {
         checkpoint_every: if keeping { args.checkpoint_every } else { 0 },
     };
     let fingerprint = fingerprint.unwrap_or_default();
-    let mut checkpoint_failed = None;
-    let mut checkpoints = 0u64;
-    // A run stopped by force right before a checkpoint, for tests of what
-    // survives one: hidden, as nobody else has a use for it.
-    let abort_at: Option<u64> = std::env::var("DEAL_TEST_ABORT_AT_CHECKPOINT")
-        .ok()
-        .and_then(|v| v.parse().ok());
     let start = input.start;
-    let replay = driver::replay_with(
+    let checkpoints = Checkpoints {
+        path: args.state,
+        fingerprint: &fingerprint,
+        horizon,
+        position,
+        start,
+    };
+    let replay = replay(
+        out,
         &mut engine,
         &reader,
         input.read,
         replay_options,
-        |err, raw| {
-            out.diag(err);
-            if let Some(r) = rejects_file.as_mut() {
-                r.put(events_name, err, raw);
-            }
-        },
-        |engine, fed| {
-            checkpoints += 1;
-            if abort_at == Some(checkpoints) {
-                std::process::abort();
-            }
-            if checkpoint_failed.is_some() {
-                return;
-            }
-            if let Some(path) = args.state {
-                let at = position.after(start, *fed);
-                if let Err(e) = deal::resume::write(path, engine, &fingerprint, horizon, at) {
-                    checkpoint_failed = Some(e);
-                }
-            }
-        },
-    );
-    if let Some(e) = checkpoint_failed {
-        return Err(out.said(&e));
-    }
+        &checkpoints,
+        rejects_file.as_mut(),
+    )?;
     if let Some(path) = args.state {
         save_state(
             out,
@@ -248,6 +227,67 @@ fn run_steps(out: &Out, args: &RunArgs<'_>) -> Step<u8> {
     } else {
         EVALUATED
     })
+}
+
+/// Where and how the state is saved every `--checkpoint-every` events.
+struct Checkpoints<'a> {
+    path: Option<&'a str>,
+    fingerprint: &'a str,
+    horizon: Duration,
+    position: Position,
+    start: Start,
+}
+
+/// The events applied, each bad line said and set aside, the state saved
+/// at each checkpoint.
+fn replay(
+    out: &Out,
+    engine: &mut Engine<'_>,
+    reader: &EventReader<'_>,
+    input: Box<dyn io::Read + Send>,
+    options: ReplayOptions,
+    at: &Checkpoints<'_>,
+    mut rejects_file: Option<&mut rejects::Rejects>,
+) -> Step<Replay> {
+    let events_name = reader.events_name().to_string();
+    let mut checkpoint_failed = None;
+    let mut checkpoints = 0u64;
+    // A run stopped by force right before a checkpoint, for tests of what
+    // survives one: hidden, as nobody else has a use for it.
+    let abort_at: Option<u64> = std::env::var("DEAL_TEST_ABORT_AT_CHECKPOINT")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let replay = driver::replay_with(
+        engine,
+        reader,
+        input,
+        options,
+        |err, raw| {
+            out.diag(err);
+            if let Some(r) = rejects_file.as_mut() {
+                r.put(&events_name, err, raw);
+            }
+        },
+        |engine, fed| {
+            checkpoints += 1;
+            if abort_at == Some(checkpoints) {
+                std::process::abort();
+            }
+            if checkpoint_failed.is_some() {
+                return;
+            }
+            if let Some(path) = at.path {
+                let fed_to = at.position.after(at.start, *fed);
+                if let Err(e) = deal::resume::write(path, engine, at.fingerprint, at.horizon, fed_to) {
+                    checkpoint_failed = Some(e);
+                }
+            }
+        },
+    );
+    match checkpoint_failed {
+        Some(e) => Err(out.said(&e)),
+        None => Ok(replay),
+    }
 }
 
 fn as_of(out: &Out, at: Option<&str>) -> Step<Option<AsOf>> {
