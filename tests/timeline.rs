@@ -88,6 +88,49 @@ fn a_breach_is_a_marker_named_by_its_clause_and_date_and_listed_with_a_link() {
 }
 
 #[test]
+fn a_stopped_run_s_page_says_so() {
+    let out = html(&[REFERENCE, "--events", "-"], &lines(&[AMENDED, "not json"]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stdout.contains("class=\"stopped\""), "a banner");
+    assert!(
+        out.stdout.contains("Stopped at line 2 of &lt;stdin&gt;"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_page_carried_on_from_a_state_quotes_this_file_s_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("run.state");
+    let (first, second) = (dir.path().join("1.jsonl"), dir.path().join("2.jsonl"));
+    std::fs::write(&first, lines(&[AMENDED])).unwrap();
+    std::fs::write(&second, lines(&[GCP])).unwrap();
+    let state = state.to_str().unwrap();
+    let out = deal(
+        &[
+            "run",
+            REFERENCE,
+            "--events",
+            first.to_str().unwrap(),
+            "--state",
+            state,
+        ],
+        "",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let second = second.to_str().unwrap();
+    let out = html(&[REFERENCE, "--events", second, "--state", state], "");
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    // The breach is line 2 of the stream, line 1 of this file.
+    assert!(
+        out.stdout.contains(&format!("{second} line 1</span> <code>")),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
 fn text_from_events_is_escaped() {
     let hostile = r#"{"at":"2025-02-03","event":"ip_use","product":"<script>alert(1)</script>"}"#;
     let offer = r#"{"at":"2025-02-04","event":"cloud_offer","ref":"\"><img src=x onerror=alert(2)>","price":"1 USD"}"#;

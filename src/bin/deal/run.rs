@@ -205,6 +205,7 @@ fn run_steps(out: &Out, args: &RunArgs<'_>) -> Step<u8> {
         timeline: timeline.as_ref(),
         kept_stdin: input.kept_stdin.as_deref(),
         as_of_seconds,
+        line_base,
     };
     write_report(out, args, &report, &page)?;
 
@@ -489,6 +490,9 @@ struct Page<'a> {
     timeline: Option<&'a std::rc::Rc<std::cell::RefCell<html::Timeline>>>,
     kept_stdin: Option<&'a [u8]>,
     as_of_seconds: Option<i64>,
+    /// What the run added to each line of this file to number it in the
+    /// whole stream fed through a state.
+    line_base: usize,
 }
 
 fn write_report(out: &Out, args: &RunArgs<'_>, report: &Report<'_>, page: &Page<'_>) -> Step<()> {
@@ -500,13 +504,21 @@ fn write_report(out: &Out, args: &RunArgs<'_>, report: &Report<'_>, page: &Page<
             let timeline = page.timeline.map(|t| t.borrow());
             let empty = html::Timeline::new(page.program);
             let tl = timeline.as_deref().unwrap_or(&empty);
-            let wanted = tl.lines_wanted();
-            let lines = match page.kept_stdin {
+            // Marks are numbered in the whole stream; only this file's
+            // lines can be quoted, by their place in it.
+            let base = page.line_base;
+            let wanted = tl
+                .lines_wanted()
+                .into_iter()
+                .filter_map(|l| l.checked_sub(base).filter(|own| *own > 0))
+                .collect();
+            let own = match page.kept_stdin {
                 Some(bytes) => html::pick_lines(bytes, &wanted, html::LINE_CHARS),
                 None => File::open(args.events)
                     .map(|f| html::pick_lines(io::BufReader::new(f), &wanted, html::LINE_CHARS))
                     .unwrap_or_default(),
             };
+            let lines = own.into_iter().map(|(l, text)| (l + base, text)).collect();
             html::Page::new(
                 report,
                 page.program,
@@ -516,6 +528,7 @@ fn write_report(out: &Out, args: &RunArgs<'_>, report: &Report<'_>, page: &Page<
                 &lines,
                 page.as_of_seconds,
             )
+            .after_lines(base)
             .write(&mut w)
         }
         Format::Text => {

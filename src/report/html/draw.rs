@@ -45,6 +45,11 @@ pub struct Page<'a> {
     /// The report's own figures as of its moment.
     pub balances: Vec<BalanceRow>,
     pub clause_states: Vec<ClauseRow>,
+    /// Where the run stopped at a bad line, if it did.
+    pub stopped: Option<crate::report::Stopped>,
+    /// Lines fed through a state before this file: marks are numbered in
+    /// the whole stream, and named in this file by their place in it.
+    pub line_base: usize,
 }
 
 /// The axis: thousandths of a percent of `[t0, t1]`.
@@ -171,16 +176,16 @@ impl Ctx<'_> {
         let Some(l) = line else {
             return String::new();
         };
+        let place = match l.checked_sub(self.page.line_base).filter(|own| *own > 0) {
+            Some(own) => format!("{} line {own}", esc(self.page.events_name)),
+            None => format!("line {l} of the events fed before"),
+        };
         match self.page.lines.get(&l) {
             Some(text) => format!(
-                "<span class=\"ev\"><span class=\"evl\">{} line {l}</span> <code>{}</code></span>",
-                esc(self.page.events_name),
+                "<span class=\"ev\"><span class=\"evl\">{place}</span> <code>{}</code></span>",
                 esc(text)
             ),
-            None => format!(
-                "<span class=\"ev\"><span class=\"evl\">{} line {l}</span></span>",
-                esc(self.page.events_name)
-            ),
+            None => format!("<span class=\"ev\"><span class=\"evl\">{place}</span></span>"),
         }
     }
 }
@@ -286,6 +291,17 @@ fn header(cx: &mut Ctx<'_>, term_start: Option<i64>, term_end: Option<i64>) {
         cx.page.as_of.map(f::iso).unwrap_or_default(),
         esc(&as_of)
     );
+    if let Some(st) = &page.stopped {
+        let at = st.line.map(|l| format!("line {l} of ")).unwrap_or_default();
+        let _ = write!(
+            cx.out,
+            "<p class=\"stopped\" role=\"alert\"><strong>Stopped at {}{}</strong> ({}): nothing after it \
+             was read; this is the state as of the last event applied.</p>",
+            esc(&at),
+            esc(&st.file),
+            esc(&st.code)
+        );
+    }
     // Key facts.
     let mut by_state: BTreeMap<&str, usize> = BTreeMap::new();
     for c in &page.clause_states {

@@ -63,7 +63,15 @@ impl<'a> Page<'a> {
             open_terms: report.open_terms.clone(),
             balances: report.balances.clone(),
             clause_states: report.clauses.clone(),
+            stopped: report.stopped.clone(),
+            line_base: 0,
         }
+    }
+
+    /// For a run carried on from a state: `base` lines came before this file.
+    pub fn after_lines(mut self, base: usize) -> Page<'a> {
+        self.line_base = base;
+        self
     }
 
     /// The content of the page, without `<html>` around it: for the
