@@ -666,6 +666,11 @@ impl<'p> Engine<'p> {
                     if matches!(norm.instancing, Instancing::Single) {
                         self.create(n, None, None, at);
                     }
+                    if matches!(norm.instancing, Instancing::Once) {
+                        if let Err(e) = self.accrue_once(n, at) {
+                            self.failed.get_or_insert(e);
+                        }
+                    }
                 }
                 (Status::Active, Status::Suspended) => {
                     let ids: Vec<InstanceId> = self.store(n).open().collect();
@@ -1376,7 +1381,8 @@ impl<'p> Engine<'p> {
         else {
             return Ok(());
         };
-        if !self.matches(per, ev)? {
+        let once = matches!(spec.instancing, Instancing::Once);
+        if !once && !self.matches(per, ev)? {
             return Ok(());
         }
         let payee = spec.counterparty.unwrap_or(spec.bearer);
@@ -1443,7 +1449,10 @@ impl<'p> Engine<'p> {
         let (b, due) = match existing {
             Some(b) => (b, None),
             None => {
-                let due = self.due_spec(n, &place)?;
+                let due = match place.timing {
+                    Some((t, _)) if t.anchor == Anchor::Date => self.due_on_date(&t.grace, ev)?,
+                    _ => self.due_spec(n, &place)?,
+                };
                 let seq = self.next_seq();
                 let ledger = self.ledger(l)?;
                 (
@@ -1568,7 +1577,7 @@ impl<'p> Engine<'p> {
         };
         let holding = |p| PeriodKey::holding(ev.at.instant, p).ok_or(Problem::DateRange);
         let (label, period) = match timing.anchor {
-            Anchor::Accrual | Anchor::Event(_) => (single, None),
+            Anchor::Accrual | Anchor::Event(_) | Anchor::Date => (single, None),
             Anchor::EachPeriod(p) => {
                 let key = holding(p)?;
                 (Label::Period(key), Some(key))
@@ -1627,6 +1636,43 @@ impl<'p> Engine<'p> {
             late_from: Some(late_from),
             awaiting: None,
         })
+    }
+
+    /// `due by D`: the date, read with the fields of the event owed for; a
+    /// date alone is met by the end of that day.
+    fn due_on_date(&self, date: &CExpr, ev: &Event) -> Result<DueSpec, EvalError> {
+        let Some(Value::Date(m)) = eval(date, &self.ctx(&ev.fields, &[]))? else {
+            return Ok(DueSpec::default());
+        };
+        let (due_date, late_from) = if m.date_only {
+            let day = m.instant.date();
+            let late =
+                Instant::end_of(day).ok_or_else(|| EvalError::from(Problem::DateRange).or_at(date.span))?;
+            (day, late)
+        } else {
+            (m.instant.date(), m.instant)
+        };
+        Ok(DueSpec {
+            date: Some(due_date),
+            late_from: Some(late_from),
+            awaiting: None,
+        })
+    }
+
+    /// An amount owed once arises as its clause comes into force: as if an
+    /// event with no fields had come, at that moment.
+    fn accrue_once(&mut self, n: NormId, at: Option<Instant>) -> Result<(), EvalError> {
+        let Some(at) = at else { return Ok(()) };
+        let mut ev = Event::blank();
+        ev.at = Moment {
+            instant: at,
+            date_only: Instant::start_of(at.date()) == Some(at),
+        };
+        ev.line = self.current.unwrap_or(0);
+        if let Some(NormRule::Accrual { per, .. }) = self.program.norms.get(n).map(|s| &s.rule) {
+            ev.kind = per.event;
+        }
+        self.accrue(n, &ev)
     }
 
     /// Amounts waiting for this event to fix their due date get it now.

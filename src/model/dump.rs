@@ -152,6 +152,7 @@ fn norm(p: &Program, n: NormId, spec: &NormSpec, out: &mut String) {
             norm.index()
         ),
         Instancing::PerAccrual => "an instance per amount owed".to_string(),
+        Instancing::Once => "one amount owed, when its clause comes into force".to_string(),
     };
     let _ = writeln!(out, "    {instancing}");
     let act = Scope {
@@ -299,12 +300,16 @@ fn rule(p: &Program, spec: &NormSpec, act: Scope, trigger: Option<EventId>, out:
                 event: Some(per.event),
                 bound: Some(per.event),
             };
-            let _ = writeln!(
-                out,
-                "    owes {} for each {}",
-                expr(p, owed, amount),
-                matching(p, per)
-            );
+            if matches!(spec.instancing, Instancing::Once) {
+                let _ = writeln!(out, "    owes {} once", expr(p, owed, amount));
+            } else {
+                let _ = writeln!(
+                    out,
+                    "    owes {} for each {}",
+                    expr(p, owed, amount),
+                    matching(p, per)
+                );
+            }
             if let Some(g) = growing_until {
                 let _ = writeln!(out, "    growing until {}", p.event_name(*g));
             }
@@ -350,7 +355,11 @@ fn rule(p: &Program, spec: &NormSpec, act: Scope, trigger: Option<EventId>, out:
 }
 
 fn timing(p: &Program, scope: Scope, t: &Timing) -> String {
+    if t.anchor == Anchor::Date {
+        return format!("by {}", expr(p, scope, &t.grace));
+    }
     let anchor = match t.anchor {
+        Anchor::Date => String::new(),
         Anchor::Accrual => "it arises".to_string(),
         Anchor::EachPeriod(period) => format!("each {}", period_word(period)),
         Anchor::ItsPeriod(period) => format!("its {}", period_word(period)),

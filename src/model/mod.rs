@@ -242,6 +242,9 @@ pub enum Instancing {
     OnLapse { norm: NormId },
     /// One instance per calendar period or accrual, made by the ledger.
     PerAccrual,
+    /// One amount owed, arising once when its clause comes into force
+    /// (`Buyer must pay Seller 100 USD by 2025-01-01`); made by the ledger.
+    Once,
 }
 
 /// `from 16 days after, unless delivered first`.
@@ -265,6 +268,8 @@ pub enum Anchor {
     EachPeriod(Period),
     ItsPeriod(Period),
     Event(EventId),
+    /// `due by D`: the timing's grace is the date D.
+    Date,
 }
 
 #[derive(Debug, Clone)]

@@ -236,6 +236,8 @@ pub enum Anchor {
     ItsPeriod(Period),
     /// The next occurrence of an event.
     Event(Ident),
+    /// `due by D`: the timing's `grace` is the date D itself.
+    Date,
 }
 
 #[derive(Debug, Clone)]

@@ -1,0 +1,134 @@
+//! The language's newer phrasings, through the real CLI: payments owed once
+//! or per event and phrased as duties to pay, amounts nothing settles.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    reason = "a test fails by panicking"
+)]
+
+mod common;
+use common::*;
+
+const PAYMENTS: &str = "tests/fixtures/language/payments.deal";
+const UNSETTLED: &str = "tests/fixtures/language/unsettled.deal";
+
+fn pay(at: &str, amount: &str) -> String {
+    format!(r#"{{"at":"{at}","event":"payment","from":"Borrower","to":"Lender","amount":"{amount}"}}"#)
+}
+
+fn row<'a>(r: &'a serde_json::Value, clause: &str) -> &'a serde_json::Value {
+    let rows = norms(r, clause, "obligation");
+    assert_eq!(rows.len(), 1, "{clause}: {rows:?}");
+    rows[0]
+}
+
+#[test]
+fn a_payment_owed_by_a_date_checks_clean() {
+    let out = deal(&["check", PAYMENTS], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.is_empty(), "{}", out.stderr);
+}
+
+#[test]
+fn paid_in_time_the_duty_to_pay_is_fulfilled() {
+    let out = run(
+        PAYMENTS,
+        &[&pay("2025-01-10", "150 USD")],
+        &["--at", "2025-03-01"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let r = out.json();
+    assert_eq!(row(&r, "repayment")["state"], "fulfilled");
+    assert_eq!(row(&r, "arrangement_fee")["state"], "fulfilled");
+    assert!(breaches(&r).is_empty());
+}
+
+#[test]
+fn unpaid_by_its_date_it_is_overdue_and_breached() {
+    let out = run(PAYMENTS, &[&pay("2025-01-10", "60 USD")], &["--at", "2025-02-15"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let r = out.json();
+    // The fee falls due first (30 days after 2025-01-01), so it is paid first.
+    assert_eq!(row(&r, "arrangement_fee")["state"], "fulfilled");
+    let repayment = row(&r, "repayment");
+    assert_eq!(repayment["state"], "violated");
+    assert_eq!(repayment["due"], "2025-02-01");
+    assert_eq!(repayment["outstanding"], "90.00 USD");
+    assert_eq!(repayment["summary"], "Borrower must pay Lender 100 USD");
+    let b = breaches(&r);
+    assert_eq!(b.len(), 1, "{b:?}");
+    assert_eq!(b[0]["clause"], "repayment");
+}
+
+#[test]
+fn owed_once_it_falls_due_counted_from_the_clause_start() {
+    let out = run(PAYMENTS, &[], &["--at", "2025-01-15"]);
+    let r = out.json();
+    assert_eq!(row(&r, "arrangement_fee")["due"], "2025-01-31");
+    assert_eq!(row(&r, "arrangement_fee")["state"], "active");
+}
+
+#[test]
+fn owed_once_from_an_event_it_arises_with_the_event() {
+    let out = run(
+        PAYMENTS,
+        &[r#"{"at":"2025-03-03","event":"drawdown"}"#],
+        &["--at", "2025-03-20"],
+    );
+    let r = out.json();
+    let fee = row(&r, "commitment_fee");
+    assert_eq!(fee["state"], "violated", "{fee}");
+    assert_eq!(fee["due"], "2025-03-13");
+}
+
+#[test]
+fn a_duty_to_pay_per_event_reads_its_due_date_from_the_event() {
+    let out = run(
+        PAYMENTS,
+        &[
+            &pay("2025-01-02", "150 USD"),
+            r#"{"at":"2025-02-10","event":"order","price":"40 USD","due":"2025-03-31"}"#,
+        ],
+        &["--at", "2025-03-15"],
+    );
+    let r = out.json();
+    let o = row(&r, "orders");
+    assert_eq!(o["due"], "2025-03-31");
+    assert_eq!(o["state"], "active");
+    assert_eq!(o["outstanding"], "40.00 USD");
+}
+
+#[test]
+fn pay_without_an_event_says_what_was_meant() {
+    let contract = "deal \"x\"\n\nparties A, B\n\nin force from 2025-01-01\n\nclause c\n  A must pay to B by 2025-02-01\n";
+    let path = std::env::temp_dir().join(format!("deal-pay-{}.deal", std::process::id()));
+    std::fs::write(&path, contract).unwrap();
+    let out = deal(&["check", path.to_str().unwrap()], "");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("`pay` is not an event"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("A must pay B 100 USD by 2025-02-01"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_amount_nothing_settles_is_a_warning_and_stays_outstanding() {
+    let out = deal(&["check", UNSETTLED], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("nothing_settles"), "{}", out.stderr);
+    let out = run(
+        UNSETTLED,
+        &[r#"{"at":"2025-01-05","event":"sale","amount":"1000 USD"}"#],
+        &["--at", "2025-01-20"],
+    );
+    let r = out.json();
+    let rows = norms(&r, "commission", "obligation");
+    assert_eq!(rows[0]["outstanding"], "50.00 USD", "{rows:?}");
+    assert_eq!(rows[0]["due"], "2025-02-04");
+}
