@@ -132,3 +132,110 @@ fn an_amount_nothing_settles_is_a_warning_and_stays_outstanding() {
     assert_eq!(rows[0]["outstanding"], "50.00 USD", "{rows:?}");
     assert_eq!(rows[0]["due"], "2025-02-04");
 }
+
+const CORRELATION: &str = "tests/fixtures/language/correlation.deal";
+
+fn supply(events: &[&str]) -> serde_json::Value {
+    let out = run(CORRELATION, events, &["--at", "2025-03-01"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    out.json()
+}
+
+fn due(at: &str, po: &str, price: &str) -> String {
+    format!(r#"{{"at":"{at}","event":"delivery_due","po":"{po}","actual_price":"{price}"}}"#)
+}
+
+fn delivered(at: &str, po: &str) -> String {
+    format!(r#"{{"at":"{at}","event":"delivered","po":"{po}"}}"#)
+}
+
+fn outstanding(r: &serde_json::Value, clause: &str) -> Vec<String> {
+    norms(r, clause, "obligation")
+        .iter()
+        .filter_map(|n| n["outstanding"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn an_amount_for_each_event_with_the_same_key_reads_the_event_of_that_key() {
+    let r = supply(&[
+        &due("2025-02-01", "A", "1000 USD"),
+        &due("2025-02-02", "B", "2000 USD"),
+        &delivered("2025-02-11", "A"),
+    ]);
+    // Priced with the order of po A, not with the latest order.
+    assert_eq!(outstanding(&r, "rebate"), ["100.00 USD"]);
+}
+
+#[test]
+fn growing_until_an_event_with_the_same_key_stops_the_amount_of_that_key() {
+    let r = supply(&[
+        &due("2025-02-01", "A", "1000 USD"),
+        &due("2025-02-02", "B", "2000 USD"),
+        &delivered("2025-02-11", "B"),
+        &delivered("2025-02-21", "A"),
+    ]);
+    // A grew 20 days at 1% of 1000; B 9 days at 1% of 2000.
+    assert_eq!(outstanding(&r, "late_penalty"), ["200.00 USD", "180.00 USD"]);
+}
+
+#[test]
+fn a_stop_of_a_key_that_came_first_stops_the_amount_as_it_arises() {
+    let r = supply(&[
+        &delivered("2025-01-20", "A"),
+        &due("2025-02-01", "A", "1000 USD"),
+        &due("2025-02-02", "B", "2000 USD"),
+        &delivered("2025-02-11", "B"),
+    ]);
+    assert_eq!(outstanding(&r, "late_penalty"), ["180.00 USD"]);
+}
+
+#[test]
+fn unless_an_event_with_the_same_key_first_pairs_by_key() {
+    let r = supply(&[
+        &due("2025-02-01", "A", "1000 USD"),
+        &due("2025-02-02", "B", "2000 USD"),
+        &delivered("2025-02-11", "B"),
+    ]);
+    let p = norms(&r, "termination", "permission");
+    let states: Vec<&str> = p.iter().map(|n| n["state"].as_str().unwrap()).collect();
+    // A's permission came into force 16 days after its due date; B's never will.
+    assert_eq!(states, ["active", "inactive"], "{p:?}");
+    assert_eq!(p[0]["since"], "2025-02-17");
+}
+
+#[test]
+fn without_the_key_the_latest_event_is_read() {
+    let text = std::fs::read_to_string(root().join(CORRELATION))
+        .unwrap()
+        .replace("for each delivered with the same po", "for each delivered");
+    let path = std::env::temp_dir().join(format!("deal-nokey-{}.deal", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let out = run(
+        path.to_str().unwrap(),
+        &[
+            &due("2025-02-01", "A", "1000 USD"),
+            &due("2025-02-02", "B", "2000 USD"),
+            &delivered("2025-02-11", "A"),
+        ],
+        &["--at", "2025-03-01"],
+    );
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(outstanding(&out.json(), "rebate"), ["200.00 USD"]);
+}
+
+#[test]
+fn a_key_the_events_do_not_have_is_refused() {
+    let text = std::fs::read_to_string(root().join(CORRELATION))
+        .unwrap()
+        .replace(
+            "growing until delivered with the same po",
+            "growing until delivered with the same ref",
+        );
+    let path = std::env::temp_dir().join(format!("deal-badkey-{}.deal", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let out = deal(&["check", path.to_str().unwrap()], "");
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("unknown field `ref`"), "{}", out.stderr);
+}

@@ -443,7 +443,7 @@ impl<'p> Engine<'p> {
                 Listener::Act(n) => self.act(n, ev, raw)?,
                 Listener::Renounce(n) => self.renounce(n, ev)?,
                 Listener::Cancel(n) => self.cancel(n, ev),
-                Listener::Stop(n) => self.stop(n)?,
+                Listener::Stop(n) => self.stop(n, ev)?,
                 Listener::DueOn(n) => self.due_on(n, ev),
                 Listener::Accrue(n) => self.accrue(n, ev)?,
                 Listener::Settle => self.settle(ev)?,
@@ -579,6 +579,7 @@ impl<'p> Engine<'p> {
             outstanding: None,
             trackers: &self.trackers.values,
             latest: &self.trackers.latest,
+            keyed: Some(&self.trackers.keyed),
         }
     }
 
@@ -833,7 +834,16 @@ impl<'p> Engine<'p> {
             } => Some(a),
             _ => None,
         };
-        if let Some(a) = activation {
+        if let Some((_, trig_k)) = activation.and_then(|a| a.unless_key) {
+            let key = payload
+                .as_deref()
+                .and_then(|p| p.fields.by_id(trig_k).cloned().flatten())
+                .map(|v| v.key_text());
+            if key.is_some_and(|k| self.trackers.take_banked(n, &k)) {
+                // What this instance was to wait for has already happened.
+                return;
+            }
+        } else if let Some(a) = activation {
             if let Some(banked) = self.banked.get_mut(n).filter(|b| a.unless.is_some() && **b > 0) {
                 // What this instance was to wait for has already happened.
                 *banked -= 1;
@@ -920,10 +930,39 @@ impl<'p> Engine<'p> {
     /// `unless F first`: F pairs with the oldest instance not yet paired;
     /// if that one has not come into force, it never will.
     fn cancel(&mut self, n: NormId, ev: &Event) {
+        let unless_key = match self.program.norms.get(n).map(|s| &s.rule) {
+            Some(NormRule::Permission {
+                activation: Some(a), ..
+            }) => a.unless_key,
+            _ => None,
+        };
         let Some(store) = self.norms.get_mut(n) else {
             return;
         };
-        match store.pop_unpaired() {
+        let paired = match unless_key {
+            // `unless F with the same K first`: F pairs with the oldest
+            // instance of its key, or waits for the next one.
+            Some((f_k, trig_k)) => {
+                let Some(key) = Self::key_of(ev, Some(f_k)) else {
+                    return;
+                };
+                let of_key = |i: &Instance| {
+                    i.payload
+                        .as_ref()
+                        .and_then(|p| p.fields.by_id(trig_k).cloned().flatten())
+                        .is_some_and(|v| v.key_text() == key)
+                };
+                match store.take_unpaired(of_key) {
+                    Some(id) => Some(id),
+                    None => {
+                        self.trackers.bank(n, key);
+                        return;
+                    }
+                }
+            }
+            None => store.pop_unpaired(),
+        };
+        match paired {
             Some(id) => {
                 if let Some(i) = store.get_mut(id) {
                     if i.state == NState::Inactive {
@@ -1376,6 +1415,7 @@ impl<'p> Engine<'p> {
             per,
             schedule,
             growing_until,
+            growing_key,
             ..
         } = &spec.rule
         else {
@@ -1476,7 +1516,27 @@ impl<'p> Engine<'p> {
                     list.push((l, b));
                 }
             }
-            if growing {
+            // `growing until F with the same K`: an F of this key that came
+            // first stops it before it grows.
+            let stopped_early = match growing_key {
+                Some((_, per_k)) => match Self::key_of(ev, Some(*per_k)) {
+                    Some(k) => self.trackers.take_banked(n, &k),
+                    None => false,
+                },
+                None => false,
+            };
+            if growing && (growing_key.is_some() || stopped_early) {
+                if !stopped_early {
+                    let live = Live {
+                        started: ev.at,
+                        payload: Arc::from(ev.fields.as_slice()),
+                    };
+                    self.ledger(l)?.start_growing(b, live);
+                    if let Some(q) = self.growing.get_mut(n) {
+                        q.push_back((l, b));
+                    }
+                }
+            } else if growing {
                 match self.banked.get_mut(n) {
                     // What it was to grow until has already happened.
                     Some(banked) if *banked > 0 => *banked -= 1,
@@ -1711,7 +1771,14 @@ impl<'p> Engine<'p> {
 
     /// `growing until F`: F stops the oldest amount still growing, at its
     /// value now; with none growing, it stops the next one as it arises.
-    fn stop(&mut self, n: NormId) -> Result<(), EvalError> {
+    fn stop(&mut self, n: NormId, ev: &Event) -> Result<(), EvalError> {
+        if let Some(NormRule::Accrual {
+            growing_key: Some((stop_k, per_k)),
+            ..
+        }) = self.program.norms.get(n).map(|s| &s.rule)
+        {
+            return self.stop_keyed(n, ev, *stop_k, *per_k);
+        }
         let oldest = self.growing.get_mut(n).and_then(VecDeque::pop_front);
         match oldest {
             Some((l, b)) => {
@@ -1728,6 +1795,42 @@ impl<'p> Engine<'p> {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// `growing until F with the same K`: F stops the oldest amount still
+    /// growing that arose on an event of F's key; with none, the next one.
+    fn stop_keyed(
+        &mut self,
+        n: NormId,
+        ev: &Event,
+        stop_k: FieldId,
+        per_k: FieldId,
+    ) -> Result<(), EvalError> {
+        let Some(key) = Self::key_of(ev, Some(stop_k)) else {
+            return Ok(());
+        };
+        let ledgers = &self.ledgers;
+        let found = self.growing.get(n).and_then(|q| {
+            q.iter().position(|&(l, b)| {
+                ledgers
+                    .get(l as usize)
+                    .and_then(|x| x.get(b))
+                    .and_then(|bucket| bucket.live.as_ref())
+                    .and_then(|live| live.payload.by_id(per_k).cloned().flatten())
+                    .is_some_and(|v| v.key_text() == key)
+            })
+        });
+        let Some((l, b)) = found.and_then(|i| self.growing.get_mut(n).and_then(|q| q.remove(i))) else {
+            self.trackers.bank(n, key);
+            return Ok(());
+        };
+        self.refresh_bucket(l, b)?;
+        if let Some(ledger) = self.ledgers.get_mut(l as usize) {
+            ledger.stop_growing(b);
+        }
+        let now = self.now.unwrap_or_default();
+        self.collect_closed(l, now);
         Ok(())
     }
 

@@ -295,7 +295,11 @@ impl<'c> Walker<'c> {
                 if let Some(a) = activation {
                     self.expr(&a.delay, bound);
                     if let Some(u) = &a.unless {
-                        self.event(u);
+                        let f = self.event(u);
+                        if let Some(k) = &a.unless_key {
+                            self.field(f, k);
+                            self.field(trigger, k);
+                        }
                     }
                 }
                 if let Some(w) = window {
@@ -378,8 +382,15 @@ impl<'c> Walker<'c> {
             bound: None,
         };
         self.expr(&o.amount, scope);
+        if let Some(k) = &o.per_key {
+            self.field(per, k);
+        }
         if let Some(g) = &o.growing_until {
-            self.event(g);
+            let stop = self.event(g);
+            if let Some(k) = &o.growing_key {
+                self.field(stop, k);
+                self.field(per, k);
+            }
         }
         if let Some(s) = &o.schedule {
             self.timing(&s.timing);

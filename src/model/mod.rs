@@ -252,6 +252,9 @@ pub enum Instancing {
 pub struct ActivationSpec {
     pub delay: CExpr,
     pub unless: Option<EventId>,
+    /// `unless F with the same K first`: K in F, and K in the event that
+    /// made the instance; F pairs only with an instance of its key.
+    pub unless_key: Option<(FieldId, FieldId)>,
 }
 
 #[derive(Debug, Clone)]
@@ -330,6 +333,9 @@ pub enum NormRule {
         per: Match,
         /// Re-evaluated as time passes, until the first of these events.
         growing_until: Option<EventId>,
+        /// `growing until F with the same K`: K in F, and K in the event the
+        /// amount arose on; F stops only an amount of its key.
+        growing_key: Option<(FieldId, FieldId)>,
         schedule: Option<Schedule>,
         settlements: Vec<Settlement>,
     },

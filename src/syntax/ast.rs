@@ -167,6 +167,8 @@ pub enum Deadline {
 pub struct Activation {
     pub delay: Expr,
     pub unless: Option<Ident>,
+    /// `unless F with the same K first`.
+    pub unless_key: Option<Ident>,
     pub span: Span,
 }
 
@@ -274,6 +276,10 @@ pub struct Owes {
     pub per: Option<EventMatch>,
     /// `growing until E`: the amount is re-evaluated as time passes.
     pub growing_until: Option<Ident>,
+    /// `growing until E with the same K`.
+    pub growing_key: Option<Ident>,
+    /// `for each E with the same K`: `D.field` reads the latest D of E's K.
+    pub per_key: Option<Ident>,
     pub schedule: Option<Schedule>,
     pub settled_by: Vec<SettledBy>,
 }

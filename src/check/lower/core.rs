@@ -174,7 +174,20 @@ impl Checker {
                 let (Some(delay), Some(unless)) = (delay, unless) else {
                     return;
                 };
-                Some(ActivationSpec { delay, unless })
+                // `unless F with the same K first`: K of F, and of the event
+                // that made the instance.
+                let unless_key = match (&a.unless_key, unless, tev) {
+                    (Some(k), Some(f), Some(t)) => match (self.field(f, k), self.field(t, k)) {
+                        (Some(a), Some(b)) => Some((a, b)),
+                        _ => return,
+                    },
+                    _ => None,
+                };
+                Some(ActivationSpec {
+                    delay,
+                    unless,
+                    unless_key,
+                })
             }
         };
         let summary = format!("{bearer_name} may {}", action.event.name);

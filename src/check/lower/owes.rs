@@ -57,10 +57,27 @@ impl Checker {
             None => None,
         };
         let per_event = per.as_ref().map(|m| m.event);
+        // `with the same K`: K of the event owed for, and of the one that
+        // stops it growing.
+        let per_key = match (&o.per_key, per_event) {
+            (Some(k), Some(ev)) => match self.field(ev, k) {
+                Some(f) => Some((k.name.clone(), KeyOf::Field(f))),
+                None => return,
+            },
+            _ => None,
+        };
+        let growing_key = match (&o.growing_key, growing_until, per_event) {
+            (Some(k), Some(stop), Some(ev)) => match (self.field(stop, k), self.field(ev, k)) {
+                (Some(a), Some(b)) => Some((a, b)),
+                _ => return,
+            },
+            _ => None,
+        };
         let scope = Scope {
             event: per_event,
             growing: growing_until.is_some(),
             owes: true,
+            key: per_key,
             ..Scope::default()
         };
         let amount = self.expr_of(&o.amount, &scope, Type::Money);
@@ -96,6 +113,7 @@ impl Checker {
             amount,
             per,
             growing_until,
+            growing_key,
             schedule,
             settlements,
         };
@@ -139,6 +157,7 @@ impl Checker {
                 condition: None,
             },
             growing_until: None,
+            growing_key: None,
             schedule,
             settlements,
         };

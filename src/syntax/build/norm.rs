@@ -126,7 +126,13 @@ pub(super) fn permission(pair: Pair<'_, Rule>) -> Result<NormBody> {
                 let mut k = Children::of(p);
                 let delay = expr(k.required("a duration")?)?;
                 let unless = k.next().map(|u| ident(&u));
-                activation = Some(Activation { delay, unless, span });
+                let unless_key = k.next().map(same_key_of).transpose()?;
+                activation = Some(Activation {
+                    delay,
+                    unless,
+                    unless_key,
+                    span,
+                });
             }
             _ => window = Some(expr(Children::of(p).required("a duration")?)?),
         }
@@ -244,13 +250,20 @@ pub(super) fn owes(pair: Pair<'_, Rule>) -> Result<Owes> {
         amount,
         per: None,
         growing_until: None,
+        growing_key: None,
+        per_key: None,
         schedule: None,
         settled_by: Vec::new(),
     };
     while let Some(p) = kids.next() {
         match p.as_rule() {
             Rule::event_match => o.per = Some(event_match(p)?),
-            Rule::growing => o.growing_until = Some(ident(&Children::of(p).required("an event name")?)),
+            Rule::growing => {
+                let mut k = Children::of(p);
+                o.growing_until = Some(ident(&k.required("an event name")?));
+                o.growing_key = k.next().map(same_key_of).transpose()?;
+            }
+            Rule::same_key => o.per_key = Some(same_key_of(p)?),
             Rule::schedule => o.schedule = Some(schedule(p)?),
             _ => {
                 let span = span_of(&p);
@@ -281,12 +294,15 @@ pub(super) fn pay_amount(pair: Pair<'_, Rule>) -> Result<Owes> {
         amount,
         per: None,
         growing_until: None,
+        growing_key: None,
+        per_key: None,
         schedule: None,
         settled_by: Vec::new(),
     };
     while let Some(p) = kids.next() {
         match p.as_rule() {
             Rule::event_match => o.per = Some(event_match(p)?),
+            Rule::same_key => o.per_key = Some(same_key_of(p)?),
             Rule::pay_due => {
                 let span = span_of(&p);
                 let timing = due_timing(Children::of(p).required("when it is due")?)?;
