@@ -239,3 +239,33 @@ fn a_key_the_events_do_not_have_is_refused() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("unknown field `ref`"), "{}", out.stderr);
 }
+
+const DATED_BY_TERMS: &str = "tests/fixtures/language/dated_by_terms.deal";
+
+#[test]
+fn a_term_of_the_contract_may_be_dated_by_its_terms() {
+    let out = deal(&["check", DATED_BY_TERMS], "");
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // The deal runs from 2025-03-01 for two years, all of 2027-03-01 included.
+    let r = run(DATED_BY_TERMS, &[], &["--at", "2027-03-01"]).json();
+    assert_eq!(clause_state(&r, "rent_deposit"), "active");
+    let r = run(DATED_BY_TERMS, &[], &["--at", "2027-03-02"]).json();
+    assert_eq!(clause_state(&r, "rent_deposit"), "ended");
+    // The clause starts ten days in: its deposit is due five days later.
+    let fee = norms(&r, "rent_deposit", "obligation");
+    assert_eq!(fee[0]["due"], "2025-03-16", "{fee:?}");
+}
+
+#[test]
+fn a_term_of_the_contract_is_dated_by_the_terms_as_written() {
+    // `in force` dates are worked out as the contract is checked: `--set`
+    // does not move them.
+    let r = run(
+        DATED_BY_TERMS,
+        &[],
+        &["--at", "2025-03-20", "--set", "effective_date=2025-03-05"],
+    )
+    .json();
+    let fee = norms(&r, "rent_deposit", "obligation");
+    assert_eq!(fee[0]["due"], "2025-03-16", "{fee:?}");
+}

@@ -181,8 +181,20 @@ impl<'c> Walker<'c> {
 
     fn in_force(&mut self, t: &'c ast::InForce) {
         for b in [&t.from, &t.until].into_iter().flatten() {
-            if let ast::Boundary::Event(m) = b {
-                self.event_match(m, None);
+            match b {
+                // A lone name that is no event but a term is that term's date.
+                ast::Boundary::Event(m)
+                    if m.condition.is_none()
+                        && !self.fields.contains_key(m.event.name.as_str())
+                        && self.contract.terms.iter().any(|t| t.name.name == m.event.name) =>
+                {
+                    self.name(&m.event, Scope::default());
+                }
+                ast::Boundary::Event(m) => {
+                    self.event_match(m, None);
+                }
+                ast::Boundary::Expr(e) => self.expr(e, Scope::default()),
+                ast::Boundary::Date { .. } => {}
             }
         }
     }

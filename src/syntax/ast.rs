@@ -34,8 +34,13 @@ pub struct InForce {
 
 #[derive(Debug, Clone)]
 pub enum Boundary {
-    Date { text: String, span: Span },
+    Date {
+        text: String,
+        span: Span,
+    },
     Event(EventMatch),
+    /// A date worked out from literals and terms: `effective_date + 2 years`.
+    Expr(Expr),
 }
 
 impl Boundary {
@@ -43,6 +48,7 @@ impl Boundary {
         match self {
             Boundary::Date { span, .. } => *span,
             Boundary::Event(m) => m.span,
+            Boundary::Expr(e) => e.span,
         }
     }
 }
