@@ -269,3 +269,16 @@ fn a_term_of_the_contract_is_dated_by_the_terms_as_written() {
     let fee = norms(&r, "rent_deposit", "obligation");
     assert_eq!(fee[0]["due"], "2025-03-16", "{fee:?}");
 }
+
+#[test]
+fn an_event_accrues_everything_before_it_takes_anything_back_in_any_clause_order() {
+    let invoice = r#"{"at":"2025-01-10","event":"invoice","amount":"5000 USD","credit":"500 USD"}"#;
+    for contract in [
+        "tests/fixtures/language/reversal_first.deal",
+        "tests/fixtures/language/reversal_last.deal",
+    ] {
+        let r = run(contract, &[invoice], &["--at", "2025-01-20"]).json();
+        let b = &r["balances"][0];
+        assert_eq!(b["outstanding"], "4500.00", "{contract}: {b}");
+    }
+}

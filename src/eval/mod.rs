@@ -438,14 +438,26 @@ impl<'p> Engine<'p> {
         let Some(listeners) = program.listeners.get(ev.kind) else {
             return Ok(());
         };
+        // Every amount an event accrues is owed before any it takes back, so
+        // that no figure depends on the order the clauses are written in.
+        let mut reversals: SmallVec<[NormId; 2]> = SmallVec::new();
         for listener in listeners {
+            if !reversals.is_empty() && !matches!(listener, Listener::Accrue(_)) {
+                for n in std::mem::take(&mut reversals) {
+                    self.accrue_as(n, ev, Pass::Reversals)?;
+                }
+            }
             match *listener {
                 Listener::Act(n) => self.act(n, ev, raw)?,
                 Listener::Renounce(n) => self.renounce(n, ev)?,
                 Listener::Cancel(n) => self.cancel(n, ev),
                 Listener::Stop(n) => self.stop(n, ev)?,
                 Listener::DueOn(n) => self.due_on(n, ev),
-                Listener::Accrue(n) => self.accrue(n, ev)?,
+                Listener::Accrue(n) => {
+                    if self.accrue_as(n, ev, Pass::Accruals)? {
+                        reversals.push(n);
+                    }
+                }
                 Listener::Settle => self.settle(ev)?,
                 Listener::DealEnd => {
                     if self.matches_bound(&program.term.end, ev)? {
@@ -516,6 +528,9 @@ impl<'p> Engine<'p> {
                 }
                 Listener::Trigger(n) => self.trigger(n, ev)?,
             }
+        }
+        for n in reversals {
+            self.accrue_as(n, ev, Pass::Reversals)?;
         }
         Ok(())
     }
@@ -1403,12 +1418,19 @@ impl<'p> Engine<'p> {
     }
 
     fn accrue(&mut self, n: NormId, ev: &Event) -> Result<(), EvalError> {
+        self.accrue_as(n, ev, Pass::All).map(|_| ())
+    }
+
+    /// Accrues what `ev` makes owed under norm `n`, in one pass of an
+    /// event's accruals; true when the amount is a reversal left for the
+    /// pass after them.
+    fn accrue_as(&mut self, n: NormId, ev: &Event, pass: Pass) -> Result<bool, EvalError> {
         if !self.clause_active(n) {
-            return Ok(());
+            return Ok(false);
         }
         let program = self.program;
         let Some(spec) = program.norms.get(n) else {
-            return Ok(());
+            return Ok(false);
         };
         let NormRule::Accrual {
             amount,
@@ -1419,11 +1441,11 @@ impl<'p> Engine<'p> {
             ..
         } = &spec.rule
         else {
-            return Ok(());
+            return Ok(false);
         };
         let once = matches!(spec.instancing, Instancing::Once);
         if !once && !self.matches(per, ev)? {
-            return Ok(());
+            return Ok(false);
         }
         let payee = spec.counterparty.unwrap_or(spec.bearer);
         let growing = growing_until.is_some();
@@ -1469,7 +1491,13 @@ impl<'p> Engine<'p> {
         };
         let l = self.ledger_for(key);
         let now = ev.at.instant;
-        if determined && money.amount < Decimal::ZERO {
+        let reversal = determined && money.amount < Decimal::ZERO;
+        match pass {
+            Pass::Accruals if reversal => return Ok(true),
+            Pass::Reversals if !reversal => return Ok(false),
+            _ => {}
+        }
+        if reversal {
             // A negative amount takes back what is still unpaid.
             self.refresh_ledger(l)?;
             let ledger = self.ledger(l)?;
@@ -1478,7 +1506,7 @@ impl<'p> Engine<'p> {
                 self.record_money("reversal", n, key, taken, None);
             }
             self.collect_closed(l, now);
-            return Ok(());
+            return Ok(false);
         }
         let place = self.place(schedule.as_ref(), ev)?;
         let existing = match place.period {
@@ -1572,7 +1600,7 @@ impl<'p> Engine<'p> {
             ledger.close_if_done(b);
         }
         self.collect_closed(l, now);
-        Ok(())
+        Ok(false)
     }
 
     fn ledger(&mut self, l: u32) -> Result<&mut Ledger, EvalError> {
@@ -2096,6 +2124,15 @@ struct Place<'s> {
 
 /// The last day on time `grace` after the end of `from`, and the first
 /// instant that is late.
+/// Which of an event's accruals are applied: amounts owed come before the
+/// negative amounts that take back what is unpaid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    All,
+    Accruals,
+    Reversals,
+}
+
 fn due_after_date(from: jiff::civil::Date, grace: Duration) -> Option<(jiff::civil::Date, Instant)> {
     let due = add_days(add_months(from, grace.months)?, grace.days)?;
     let late = Instant::end_of(due)?.plus_seconds(grace.seconds)?;
