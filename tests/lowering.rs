@@ -39,6 +39,8 @@ form!(exclusivity, "exclusivity.deal");
 form!(first_refusal, "first_refusal.deal");
 form!(amounts_owed, "amounts_owed.deal");
 form!(remedies, "remedies.deal");
+form!(payments, "payments.deal");
+form!(correlation, "correlation.deal");
 
 /// Every contract shipped lowers without a gap in the dump: no id the
 /// program did not give, no field read against the wrong event.

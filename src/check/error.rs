@@ -398,10 +398,11 @@ pub struct SumWithoutField {
 }
 
 #[derive(Debug, Clone, Error, Diagnostic)]
-#[error("nothing settles the amounts owed")]
+#[error("nothing settles the amounts owed: they accrue and stay outstanding")]
 #[diagnostic(
     code(deal::check::nothing_settles),
-    help("declare `payment (from: party, to: party, amount: money)` under `events`, or add `settled by EVENT` with such an event")
+    severity(Warning),
+    help("if they are paid, declare `payment (from: party, to: party, amount: money)` under `events`, or add `settled by EVENT` with such an event")
 )]
 pub struct NothingSettles {
     #[label("here")]

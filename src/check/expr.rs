@@ -7,7 +7,7 @@ use super::Checker;
 use crate::diag::words::article;
 use crate::model::interpret::{eval, Ctx};
 use crate::model::over_terms_only;
-use crate::model::{CExpr, EventId, ExprNode, Guard, Tracker};
+use crate::model::{CExpr, EventId, ExprNode, FieldId, Guard, KeyOf, Tracker};
 use crate::ops::BinOp;
 use crate::syntax::ast::{Aggregate, Expr, ExprKind, UnOp};
 use crate::time::Moment;
@@ -27,6 +27,9 @@ pub struct Scope {
     pub growing: bool,
     /// In an amount owed: `outstanding` is known.
     pub owes: bool,
+    /// `with the same K`: the key's name and where it is read. `D.field`
+    /// of another event D with a field K reads the latest D of that key.
+    pub key: Option<(String, KeyOf)>,
 }
 
 impl Checker {
@@ -347,7 +350,10 @@ impl Checker {
             let c = match target {
                 Target::Bound(_) => ExprNode::BoundAt,
                 Target::Current(_) => ExprNode::At,
-                Target::Latest(ev) => ExprNode::Latest(ev, None),
+                Target::Latest(ev) => match self.keyed_by(ev, scope) {
+                    Some((by, key)) => ExprNode::Keyed(ev, None, by, key),
+                    None => ExprNode::Latest(ev, None),
+                },
             };
             return Some((c.at(e.span), Sty::of(Type::Date)));
         }
@@ -364,9 +370,20 @@ impl Checker {
         let c = match target {
             Target::Bound(_) => ExprNode::Bound(fid),
             Target::Current(_) => ExprNode::Field(fid),
-            Target::Latest(ev) => ExprNode::Latest(ev, Some(fid)),
+            Target::Latest(ev) => match self.keyed_by(ev, scope) {
+                Some((by, key)) => ExprNode::Keyed(ev, Some(fid), by, key),
+                None => ExprNode::Latest(ev, Some(fid)),
+            },
         };
         Some((c.at(e.span), Sty::of(ty)))
+    }
+
+    /// Under `with the same K`, an event with a field K is read by key: its
+    /// field K, and where the key to look for is read.
+    fn keyed_by(&self, ev: EventId, scope: &Scope) -> Option<(FieldId, KeyOf)> {
+        let (name, key) = scope.key.as_ref()?;
+        let (by, _) = self.field_of(ev, name)?;
+        Some((by, *key))
     }
 
     fn aggregate(&mut self, agg: &Aggregate, e: &Expr, scope: &Scope) -> Option<(CExpr, Sty)> {

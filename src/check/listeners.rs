@@ -65,7 +65,9 @@ pub(super) fn listeners(p: &Program) -> Table<EventId, Vec<Listener>> {
                 if let Some(stop) = growing_until {
                     plan.add(*stop, Phase::Act, Listener::Stop(id));
                 }
-                plan.add(per.event, Phase::Accrue, Listener::Accrue(id));
+                if !matches!(n.instancing, Instancing::Once) {
+                    plan.add(per.event, Phase::Accrue, Listener::Accrue(id));
+                }
                 for s in settlements {
                     // One listener a settling event, however many clauses it
                     // pays, so that a payment is applied once.

@@ -82,7 +82,8 @@ pub fn check(contract: &ast::Contract) -> Checked {
             .map(|cl| p.event_id(&format!("breach of {}", cl.name)).unwrap_or_default())
             .collect();
         p.listeners = listeners::listeners(&p);
-        let mut found = analysis::analyse(&p);
+        let mut found = once_without_start(&p);
+        found.extend(analysis::analyse(&p));
         found.extend(analysis::unused(&p, &c.used_terms, &c.used_events));
         let fatal = found.iter().any(|e| !e.is_warning());
         c.errors.extend(found);
@@ -96,6 +97,27 @@ pub fn check(contract: &ast::Contract) -> Checked {
         program,
         diagnostics: c.errors,
     }
+}
+
+/// An amount owed once arises when its clause comes into force; a clause
+/// in force from no date and no event has no such moment.
+fn once_without_start(p: &Program) -> Vec<CheckError> {
+    let unbounded = |b: &Bound| matches!(b, Bound::Unbounded);
+    p.norms
+        .values()
+        .filter(|n| matches!(n.instancing, Instancing::Once))
+        .filter(|n| {
+            unbounded(&p.term.start)
+                && p.clauses.get(n.clause).is_none_or(|c| unbounded(&c.lifetime.start))
+        })
+        .map(|n| {
+            error::OwedForNothing {
+                span: n.span.into(),
+                help: "an amount owed once arises when its clause comes into force: give the deal or the clause a start, `in force from 2025-01-01`, or say what it is owed for, `… for each order`".to_string(),
+            }
+            .into()
+        })
+        .collect()
 }
 
 /// The types of a table term: its bounds, its values, whether it is tiered.

@@ -7,7 +7,7 @@ use crate::model::*;
 use crate::ops::Span;
 use crate::syntax::ast;
 use crate::time::Instant;
-use crate::value::Type;
+use crate::value::{Type, Value};
 
 impl Checker {
     pub(super) fn terms(&mut self, contract: &ast::Contract) {
@@ -215,7 +215,7 @@ impl Checker {
             Some(ast::Boundary::Date { text, span }) => {
                 self.date_of(text, *span).map_or(Bound::Unbounded, Bound::At)
             }
-            Some(ast::Boundary::Event(m)) => self.event_match(m).map_or(Bound::Unbounded, Bound::On),
+            Some(b) => self.bound_of(b, false),
         };
         let end = match &f.until {
             None => Bound::Unbounded,
@@ -223,7 +223,7 @@ impl Checker {
                 .date_of(text, *span)
                 .and_then(|i| Instant::end_of(i.date()))
                 .map_or(Bound::Unbounded, Bound::At),
-            Some(ast::Boundary::Event(m)) => self.event_match(m).map_or(Bound::Unbounded, Bound::On),
+            Some(b) => self.bound_of(b, true),
         };
         if let (Bound::At(s), Bound::At(e), Some(fb), Some(ub)) = (&start, &end, &f.from, &f.until) {
             if e <= s {
@@ -236,6 +236,93 @@ impl Checker {
             }
         }
         Lifetime { start, end }
+    }
+
+    /// An event, or a date worked out from terms (`effective_date`,
+    /// `effective_date + 2 years`); a date alone, as an end, includes all of
+    /// that day.
+    fn bound_of(&mut self, b: &ast::Boundary, end: bool) -> Bound {
+        let e = match b {
+            ast::Boundary::Expr(e) => e.clone(),
+            // A lone name that is a term, not an event, is that term's date.
+            ast::Boundary::Event(m)
+                if m.condition.is_none()
+                    && !self.names.events.contains_key(&m.event.name)
+                    && self.names.terms.contains_key(&m.event.name) =>
+            {
+                ast::Expr {
+                    kind: ast::ExprKind::Name(m.event.clone()),
+                    span: m.event.span,
+                }
+            }
+            ast::Boundary::Event(m)
+                if m.condition.is_none()
+                    && !self.names.events.contains_key(&m.event.name)
+                    && !m.event.name.starts_with("breach of ") =>
+            {
+                let name = &m.event.name;
+                let known: Vec<String> = self
+                    .events
+                    .values()
+                    .map(|e| e.name.clone())
+                    .chain(self.names.terms.keys().cloned())
+                    .collect();
+                let mut help = self.suggest(name, known.iter().map(String::as_str));
+                if help.is_empty() {
+                    help = format!(
+                        "a term starts or ends on a date or an event: for a date agreed in the terms, declare `{name} = 2025-01-01` under `terms`; for something that happens, declare `{name}` under `events`"
+                    );
+                }
+                self.push(UnknownName {
+                    what: "event or date term",
+                    name: name.clone(),
+                    span: m.event.span.into(),
+                    help,
+                });
+                return Bound::Unbounded;
+            }
+            ast::Boundary::Event(m) => return self.event_match(m).map_or(Bound::Unbounded, Bound::On),
+            ast::Boundary::Date { text, span } => {
+                return self.date_of(text, *span).map_or(Bound::Unbounded, Bound::At)
+            }
+        };
+        let scope = Scope {
+            constant: true,
+            ..Scope::default()
+        };
+        let Some(c) = self.expr_of(&e, &scope, Type::Date) else {
+            return Bound::Unbounded;
+        };
+        match eval(&c, &Ctx::constant(&self.terms)) {
+            Ok(Some(Value::Date(m))) => {
+                let at = if end && m.date_only {
+                    Instant::end_of(m.instant.date())
+                } else {
+                    Some(m.instant)
+                };
+                at.map_or(Bound::Unbounded, Bound::At)
+            }
+            Ok(_) => {
+                self.push(BadLiteral {
+                    text: source_name(&e),
+                    what: "date",
+                    span: e.span.into(),
+                    help:
+                        "the dates of `in force` must be known before any event: give the open term a value"
+                            .to_string(),
+                });
+                Bound::Unbounded
+            }
+            Err(err) => {
+                self.push(BadLiteral {
+                    text: source_name(&e),
+                    what: "date",
+                    span: e.span.into(),
+                    help: err.to_string(),
+                });
+                Bound::Unbounded
+            }
+        }
     }
 
     pub(super) fn deal_term(&mut self, contract: &ast::Contract) -> Lifetime {
@@ -261,5 +348,21 @@ impl Checker {
             }
         };
         Some(Match { event: ev, condition })
+    }
+}
+
+/// How a boundary's date is named in a diagnostic.
+fn source_name(e: &ast::Expr) -> String {
+    match &e.kind {
+        ast::ExprKind::Name(id) => id.name.clone(),
+        ast::ExprKind::Binary(op, a, _) => format!("{} {} …", source_name(a), op_word(*op)),
+        _ => "the date".to_string(),
+    }
+}
+
+fn op_word(op: ast::BinOp) -> &'static str {
+    match op {
+        ast::BinOp::Sub => "-",
+        _ => "+",
     }
 }

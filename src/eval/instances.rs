@@ -307,6 +307,24 @@ impl NormStore {
         self.unpaired.pop_front()
     }
 
+    /// The oldest instance not yet paired that `pred` accepts, taken out.
+    /// Instances closed meanwhile are let go: their key is no longer known.
+    pub fn take_unpaired(&mut self, pred: impl Fn(&Instance) -> bool) -> Option<InstanceId> {
+        let slots = &self.slots;
+        let live = |id: &InstanceId| {
+            slots
+                .get(id.slot as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|i| i.seq == id.seq)
+        };
+        self.unpaired.retain(live);
+        let i = self
+            .unpaired
+            .iter()
+            .position(|id| self.get(*id).is_some_and(&pred))?;
+        self.unpaired.remove(i)
+    }
+
     /// Every instance in the slab, oldest first: what the report lists.
     pub fn listed(&self) -> Vec<&Instance> {
         let mut all: Vec<&Instance> = self.slots.iter().flatten().collect();

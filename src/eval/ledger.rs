@@ -97,6 +97,8 @@ impl fmt::Display for Label {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Label::Period(p) => write!(f, "{p}"),
+            // An amount owed once, as its clause came into force at a date.
+            Label::Accrual { at, line: 0 } => write!(f, "{at}"),
             Label::Accrual { at, line } => write!(f, "{at} line {line}"),
             Label::PeriodAccrual { period, at, line } => write!(f, "{period}, {at} line {line}"),
         }

@@ -438,14 +438,26 @@ impl<'p> Engine<'p> {
         let Some(listeners) = program.listeners.get(ev.kind) else {
             return Ok(());
         };
+        // Every amount an event accrues is owed before any it takes back, so
+        // that no figure depends on the order the clauses are written in.
+        let mut reversals: SmallVec<[NormId; 2]> = SmallVec::new();
         for listener in listeners {
+            if !reversals.is_empty() && !matches!(listener, Listener::Accrue(_)) {
+                for n in std::mem::take(&mut reversals) {
+                    self.accrue_as(n, ev, Pass::Reversals)?;
+                }
+            }
             match *listener {
                 Listener::Act(n) => self.act(n, ev, raw)?,
                 Listener::Renounce(n) => self.renounce(n, ev)?,
                 Listener::Cancel(n) => self.cancel(n, ev),
-                Listener::Stop(n) => self.stop(n)?,
+                Listener::Stop(n) => self.stop(n, ev)?,
                 Listener::DueOn(n) => self.due_on(n, ev),
-                Listener::Accrue(n) => self.accrue(n, ev)?,
+                Listener::Accrue(n) => {
+                    if self.accrue_as(n, ev, Pass::Accruals)? {
+                        reversals.push(n);
+                    }
+                }
                 Listener::Settle => self.settle(ev)?,
                 Listener::DealEnd => {
                     if self.matches_bound(&program.term.end, ev)? {
@@ -517,6 +529,9 @@ impl<'p> Engine<'p> {
                 Listener::Trigger(n) => self.trigger(n, ev)?,
             }
         }
+        for n in reversals {
+            self.accrue_as(n, ev, Pass::Reversals)?;
+        }
         Ok(())
     }
 
@@ -579,6 +594,7 @@ impl<'p> Engine<'p> {
             outstanding: None,
             trackers: &self.trackers.values,
             latest: &self.trackers.latest,
+            keyed: Some(&self.trackers.keyed),
         }
     }
 
@@ -665,6 +681,11 @@ impl<'p> Engine<'p> {
                 (Status::Inactive, Status::Active) => {
                     if matches!(norm.instancing, Instancing::Single) {
                         self.create(n, None, None, at);
+                    }
+                    if matches!(norm.instancing, Instancing::Once) {
+                        if let Err(e) = self.accrue_once(n, at) {
+                            self.failed.get_or_insert(e);
+                        }
                     }
                 }
                 (Status::Active, Status::Suspended) => {
@@ -828,7 +849,16 @@ impl<'p> Engine<'p> {
             } => Some(a),
             _ => None,
         };
-        if let Some(a) = activation {
+        if let Some((_, trig_k)) = activation.and_then(|a| a.unless_key) {
+            let key = payload
+                .as_deref()
+                .and_then(|p| p.fields.by_id(trig_k).cloned().flatten())
+                .map(|v| v.key_text());
+            if key.is_some_and(|k| self.trackers.take_banked(n, &k)) {
+                // What this instance was to wait for has already happened.
+                return;
+            }
+        } else if let Some(a) = activation {
             if let Some(banked) = self.banked.get_mut(n).filter(|b| a.unless.is_some() && **b > 0) {
                 // What this instance was to wait for has already happened.
                 *banked -= 1;
@@ -915,10 +945,39 @@ impl<'p> Engine<'p> {
     /// `unless F first`: F pairs with the oldest instance not yet paired;
     /// if that one has not come into force, it never will.
     fn cancel(&mut self, n: NormId, ev: &Event) {
+        let unless_key = match self.program.norms.get(n).map(|s| &s.rule) {
+            Some(NormRule::Permission {
+                activation: Some(a), ..
+            }) => a.unless_key,
+            _ => None,
+        };
         let Some(store) = self.norms.get_mut(n) else {
             return;
         };
-        match store.pop_unpaired() {
+        let paired = match unless_key {
+            // `unless F with the same K first`: F pairs with the oldest
+            // instance of its key, or waits for the next one.
+            Some((f_k, trig_k)) => {
+                let Some(key) = Self::key_of(ev, Some(f_k)) else {
+                    return;
+                };
+                let of_key = |i: &Instance| {
+                    i.payload
+                        .as_ref()
+                        .and_then(|p| p.fields.by_id(trig_k).cloned().flatten())
+                        .is_some_and(|v| v.key_text() == key)
+                };
+                match store.take_unpaired(of_key) {
+                    Some(id) => Some(id),
+                    None => {
+                        self.trackers.bank(n, key);
+                        return;
+                    }
+                }
+            }
+            None => store.pop_unpaired(),
+        };
+        match paired {
             Some(id) => {
                 if let Some(i) = store.get_mut(id) {
                     if i.state == NState::Inactive {
@@ -1359,25 +1418,34 @@ impl<'p> Engine<'p> {
     }
 
     fn accrue(&mut self, n: NormId, ev: &Event) -> Result<(), EvalError> {
+        self.accrue_as(n, ev, Pass::All).map(|_| ())
+    }
+
+    /// Accrues what `ev` makes owed under norm `n`, in one pass of an
+    /// event's accruals; true when the amount is a reversal left for the
+    /// pass after them.
+    fn accrue_as(&mut self, n: NormId, ev: &Event, pass: Pass) -> Result<bool, EvalError> {
         if !self.clause_active(n) {
-            return Ok(());
+            return Ok(false);
         }
         let program = self.program;
         let Some(spec) = program.norms.get(n) else {
-            return Ok(());
+            return Ok(false);
         };
         let NormRule::Accrual {
             amount,
             per,
             schedule,
             growing_until,
+            growing_key,
             ..
         } = &spec.rule
         else {
-            return Ok(());
+            return Ok(false);
         };
-        if !self.matches(per, ev)? {
-            return Ok(());
+        let once = matches!(spec.instancing, Instancing::Once);
+        if !once && !self.matches(per, ev)? {
+            return Ok(false);
         }
         let payee = spec.counterparty.unwrap_or(spec.bearer);
         let growing = growing_until.is_some();
@@ -1423,7 +1491,13 @@ impl<'p> Engine<'p> {
         };
         let l = self.ledger_for(key);
         let now = ev.at.instant;
-        if determined && money.amount < Decimal::ZERO {
+        let reversal = determined && money.amount < Decimal::ZERO;
+        match pass {
+            Pass::Accruals if reversal => return Ok(true),
+            Pass::Reversals if !reversal => return Ok(false),
+            _ => {}
+        }
+        if reversal {
             // A negative amount takes back what is still unpaid.
             self.refresh_ledger(l)?;
             let ledger = self.ledger(l)?;
@@ -1432,7 +1506,7 @@ impl<'p> Engine<'p> {
                 self.record_money("reversal", n, key, taken, None);
             }
             self.collect_closed(l, now);
-            return Ok(());
+            return Ok(false);
         }
         let place = self.place(schedule.as_ref(), ev)?;
         let existing = match place.period {
@@ -1443,7 +1517,10 @@ impl<'p> Engine<'p> {
         let (b, due) = match existing {
             Some(b) => (b, None),
             None => {
-                let due = self.due_spec(n, &place)?;
+                let due = match place.timing {
+                    Some((t, _)) if t.anchor == Anchor::Date => self.due_on_date(&t.grace, ev)?,
+                    _ => self.due_spec(n, &place)?,
+                };
                 let seq = self.next_seq();
                 let ledger = self.ledger(l)?;
                 (
@@ -1467,7 +1544,27 @@ impl<'p> Engine<'p> {
                     list.push((l, b));
                 }
             }
-            if growing {
+            // `growing until F with the same K`: an F of this key that came
+            // first stops it before it grows.
+            let stopped_early = match growing_key {
+                Some((_, per_k)) => match Self::key_of(ev, Some(*per_k)) {
+                    Some(k) => self.trackers.take_banked(n, &k),
+                    None => false,
+                },
+                None => false,
+            };
+            if growing && (growing_key.is_some() || stopped_early) {
+                if !stopped_early {
+                    let live = Live {
+                        started: ev.at,
+                        payload: Arc::from(ev.fields.as_slice()),
+                    };
+                    self.ledger(l)?.start_growing(b, live);
+                    if let Some(q) = self.growing.get_mut(n) {
+                        q.push_back((l, b));
+                    }
+                }
+            } else if growing {
                 match self.banked.get_mut(n) {
                     // What it was to grow until has already happened.
                     Some(banked) if *banked > 0 => *banked -= 1,
@@ -1503,7 +1600,7 @@ impl<'p> Engine<'p> {
             ledger.close_if_done(b);
         }
         self.collect_closed(l, now);
-        Ok(())
+        Ok(false)
     }
 
     fn ledger(&mut self, l: u32) -> Result<&mut Ledger, EvalError> {
@@ -1568,7 +1665,7 @@ impl<'p> Engine<'p> {
         };
         let holding = |p| PeriodKey::holding(ev.at.instant, p).ok_or(Problem::DateRange);
         let (label, period) = match timing.anchor {
-            Anchor::Accrual | Anchor::Event(_) => (single, None),
+            Anchor::Accrual | Anchor::Event(_) | Anchor::Date => (single, None),
             Anchor::EachPeriod(p) => {
                 let key = holding(p)?;
                 (Label::Period(key), Some(key))
@@ -1629,6 +1726,43 @@ impl<'p> Engine<'p> {
         })
     }
 
+    /// `due by D`: the date, read with the fields of the event owed for; a
+    /// date alone is met by the end of that day.
+    fn due_on_date(&self, date: &CExpr, ev: &Event) -> Result<DueSpec, EvalError> {
+        let Some(Value::Date(m)) = eval(date, &self.ctx(&ev.fields, &[]))? else {
+            return Ok(DueSpec::default());
+        };
+        let (due_date, late_from) = if m.date_only {
+            let day = m.instant.date();
+            let late =
+                Instant::end_of(day).ok_or_else(|| EvalError::from(Problem::DateRange).or_at(date.span))?;
+            (day, late)
+        } else {
+            (m.instant.date(), m.instant)
+        };
+        Ok(DueSpec {
+            date: Some(due_date),
+            late_from: Some(late_from),
+            awaiting: None,
+        })
+    }
+
+    /// An amount owed once arises as its clause comes into force: as if an
+    /// event with no fields had come, at that moment.
+    fn accrue_once(&mut self, n: NormId, at: Option<Instant>) -> Result<(), EvalError> {
+        let Some(at) = at else { return Ok(()) };
+        let mut ev = Event::blank();
+        ev.at = Moment {
+            instant: at,
+            date_only: Instant::start_of(at.date()) == Some(at),
+        };
+        ev.line = self.current.unwrap_or(0);
+        if let Some(NormRule::Accrual { per, .. }) = self.program.norms.get(n).map(|s| &s.rule) {
+            ev.kind = per.event;
+        }
+        self.accrue(n, &ev)
+    }
+
     /// Amounts waiting for this event to fix their due date get it now.
     fn due_on(&mut self, n: NormId, ev: &Event) {
         let date = ev.at.instant.date();
@@ -1665,7 +1799,14 @@ impl<'p> Engine<'p> {
 
     /// `growing until F`: F stops the oldest amount still growing, at its
     /// value now; with none growing, it stops the next one as it arises.
-    fn stop(&mut self, n: NormId) -> Result<(), EvalError> {
+    fn stop(&mut self, n: NormId, ev: &Event) -> Result<(), EvalError> {
+        if let Some(NormRule::Accrual {
+            growing_key: Some((stop_k, per_k)),
+            ..
+        }) = self.program.norms.get(n).map(|s| &s.rule)
+        {
+            return self.stop_keyed(n, ev, *stop_k, *per_k);
+        }
         let oldest = self.growing.get_mut(n).and_then(VecDeque::pop_front);
         match oldest {
             Some((l, b)) => {
@@ -1682,6 +1823,42 @@ impl<'p> Engine<'p> {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// `growing until F with the same K`: F stops the oldest amount still
+    /// growing that arose on an event of F's key; with none, the next one.
+    fn stop_keyed(
+        &mut self,
+        n: NormId,
+        ev: &Event,
+        stop_k: FieldId,
+        per_k: FieldId,
+    ) -> Result<(), EvalError> {
+        let Some(key) = Self::key_of(ev, Some(stop_k)) else {
+            return Ok(());
+        };
+        let ledgers = &self.ledgers;
+        let found = self.growing.get(n).and_then(|q| {
+            q.iter().position(|&(l, b)| {
+                ledgers
+                    .get(l as usize)
+                    .and_then(|x| x.get(b))
+                    .and_then(|bucket| bucket.live.as_ref())
+                    .and_then(|live| live.payload.by_id(per_k).cloned().flatten())
+                    .is_some_and(|v| v.key_text() == key)
+            })
+        });
+        let Some((l, b)) = found.and_then(|i| self.growing.get_mut(n).and_then(|q| q.remove(i))) else {
+            self.trackers.bank(n, key);
+            return Ok(());
+        };
+        self.refresh_bucket(l, b)?;
+        if let Some(ledger) = self.ledgers.get_mut(l as usize) {
+            ledger.stop_growing(b);
+        }
+        let now = self.now.unwrap_or_default();
+        self.collect_closed(l, now);
         Ok(())
     }
 
@@ -1947,6 +2124,15 @@ struct Place<'s> {
 
 /// The last day on time `grace` after the end of `from`, and the first
 /// instant that is late.
+/// Which of an event's accruals are applied: amounts owed come before the
+/// negative amounts that take back what is unpaid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    All,
+    Accruals,
+    Reversals,
+}
+
 fn due_after_date(from: jiff::civil::Date, grace: Duration) -> Option<(jiff::civil::Date, Instant)> {
     let due = add_days(add_months(from, grace.months)?, grace.days)?;
     let late = Instant::end_of(due)?.plus_seconds(grace.seconds)?;

@@ -45,10 +45,29 @@ impl Plan {
             .values()
             .map(|norm| {
                 reads(norm, &|e| {
-                    matches!(e.node, ExprNode::Bound(_) | ExprNode::BoundAt)
+                    matches!(
+                        e.node,
+                        ExprNode::Bound(_) | ExprNode::BoundAt | ExprNode::Keyed(_, _, _, KeyOf::Bound(_))
+                    )
                 })
             })
             .collect();
+        // `unless F with the same K first` pairs F by the key of the event
+        // that made the instance.
+        for (id, norm) in program.norms.iter() {
+            if let NormRule::Permission {
+                activation:
+                    Some(ActivationSpec {
+                        unless_key: Some(_), ..
+                    }),
+                ..
+            } = &norm.rule
+            {
+                if let Some(k) = keeps_payload.get_mut(id) {
+                    *k = true;
+                }
+            }
+        }
         // A power hands its fields on to the norms made when it lapses.
         for (from, to) in on_lapse.iter() {
             if to.iter().any(|&t| keeps_payload.get(t).copied().unwrap_or(false)) {

@@ -9,12 +9,14 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::events::Event;
-use crate::model::interpret::{self as expr, EvalError, Latest};
-use crate::model::{ById, CExpr, EventId, ExprNode, Program, Table, TrackerId};
+use crate::model::interpret::{self as expr, EvalError, KeyedLatest, Latest};
+use crate::model::{ById, CExpr, EventId, ExprNode, FieldId, NormId, Program, Table, TrackerId};
 use crate::time::Instant;
 use crate::value::exact::{Exact, Kind};
 use crate::value::{Type, Value};
 use num_traits::Zero;
+use rustc_hash::FxHashMap;
+use smol_str::SmolStr;
 
 /// Saved with the engine but for what the program alone gives (which
 /// trackers each kind feeds), made afresh when a state is read.
@@ -35,6 +37,16 @@ pub(crate) struct Trackers {
     pub latest: Vec<Option<Latest>>,
     #[serde(skip)]
     reads_latest: Table<EventId, bool>,
+    /// `with the same K`: the latest event of a kind for each of its keys,
+    /// kept only for the (kind, field) pairs some expression reads by key.
+    #[serde(default, with = "super::persist::pairs")]
+    pub keyed: KeyedLatest,
+    #[serde(skip)]
+    reads_keyed: Vec<(EventId, FieldId)>,
+    /// `growing until F with the same K`, `unless F with the same K first`:
+    /// how many F of each key came before what they were to pair with.
+    #[serde(default, with = "super::persist::pairs")]
+    pub early: FxHashMap<(NormId, SmolStr), u32>,
 }
 
 impl Trackers {
@@ -48,6 +60,9 @@ impl Trackers {
             reset: Table::filled(Vec::new(), kinds),
             latest: vec![None; kinds],
             reads_latest: Table::filled(false, kinds),
+            keyed: KeyedLatest::default(),
+            reads_keyed: Vec::new(),
+            early: FxHashMap::default(),
         };
         t.values = program.trackers.ids().map(|i| empty(program, i)).collect();
         for (i, tr) in program.trackers.iter() {
@@ -64,6 +79,11 @@ impl Trackers {
                     *r = true;
                 }
             }
+            if let ExprNode::Keyed(ev, _, by, _) = e.node {
+                if !t.reads_keyed.contains(&(ev, by)) {
+                    t.reads_keyed.push((ev, by));
+                }
+            }
         };
         crate::model::visit_program(program, &mut reads);
         t
@@ -75,6 +95,28 @@ impl Trackers {
         self.on = fresh.on;
         self.reset = fresh.reset;
         self.reads_latest = fresh.reads_latest;
+        self.reads_keyed = fresh.reads_keyed;
+    }
+
+    /// One more F of `key` came before what it pairs with.
+    pub fn bank(&mut self, n: NormId, key: SmolStr) {
+        *self.early.entry((n, key)).or_default() += 1;
+    }
+
+    /// Takes one F of `key` that came early, if there is one.
+    pub fn take_banked(&mut self, n: NormId, key: &SmolStr) -> bool {
+        let k = (n, key.clone());
+        match self.early.get_mut(&k) {
+            Some(c) if *c > 1 => {
+                *c -= 1;
+                true
+            }
+            Some(_) => {
+                self.early.remove(&k);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The trackers that events of `kind` add to.
@@ -157,6 +199,21 @@ impl Trackers {
                     }
                 }
             }
+        }
+        for &(kind, by) in &self.reads_keyed {
+            if kind != ev.kind {
+                continue;
+            }
+            let Some(k) = ev.fields.by_id(by).and_then(Option::as_ref) else {
+                continue;
+            };
+            self.keyed.insert(
+                (kind, by, k.key_text()),
+                Latest {
+                    at: ev.at,
+                    fields: ev.fields.clone(),
+                },
+            );
         }
         let Some(resets) = self.reset.get(ev.kind) else {
             return;

@@ -93,6 +93,7 @@ fn is_part(rule: Rule) -> bool {
             | Rule::only_if
             | Rule::growing
             | Rule::schedule
+            | Rule::pay_due
             | Rule::settled_by
             | Rule::until_bound
             | Rule::same_key
@@ -104,7 +105,7 @@ fn is_part_word(rule: Rule, parent: Rule) -> bool {
     matches!(
         (rule, parent),
         (Rule::kw_where, Rule::event_match | Rule::exclusive | Rule::action)
-            | (Rule::kw_for, Rule::owes)
+            | (Rule::kw_for, Rule::owes | Rule::pay_amount)
             | (Rule::kw_as, Rule::exclusive)
             | (Rule::kw_or, Rule::power)
     )

@@ -163,6 +163,8 @@ impl Items {
             exception => "unless preceded by",
             same_key => "with the same",
             schedule => "due",
+            pay_amount => "pay",
+            due_by => "by",
             settled_by => "settled by",
             growing => "growing until",
             open_term => "open",

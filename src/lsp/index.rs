@@ -181,8 +181,20 @@ impl<'c> Walker<'c> {
 
     fn in_force(&mut self, t: &'c ast::InForce) {
         for b in [&t.from, &t.until].into_iter().flatten() {
-            if let ast::Boundary::Event(m) = b {
-                self.event_match(m, None);
+            match b {
+                // A lone name that is no event but a term is that term's date.
+                ast::Boundary::Event(m)
+                    if m.condition.is_none()
+                        && !self.fields.contains_key(m.event.name.as_str())
+                        && self.contract.terms.iter().any(|t| t.name.name == m.event.name) =>
+                {
+                    self.name(&m.event, Scope::default());
+                }
+                ast::Boundary::Event(m) => {
+                    self.event_match(m, None);
+                }
+                ast::Boundary::Expr(e) => self.expr(e, Scope::default()),
+                ast::Boundary::Date { .. } => {}
             }
         }
     }
@@ -295,7 +307,11 @@ impl<'c> Walker<'c> {
                 if let Some(a) = activation {
                     self.expr(&a.delay, bound);
                     if let Some(u) = &a.unless {
-                        self.event(u);
+                        let f = self.event(u);
+                        if let Some(k) = &a.unless_key {
+                            self.field(f, k);
+                            self.field(trigger, k);
+                        }
                     }
                 }
                 if let Some(w) = window {
@@ -378,8 +394,15 @@ impl<'c> Walker<'c> {
             bound: None,
         };
         self.expr(&o.amount, scope);
+        if let Some(k) = &o.per_key {
+            self.field(per, k);
+        }
         if let Some(g) = &o.growing_until {
-            self.event(g);
+            let stop = self.event(g);
+            if let Some(k) = &o.growing_key {
+                self.field(stop, k);
+                self.field(per, k);
+            }
         }
         if let Some(s) = &o.schedule {
             self.timing(&s.timing);

@@ -152,6 +152,7 @@ fn norm(p: &Program, n: NormId, spec: &NormSpec, out: &mut String) {
             norm.index()
         ),
         Instancing::PerAccrual => "an instance per amount owed".to_string(),
+        Instancing::Once => "one amount owed, when its clause comes into force".to_string(),
     };
     let _ = writeln!(out, "    {instancing}");
     let act = Scope {
@@ -251,7 +252,13 @@ fn rule(p: &Program, spec: &NormSpec, act: Scope, trigger: Option<EventId>, out:
             if let Some(a) = activation {
                 let unless = a
                     .unless
-                    .map(|u| format!(", unless {} first", p.event_name(u)))
+                    .map(|u| {
+                        let same = a
+                            .unless_key
+                            .map(|(k, _)| format!(" with the same {}", field(p, Some(u), k)))
+                            .unwrap_or_default();
+                        format!(", unless {}{same} first", p.event_name(u))
+                    })
                     .unwrap_or_default();
                 let _ = writeln!(
                     out,
@@ -292,6 +299,7 @@ fn rule(p: &Program, spec: &NormSpec, act: Scope, trigger: Option<EventId>, out:
             amount,
             per,
             growing_until,
+            growing_key,
             schedule,
             settlements,
         } => {
@@ -299,14 +307,21 @@ fn rule(p: &Program, spec: &NormSpec, act: Scope, trigger: Option<EventId>, out:
                 event: Some(per.event),
                 bound: Some(per.event),
             };
-            let _ = writeln!(
-                out,
-                "    owes {} for each {}",
-                expr(p, owed, amount),
-                matching(p, per)
-            );
+            if matches!(spec.instancing, Instancing::Once) {
+                let _ = writeln!(out, "    owes {} once", expr(p, owed, amount));
+            } else {
+                let _ = writeln!(
+                    out,
+                    "    owes {} for each {}",
+                    expr(p, owed, amount),
+                    matching(p, per)
+                );
+            }
             if let Some(g) = growing_until {
-                let _ = writeln!(out, "    growing until {}", p.event_name(*g));
+                let same = growing_key
+                    .map(|(k, _)| format!(" with the same {}", field(p, Some(*g), k)))
+                    .unwrap_or_default();
+                let _ = writeln!(out, "    growing until {}{same}", p.event_name(*g));
             }
             if let Some(s) = schedule {
                 let _ = writeln!(out, "    due {}", timing(p, owed, &s.timing));
@@ -350,7 +365,11 @@ fn rule(p: &Program, spec: &NormSpec, act: Scope, trigger: Option<EventId>, out:
 }
 
 fn timing(p: &Program, scope: Scope, t: &Timing) -> String {
+    if t.anchor == Anchor::Date {
+        return format!("by {}", expr(p, scope, &t.grace));
+    }
     let anchor = match t.anchor {
+        Anchor::Date => String::new(),
         Anchor::Accrual => "it arises".to_string(),
         Anchor::EachPeriod(period) => format!("each {}", period_word(period)),
         Anchor::ItsPeriod(period) => format!("its {}", period_word(period)),
@@ -444,6 +463,12 @@ fn expr(p: &Program, s: Scope, e: &CExpr) -> String {
             format!("round({}, {}, {mode})", expr(p, s, x), expr(p, s, step))
         }
         ExprNode::Latest(ev, None) => format!("latest {}.at", p.event_name(*ev)),
+        ExprNode::Keyed(ev, f, by, _) => format!(
+            "latest {}.{} with the same {}",
+            p.event_name(*ev),
+            f.map_or_else(|| "at".to_string(), |f| field(p, Some(*ev), f).to_string()),
+            field(p, Some(*ev), *by)
+        ),
         ExprNode::Latest(ev, Some(f)) => format!("latest {}.{}", p.event_name(*ev), field(p, Some(*ev), *f)),
         ExprNode::At => "at".to_string(),
         ExprNode::BoundAt => match s.bound {

@@ -26,6 +26,9 @@ pub enum ExprNode {
     Round(Box<CExpr>, Box<CExpr>, RoundMode),
     /// A field of the latest event of a kind; its time when `None`.
     Latest(EventId, Option<FieldId>),
+    /// `with the same K`: a field of the latest event of a kind whose field
+    /// `by` holds the key read by `key`; its time when the field is `None`.
+    Keyed(EventId, Option<FieldId>, FieldId, KeyOf),
     /// The time of the event being matched.
     At,
     /// The time of the event that created the norm instance.
@@ -37,6 +40,14 @@ pub enum ExprNode {
     /// What the bearer still owes the counterparty.
     Outstanding,
     Tracker(TrackerId),
+}
+
+/// Where a correlation key is read: the event being matched, or the one
+/// that created the norm instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyOf {
+    Field(FieldId),
+    Bound(FieldId),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +110,7 @@ pub fn over_terms_only(e: &CExpr) -> bool {
             ExprNode::Field(_)
                 | ExprNode::Bound(_)
                 | ExprNode::Latest(..)
+                | ExprNode::Keyed(..)
                 | ExprNode::At
                 | ExprNode::BoundAt
                 | ExprNode::Now

@@ -7,7 +7,9 @@ use std::borrow::Cow;
 use rust_decimal::Decimal;
 use thiserror::Error;
 
-use crate::model::{ById, CExpr, ExprNode, Func, RoundMode, Table, TableSpec, TermId, TermSlot};
+use crate::model::{
+    ById, CExpr, EventId, ExprNode, FieldId, Func, KeyOf, RoundMode, Table, TableSpec, TermId, TermSlot,
+};
 use crate::ops::Span;
 use crate::ops::{BinOp, UnOp};
 use crate::time::{add_days, add_months, Instant, Moment};
@@ -79,6 +81,10 @@ pub struct Latest {
     pub fields: Vec<Option<Value>>,
 }
 
+/// The latest event of a kind for each value of one of its fields, kept
+/// for `with the same K`: (kind, field K, key) to that event.
+pub type KeyedLatest = rustc_hash::FxHashMap<(EventId, FieldId, smol_str::SmolStr), Latest>;
+
 /// What the engine knows beyond the fields at hand.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Env<'a> {
@@ -91,6 +97,8 @@ pub struct Env<'a> {
     pub outstanding: Option<Money>,
     pub trackers: &'a [Option<Value>],
     pub latest: &'a [Option<Latest>],
+    /// The latest event of a kind by key, for `with the same K`.
+    pub keyed: Option<&'a KeyedLatest>,
 }
 
 impl<'a> Ctx<'a> {
@@ -150,6 +158,20 @@ fn leaf(e: &CExpr, ctx: &Ctx<'_>) -> Option<Option<Value>> {
                     None => Some(Value::Date(l.at)),
                     Some(f) => l.fields.by_id(*f).cloned().flatten(),
                 })
+        }
+        ExprNode::Keyed(ev, field, by, key) => {
+            let k = match key {
+                KeyOf::Field(f) => ctx.fields.by_id(*f),
+                KeyOf::Bound(f) => ctx.bound.by_id(*f),
+            };
+            let k = k.and_then(Option::as_ref).map(Value::key_text);
+            match (k, ctx.env.keyed) {
+                (Some(k), Some(map)) => map.get(&(*ev, *by, k)).and_then(|l| match field {
+                    None => Some(Value::Date(l.at)),
+                    Some(f) => l.fields.by_id(*f).cloned().flatten(),
+                }),
+                _ => None,
+            }
         }
         ExprNode::At => ctx.env.at.map(Value::Date),
         ExprNode::BoundAt => ctx.env.bound_at.map(Value::Date),

@@ -242,6 +242,9 @@ pub enum Instancing {
     OnLapse { norm: NormId },
     /// One instance per calendar period or accrual, made by the ledger.
     PerAccrual,
+    /// One amount owed, arising once when its clause comes into force
+    /// (`Buyer must pay Seller 100 USD by 2025-01-01`); made by the ledger.
+    Once,
 }
 
 /// `from 16 days after, unless delivered first`.
@@ -249,6 +252,9 @@ pub enum Instancing {
 pub struct ActivationSpec {
     pub delay: CExpr,
     pub unless: Option<EventId>,
+    /// `unless F with the same K first`: K in F, and K in the event that
+    /// made the instance; F pairs only with an instance of its key.
+    pub unless_key: Option<(FieldId, FieldId)>,
 }
 
 #[derive(Debug, Clone)]
@@ -265,6 +271,8 @@ pub enum Anchor {
     EachPeriod(Period),
     ItsPeriod(Period),
     Event(EventId),
+    /// `due by D`: the timing's grace is the date D.
+    Date,
 }
 
 #[derive(Debug, Clone)]
@@ -325,6 +333,9 @@ pub enum NormRule {
         per: Match,
         /// Re-evaluated as time passes, until the first of these events.
         growing_until: Option<EventId>,
+        /// `growing until F with the same K`: K in F, and K in the event the
+        /// amount arose on; F stops only an amount of its key.
+        growing_key: Option<(FieldId, FieldId)>,
         schedule: Option<Schedule>,
         settlements: Vec<Settlement>,
     },

@@ -34,8 +34,13 @@ pub struct InForce {
 
 #[derive(Debug, Clone)]
 pub enum Boundary {
-    Date { text: String, span: Span },
+    Date {
+        text: String,
+        span: Span,
+    },
     Event(EventMatch),
+    /// A date worked out from literals and terms: `effective_date + 2 years`.
+    Expr(Expr),
 }
 
 impl Boundary {
@@ -43,6 +48,7 @@ impl Boundary {
         match self {
             Boundary::Date { span, .. } => *span,
             Boundary::Event(m) => m.span,
+            Boundary::Expr(e) => e.span,
         }
     }
 }
@@ -167,6 +173,8 @@ pub enum Deadline {
 pub struct Activation {
     pub delay: Expr,
     pub unless: Option<Ident>,
+    /// `unless F with the same K first`.
+    pub unless_key: Option<Ident>,
     pub span: Span,
 }
 
@@ -236,6 +244,8 @@ pub enum Anchor {
     ItsPeriod(Period),
     /// The next occurrence of an event.
     Event(Ident),
+    /// `due by D`: the timing's `grace` is the date D itself.
+    Date,
 }
 
 #[derive(Debug, Clone)]
@@ -272,6 +282,10 @@ pub struct Owes {
     pub per: Option<EventMatch>,
     /// `growing until E`: the amount is re-evaluated as time passes.
     pub growing_until: Option<Ident>,
+    /// `growing until E with the same K`.
+    pub growing_key: Option<Ident>,
+    /// `for each E with the same K`: `D.field` reads the latest D of E's K.
+    pub per_key: Option<Ident>,
     pub schedule: Option<Schedule>,
     pub settled_by: Vec<SettledBy>,
 }

@@ -32,6 +32,10 @@ impl Checker {
             },
             None => None,
         };
+        if action.event.name == "pay" && !self.names.events.contains_key("pay") {
+            self.unknown_pay(bearer, payee, &action.event);
+            return;
+        }
         let Some((instancing, tev)) = self.trigger(trigger.or(after)) else {
             return;
         };
@@ -63,6 +67,21 @@ impl Checker {
         .with_counterparty(counterparty)
         .with_summary(summary);
         self.add(common, draft);
+    }
+
+    /// `must pay to X` where no event is named `pay`: the author most likely
+    /// meant an amount owed, which needs no such event.
+    fn unknown_pay(&mut self, bearer: PartyId, payee: Option<&ast::Ident>, pay: &ast::Ident) {
+        let payer = self.party_name(bearer);
+        let payee = payee.map_or_else(|| "Other".to_string(), |p| p.name.clone());
+        self.push(UnknownName {
+            what: "event",
+            name: pay.name.clone(),
+            span: pay.span.into(),
+            help: format!(
+                "`pay` is not an event of this contract: for an amount owed, write `{payer} must pay {payee} 100 USD by 2025-02-01` (or `{payer} owes {payee} 100 USD due within 30 days`), settled by `payment`; for paying as an act of its own, declare `pay` under `events`"
+            ),
+        });
     }
 
     pub(super) fn prohibition(
@@ -155,7 +174,20 @@ impl Checker {
                 let (Some(delay), Some(unless)) = (delay, unless) else {
                     return;
                 };
-                Some(ActivationSpec { delay, unless })
+                // `unless F with the same K first`: K of F, and of the event
+                // that made the instance.
+                let unless_key = match (&a.unless_key, unless, tev) {
+                    (Some(k), Some(f), Some(t)) => match (self.field(f, k), self.field(t, k)) {
+                        (Some(a), Some(b)) => Some((a, b)),
+                        _ => return,
+                    },
+                    _ => None,
+                };
+                Some(ActivationSpec {
+                    delay,
+                    unless,
+                    unless_key,
+                })
             }
         };
         let summary = format!("{bearer_name} may {}", action.event.name);

@@ -24,7 +24,7 @@ impl Checker {
         let span = common.span;
         let payee = self.party(&o.payee);
         let per = match (&o.per, trigger) {
-            (Some(p), None) | (None, Some(p)) => self.event_match(p),
+            (Some(p), None) | (None, Some(p)) => self.event_match(p).map(Some),
             (Some(p), Some(t)) => {
                 self.push(RepeatedPart {
                     what: "the event the amount is owed for".to_string(),
@@ -33,20 +33,22 @@ impl Checker {
                 });
                 None
             }
-            (None, None) => {
-                self.push(OwedForNothing {
-                    span: span.into(),
-                    help: format!(
-                        "say when it arises: `{payer_name} owes {} … for each sale`, or start the norm with `after each sale,`",
-                        o.payee.name
-                    ),
-                });
-                None
-            }
+            // Owed once, when the clause comes into force.
+            (None, None) => Some(None),
         };
         let (Some(payee), Some(per)) = (payee, per) else {
             return;
         };
+        if per.is_none() && o.growing_until.is_some() {
+            self.push(OwedForNothing {
+                span: span.into(),
+                help: format!(
+                    "a growing amount grows from the event it arises on: `{payer_name} owes {} … for each loan growing until repaid`, or start the norm with `after each loan,`",
+                    o.payee.name
+                ),
+            });
+            return;
+        }
         let growing_until = match &o.growing_until {
             Some(g) => match self.event(g) {
                 Some(ev) => Some(ev),
@@ -54,19 +56,41 @@ impl Checker {
             },
             None => None,
         };
+        let per_event = per.as_ref().map(|m| m.event);
+        // `with the same K`: K of the event owed for, and of the one that
+        // stops it growing.
+        let per_key = match (&o.per_key, per_event) {
+            (Some(k), Some(ev)) => match self.field(ev, k) {
+                Some(f) => Some((k.name.clone(), KeyOf::Field(f))),
+                None => return,
+            },
+            _ => None,
+        };
+        let growing_key = match (&o.growing_key, growing_until, per_event) {
+            (Some(k), Some(stop), Some(ev)) => match (self.field(stop, k), self.field(ev, k)) {
+                (Some(a), Some(b)) => Some((a, b)),
+                _ => return,
+            },
+            _ => None,
+        };
         let scope = Scope {
-            event: Some(per.event),
+            event: per_event,
             growing: growing_until.is_some(),
             owes: true,
+            key: per_key,
             ..Scope::default()
         };
         let amount = self.expr_of(&o.amount, &scope, Type::Money);
         let schedule = match &o.schedule {
             None => Some(None),
-            Some(sch) => self.schedule(sch, per.event).map(Some),
+            Some(sch) => self.schedule(sch, per_event).map(Some),
         };
         let settlements = self.settlements(&o.settled_by, span);
         let (Some(amount), Some(schedule), Some(settlements)) = (amount, schedule, settlements) else {
+            return;
+        };
+        let Some(per) = per else {
+            self.owes_once(common, payer, payee, &o.payee.name, amount, schedule, settlements);
             return;
         };
         let form = Form::Share {
@@ -89,6 +113,7 @@ impl Checker {
             amount,
             per,
             growing_until,
+            growing_key,
             schedule,
             settlements,
         };
@@ -99,17 +124,60 @@ impl Checker {
         self.add(common, draft);
     }
 
-    fn schedule(&mut self, s: &ast::Schedule, per: EventId) -> Option<Schedule> {
-        let timing = self.timing(&s.timing);
+    /// An amount owed once, as the clause comes into force: `Buyer must pay
+    /// Seller 100 USD by 2025-01-01`.
+    #[allow(clippy::too_many_arguments, reason = "the parts of one written norm")]
+    fn owes_once(
+        &mut self,
+        common: &Common,
+        payer: PartyId,
+        payee: PartyId,
+        payee_name: &str,
+        amount: CExpr,
+        schedule: Option<Schedule>,
+        settlements: Vec<Settlement>,
+    ) {
+        // Nothing triggers it, so no event is matched: the settling event
+        // stands in the place of the one it would be owed for.
+        let settle_event = settlements.first().map_or_else(EventId::default, |s| s.event);
+        let summary = format!(
+            "{} must pay {payee_name} {}",
+            self.party_name(payer),
+            amount_words(&amount)
+        );
+        let action = ActionSpec {
+            event: settle_event,
+            key: None,
+            condition: None,
+        };
+        let rule = NormRule::Accrual {
+            amount,
+            per: Match {
+                event: settle_event,
+                condition: None,
+            },
+            growing_until: None,
+            growing_key: None,
+            schedule,
+            settlements,
+        };
+        let draft = Draft::new(NormKind::Obligation, payer, action, Instancing::Once, rule)
+            .with_counterparty(Some(payee))
+            .with_summary(summary);
+        self.add(common, draft);
+    }
+
+    fn schedule(&mut self, s: &ast::Schedule, per: Option<EventId>) -> Option<Schedule> {
+        let timing = self.timing(&s.timing, per);
         let alternative = match &s.alternative {
             None => Some(None),
             Some((cond, t)) => {
                 let scope = Scope {
-                    event: Some(per),
+                    event: per,
                     ..Scope::default()
                 };
                 let c = self.expr_of(cond, &scope, Type::Bool);
-                let t = self.timing(t);
+                let t = self.timing(t, per);
                 match (c, t) {
                     (Some(c), Some(t)) => Some(Some((c, t))),
                     _ => None,
@@ -122,10 +190,23 @@ impl Checker {
         })
     }
 
-    fn timing(&mut self, t: &ast::Timing) -> Option<Timing> {
+    fn timing(&mut self, t: &ast::Timing, per: Option<EventId>) -> Option<Timing> {
+        if let ast::Anchor::Date = t.anchor {
+            // `due by D`: a date, which may read the event owed for.
+            let scope = Scope {
+                event: per,
+                ..Scope::default()
+            };
+            let date = self.expr_of(&t.grace, &scope, Type::Date)?;
+            return Some(Timing {
+                grace: date,
+                anchor: Anchor::Date,
+            });
+        }
         let grace = self.expr_of(&t.grace, &Scope::default(), Type::Duration)?;
         self.guard_period(&grace);
         let anchor = match &t.anchor {
+            ast::Anchor::Date => Anchor::Date,
             ast::Anchor::Accrual => Anchor::Accrual,
             ast::Anchor::EachPeriod(p) => Anchor::EachPeriod(*p),
             ast::Anchor::ItsPeriod(p) => Anchor::ItsPeriod(*p),
@@ -137,8 +218,10 @@ impl Checker {
     fn settlements(&mut self, settled_by: &[ast::SettledBy], span: Span) -> Option<Vec<Settlement>> {
         if settled_by.is_empty() {
             let Some(ev) = self.names.events.get("payment").copied() else {
+                // An agreement may leave payment out of its events: what is
+                // owed accrues all the same and stays outstanding.
                 self.push(NothingSettles { span: span.into() });
-                return None;
+                return Some(Vec::new());
             };
             self.used_events.insert(ev);
             return self.settlement_of(ev, None, None, span).map(|s| vec![s]);
@@ -205,6 +288,14 @@ impl Checker {
                 None
             }
         }
+    }
+}
+
+/// An amount in words for a summary: a constant as written, else "the amount".
+fn amount_words(amount: &CExpr) -> String {
+    match &amount.node {
+        ExprNode::Const(v) => v.to_string(),
+        _ => "the amount owed".to_string(),
     }
 }
 

@@ -220,6 +220,7 @@ pub(super) fn boundary(pair: Pair<'_, Rule>) -> Result<Boundary> {
             text: p.as_str().to_string(),
             span: span_of(&p),
         }),
+        Rule::bound_expr => Ok(Boundary::Expr(expr(Children::of(p).required("a date")?)?)),
         _ => Ok(Boundary::Event(event_match(p)?)),
     }
 }

@@ -20,6 +20,7 @@ pub(super) fn norm(pair: Pair<'_, Rule>) -> Result<Norm> {
         Rule::exclusive => NormBody::Exclusive(Box::new(exclusive(tail)?)),
         Rule::first_refusal => NormBody::FirstRefusal(Box::new(first_refusal(tail)?)),
         Rule::owes => NormBody::Owes(Box::new(owes(tail)?)),
+        Rule::pay_amount => NormBody::Owes(Box::new(pay_amount(tail)?)),
         _ => return Err(shape_error(span_of(&tail), "a norm")),
     };
     Ok(Norm {
@@ -125,7 +126,13 @@ pub(super) fn permission(pair: Pair<'_, Rule>) -> Result<NormBody> {
                 let mut k = Children::of(p);
                 let delay = expr(k.required("a duration")?)?;
                 let unless = k.next().map(|u| ident(&u));
-                activation = Some(Activation { delay, unless, span });
+                let unless_key = k.next().map(same_key_of).transpose()?;
+                activation = Some(Activation {
+                    delay,
+                    unless,
+                    unless_key,
+                    span,
+                });
             }
             _ => window = Some(expr(Children::of(p).required("a duration")?)?),
         }
@@ -243,13 +250,20 @@ pub(super) fn owes(pair: Pair<'_, Rule>) -> Result<Owes> {
         amount,
         per: None,
         growing_until: None,
+        growing_key: None,
+        per_key: None,
         schedule: None,
         settled_by: Vec::new(),
     };
     while let Some(p) = kids.next() {
         match p.as_rule() {
             Rule::event_match => o.per = Some(event_match(p)?),
-            Rule::growing => o.growing_until = Some(ident(&Children::of(p).required("an event name")?)),
+            Rule::growing => {
+                let mut k = Children::of(p);
+                o.growing_until = Some(ident(&k.required("an event name")?));
+                o.growing_key = k.next().map(same_key_of).transpose()?;
+            }
+            Rule::same_key => o.per_key = Some(same_key_of(p)?),
             Rule::schedule => o.schedule = Some(schedule(p)?),
             _ => {
                 let span = span_of(&p);
@@ -267,10 +281,73 @@ pub(super) fn owes(pair: Pair<'_, Rule>) -> Result<Owes> {
     Ok(o)
 }
 
+/// `Buyer must pay Seller 100 USD by 2025-01-01`: the same amount owed as
+/// `Buyer owes Seller 100 USD due by 2025-01-01`, its deadline the due date.
+pub(super) fn pay_amount(pair: Pair<'_, Rule>) -> Result<Owes> {
+    let span = span_of(&pair);
+    let mut kids = Children::of(pair);
+    let payee = ident(&kids.required("a party")?);
+    let amount = expr(kids.required("an amount")?)?;
+    let mut o = Owes {
+        span,
+        payee,
+        amount,
+        per: None,
+        growing_until: None,
+        growing_key: None,
+        per_key: None,
+        schedule: None,
+        settled_by: Vec::new(),
+    };
+    while let Some(p) = kids.next() {
+        match p.as_rule() {
+            Rule::event_match => o.per = Some(event_match(p)?),
+            Rule::same_key => o.per_key = Some(same_key_of(p)?),
+            Rule::pay_due => {
+                let span = span_of(&p);
+                let timing = due_timing(Children::of(p).required("when it is due")?)?;
+                o.schedule = Some(Schedule {
+                    timing,
+                    alternative: None,
+                    span,
+                });
+            }
+            _ => o.settled_by.push(settled_by(p)?),
+        }
+    }
+    Ok(o)
+}
+
+fn settled_by(p: Pair<'_, Rule>) -> Result<SettledBy> {
+    let span = span_of(&p);
+    let mut k = Children::of(p);
+    let event = event_match(k.required("an event")?)?;
+    let applying = k.next().map(expr).transpose()?;
+    Ok(SettledBy {
+        span,
+        event,
+        applying,
+    })
+}
+
+/// `by D` or a timing: when an amount is due.
+fn due_timing(pair: Pair<'_, Rule>) -> Result<Timing> {
+    if pair.as_rule() == Rule::due_by {
+        let span = span_of(&pair);
+        let grace = expr(Children::of(pair).required("a date")?)?;
+        return Ok(Timing {
+            grace,
+            anchor: Anchor::Date,
+            span,
+        });
+    }
+    timing(pair)
+}
+
 pub(super) fn schedule(pair: Pair<'_, Rule>) -> Result<Schedule> {
     let span = span_of(&pair);
     let mut kids = Children::of(pair);
-    let first = timing(kids.required("when it is due")?)?;
+    let first = due_timing(kids.required("when it is due")?)?;
     let alternative = match kids.next() {
         Some(alt) => {
             let mut k = Children::of(alt);
