@@ -9,6 +9,9 @@ pub(super) fn norm(pair: Pair<'_, Rule>) -> Result<Norm> {
     if kids.peek_rule() == Some(Rule::trigger_prefix) {
         let t = kids.required("`after each`")?;
         trigger = Some(inner_event_match(t)?);
+    } else if kids.peek_rule() == Some(Rule::time_prefix) {
+        let t = kids.required("a time")?;
+        trigger = Some(time_trigger(Children::of(t).required("a time")?)?);
     }
     let bearer = ident(&kids.required("a party")?);
     let tail = kids.required("what the party must, may or may not do")?;
@@ -249,6 +252,7 @@ pub(super) fn owes(pair: Pair<'_, Rule>) -> Result<Owes> {
     while let Some(p) = kids.next() {
         match p.as_rule() {
             Rule::event_match => o.per = Some(event_match(p)?),
+            Rule::time_trigger => o.per = Some(time_trigger(p)?),
             Rule::growing => o.growing_until = Some(ident(&Children::of(p).required("an event name")?)),
             Rule::schedule => o.schedule = Some(schedule(p)?),
             _ => {
