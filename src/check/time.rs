@@ -74,4 +74,19 @@ impl Checker {
             self.push(NoTermStart { span: span.into() });
         }
     }
+
+    pub(super) fn is_tick(&self, ev: EventId) -> bool {
+        self.ticks.iter().any(|t| t.event == ev)
+    }
+
+    /// When a time event comes, in words: `at the end of each quarter`,
+    /// `on 2025-06-30`, `every 3 months from 2025-01-15`.
+    pub(super) fn occasion_words(&self, ev: EventId) -> String {
+        let name = self.event_name(ev);
+        match self.ticks.iter().find(|t| t.event == ev).map(|t| t.when) {
+            Some(TimeEvent::Edge { .. }) => format!("at {name}"),
+            Some(TimeEvent::On(_)) => format!("on {name}"),
+            _ => name,
+        }
+    }
 }
