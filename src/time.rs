@@ -312,7 +312,11 @@ pub enum TimeEvent {
     /// `the start|end of each month|quarter|year [of the term]`: calendar
     /// periods, or, of the term, periods counted from the day the deal
     /// starts (contract years).
-    Edge { end: bool, period: Period, of_term: bool },
+    Edge {
+        end: bool,
+        period: Period,
+        of_term: bool,
+    },
     /// `every N days|weeks|months|years from DATE`: DATE and each step after.
     Every { months: i64, days: i64, from: Date },
     /// `on DATE`: once, as the day begins.
@@ -425,7 +429,11 @@ impl TimeEvent {
             }
             TimeEvent::Edge { period, of_term, .. } => {
                 let step = period_months(period);
-                let base = if of_term { origin } else { period_of(origin, period)?.0 };
+                let base = if of_term {
+                    origin
+                } else {
+                    period_of(origin, period)?.0
+                };
                 (
                     add_months(base, step.checked_mul(k)?)?,
                     add_months(base, step.checked_mul(k.checked_add(1)?)?)?,
@@ -450,7 +458,11 @@ impl TimeEvent {
         // A step is at most 31 days a month: start from an occurrence that
         // cannot be past `from` and walk on, a few steps at most.
         let mut k = match *self {
-            TimeEvent::Every { months, days, from: start } => {
+            TimeEvent::Every {
+                months,
+                days,
+                from: start,
+            } => {
                 let step = months.saturating_mul(31).saturating_add(days).max(1);
                 let elapsed = from.seconds_since(Instant::start_of(start)?).div_euclid(DAY);
                 (elapsed / step - 1).max(0)
@@ -617,10 +629,14 @@ mod tests {
         let y = TimeEvent::from_name("the start of each year of the term").unwrap();
         let o = y.occurrence(d("2025-04-01"), 1).unwrap();
         assert_eq!((o.first, o.last), (d("2026-04-01"), d("2027-03-31")));
-        let (k, o) = t.first_from(d("2000-01-01"), Instant::start_of(d("2026-03-01"))).unwrap();
+        let (k, o) = t
+            .first_from(d("2000-01-01"), Instant::start_of(d("2026-03-01")))
+            .unwrap();
         assert_eq!((k, o.first), (14, d("2026-03-31")));
         let s = TimeEvent::from_name("the start of each month").unwrap();
-        let (k, o) = s.first_from(d("2025-01-15"), Instant::start_of(d("2025-01-15"))).unwrap();
+        let (k, o) = s
+            .first_from(d("2025-01-15"), Instant::start_of(d("2025-01-15")))
+            .unwrap();
         assert_eq!((k, o.first), (1, d("2025-02-01")));
     }
 }

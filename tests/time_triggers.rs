@@ -89,15 +89,40 @@ fn a_state_saved_between_two_ticks_carries_on_as_one_run() {
     std::fs::write(&all, format!("{a}\n{b}\n")).unwrap();
     let s = state.to_str().unwrap();
     let once = deal(
-        &["run", SUPPLY, "--events", all.to_str().unwrap(), "--format", "json"],
+        &[
+            "run",
+            SUPPLY,
+            "--events",
+            all.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
         "",
     );
     deal(
-        &["run", SUPPLY, "--events", first.to_str().unwrap(), "--state", s, "--format", "json"],
+        &[
+            "run",
+            SUPPLY,
+            "--events",
+            first.to_str().unwrap(),
+            "--state",
+            s,
+            "--format",
+            "json",
+        ],
         "",
     );
     let resumed = deal(
-        &["run", SUPPLY, "--events", second.to_str().unwrap(), "--state", s, "--format", "json"],
+        &[
+            "run",
+            SUPPLY,
+            "--events",
+            second.to_str().unwrap(),
+            "--state",
+            s,
+            "--format",
+            "json",
+        ],
         "",
     );
     assert_eq!(once.stdout, resumed.stdout, "{}", resumed.stderr);

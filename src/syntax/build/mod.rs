@@ -163,7 +163,11 @@ pub(super) fn event_ref(pair: Pair<'_, Rule>) -> Ident {
         return ident(&pair);
     }
     let span = span_of(&pair);
-    if let Some(t) = pair.clone().into_inner().find(|p| p.as_rule() == Rule::time_event) {
+    if let Some(t) = pair
+        .clone()
+        .into_inner()
+        .find(|p| p.as_rule() == Rule::time_event)
+    {
         return time_event(&t);
     }
     let words: Vec<&str> = pair.as_str().split_whitespace().collect();
