@@ -304,6 +304,207 @@ pub fn period_of(date: Date, period: Period) -> Option<(Date, Date)> {
     }
 }
 
+/// A moment the clock makes an occasion of, with no event needed. Its name
+/// is its definition: the contract writes `the end of each quarter`, and
+/// the checker reads the same words back with [`TimeEvent::from_name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimeEvent {
+    /// `the start|end of each month|quarter|year [of the term]`: calendar
+    /// periods, or, of the term, periods counted from the day the deal
+    /// starts (contract years).
+    Edge {
+        end: bool,
+        period: Period,
+        of_term: bool,
+    },
+    /// `every N days|weeks|months|years from DATE`: DATE and each step after.
+    Every { months: i64, days: i64, from: Date },
+    /// `on DATE`: once, as the day begins.
+    On(Date),
+}
+
+/// One occurrence of a time event: when it fires, and the first and last
+/// day of the period it opens or closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Occurrence {
+    pub at: Instant,
+    pub first: Date,
+    pub last: Date,
+}
+
+impl TimeEvent {
+    /// Reads the words [`TimeEvent::name`] writes; whitespace and `_` in
+    /// numbers are as the author pleased.
+    pub fn from_name(name: &str) -> Option<TimeEvent> {
+        let words: Vec<&str> = name.split_whitespace().collect();
+        match words.as_slice() {
+            ["the", edge, "of", "each", period, rest @ ..] => {
+                let end = match *edge {
+                    "start" => false,
+                    "end" => true,
+                    _ => return None,
+                };
+                let period = period_word(period)?;
+                let of_term = match rest {
+                    [] => false,
+                    ["of", "the", "term"] => true,
+                    _ => return None,
+                };
+                Some(TimeEvent::Edge { end, period, of_term })
+            }
+            ["every", n, unit, "from", date] => {
+                let n: i64 = n.replace('_', "").parse().ok()?;
+                let (months, days) = match unit.trim_end_matches('s') {
+                    "day" => (0, n),
+                    "week" => (0, n.checked_mul(7)?),
+                    "month" => (n, 0),
+                    "year" => (n.checked_mul(12)?, 0),
+                    _ => return None,
+                };
+                if months <= 0 && days <= 0 {
+                    return None;
+                }
+                Some(TimeEvent::Every {
+                    months,
+                    days,
+                    from: parse_date(date)?,
+                })
+            }
+            [date] => parse_date(date).map(TimeEvent::On),
+            _ => None,
+        }
+    }
+
+    /// The words that name it, as an event's name.
+    pub fn name(&self) -> String {
+        match self {
+            TimeEvent::Edge { end, period, of_term } => format!(
+                "the {} of each {}{}",
+                if *end { "end" } else { "start" },
+                period_name(*period),
+                if *of_term { " of the term" } else { "" }
+            ),
+            TimeEvent::Every { months, days, from } => {
+                let (n, unit) = if *months == 0 {
+                    (*days, "days")
+                } else {
+                    (*months, "months")
+                };
+                format!("every {n} {unit} from {from}")
+            }
+            TimeEvent::On(d) => d.to_string(),
+        }
+    }
+
+    /// Whether it fires as a period ends: it must then come before
+    /// anything else that happens at that instant (the next period, the
+    /// end of the deal), since it belongs to the period that closes.
+    pub fn closes(&self) -> bool {
+        matches!(self, TimeEvent::Edge { end: true, .. })
+    }
+
+    /// Whether it counts from the deal's first day rather than from a date
+    /// of its own or the calendar.
+    pub fn of_term(&self) -> bool {
+        matches!(self, TimeEvent::Edge { of_term: true, .. })
+    }
+
+    /// The `k`-th occurrence counted from `origin`: the day the deal
+    /// starts, for a calendar or contract period; ignored otherwise.
+    /// Each is worked out from the origin, not from the one before, so
+    /// that month ends do not drift (31 January, 28 February, 31 March).
+    pub fn occurrence(&self, origin: Date, k: i64) -> Option<Occurrence> {
+        let (first, next) = match *self {
+            TimeEvent::On(d) => {
+                if k != 0 {
+                    return None;
+                }
+                (d, d.tomorrow().ok()?)
+            }
+            TimeEvent::Every { months, days, from } => {
+                let at = |k: i64| -> Option<Date> {
+                    add_days(add_months(from, months.checked_mul(k)?)?, days.checked_mul(k)?)
+                };
+                (at(k)?, at(k.checked_add(1)?)?)
+            }
+            TimeEvent::Edge { period, of_term, .. } => {
+                let step = period_months(period);
+                let base = if of_term {
+                    origin
+                } else {
+                    period_of(origin, period)?.0
+                };
+                (
+                    add_months(base, step.checked_mul(k)?)?,
+                    add_months(base, step.checked_mul(k.checked_add(1)?)?)?,
+                )
+            }
+        };
+        let last = next.yesterday().ok()?;
+        let at = if self.closes() {
+            Instant::start_of(next)?
+        } else {
+            Instant::start_of(first)?
+        };
+        Some(Occurrence { at, first, last })
+    }
+
+    /// The first occurrence at or after `from`, with its number; `None`
+    /// when there is none (a date already past).
+    pub fn first_from(&self, origin: Date, from: Option<Instant>) -> Option<(i64, Occurrence)> {
+        let Some(from) = from else {
+            return Some((0, self.occurrence(origin, 0)?));
+        };
+        // A step is at most 31 days a month: start from an occurrence that
+        // cannot be past `from` and walk on, a few steps at most.
+        let mut k = match *self {
+            TimeEvent::Every {
+                months,
+                days,
+                from: start,
+            } => {
+                let step = months.saturating_mul(31).saturating_add(days).max(1);
+                let elapsed = from.seconds_since(Instant::start_of(start)?).div_euclid(DAY);
+                (elapsed / step - 1).max(0)
+            }
+            _ => 0,
+        };
+        for _ in 0..10_000 {
+            let o = self.occurrence(origin, k)?;
+            if o.at >= from {
+                return Some((k, o));
+            }
+            k = k.checked_add(1)?;
+        }
+        None
+    }
+}
+
+fn period_word(word: &str) -> Option<Period> {
+    match word {
+        "month" => Some(Period::Month),
+        "quarter" => Some(Period::Quarter),
+        "year" => Some(Period::Year),
+        _ => None,
+    }
+}
+
+fn period_name(p: Period) -> &'static str {
+    match p {
+        Period::Month => "month",
+        Period::Quarter => "quarter",
+        Period::Year => "year",
+    }
+}
+
+fn period_months(p: Period) -> i64 {
+    match p {
+        Period::Month => 1,
+        Period::Quarter => 3,
+        Period::Year => 12,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,5 +595,48 @@ mod tests {
             end.map(|e| e.to_string()),
             Some("2031-01-01T00:00:00Z".to_string())
         );
+    }
+
+    #[test]
+    fn time_events_read_back_their_names() {
+        for name in [
+            "the start of each month",
+            "the end of each quarter",
+            "the start of each year of the term",
+            "every 3 months from 2025-01-15",
+            "every 10 days from 2025-01-15",
+            "2025-06-30",
+        ] {
+            let t = TimeEvent::from_name(name).unwrap();
+            assert_eq!(t.name(), name);
+        }
+        assert!(TimeEvent::from_name("the middle of each month").is_none());
+        assert!(TimeEvent::from_name("every 0 months from 2025-01-01").is_none());
+        assert!(TimeEvent::from_name("2025-02-30").is_none());
+    }
+
+    #[test]
+    fn occurrences_do_not_drift() {
+        let t = TimeEvent::from_name("every 1 month from 2025-01-31").unwrap();
+        let days: Vec<String> = (0..3)
+            .map(|k| t.occurrence(d("2000-01-01"), k).unwrap().first.to_string())
+            .collect();
+        assert_eq!(days, ["2025-01-31", "2025-02-28", "2025-03-31"]);
+        let q = TimeEvent::from_name("the end of each quarter").unwrap();
+        let o = q.occurrence(d("2025-02-10"), 0).unwrap();
+        assert_eq!((o.first, o.last), (d("2025-01-01"), d("2025-03-31")));
+        assert_eq!(o.at.to_string(), "2025-04-01T00:00:00Z");
+        let y = TimeEvent::from_name("the start of each year of the term").unwrap();
+        let o = y.occurrence(d("2025-04-01"), 1).unwrap();
+        assert_eq!((o.first, o.last), (d("2026-04-01"), d("2027-03-31")));
+        let (k, o) = t
+            .first_from(d("2000-01-01"), Instant::start_of(d("2026-03-01")))
+            .unwrap();
+        assert_eq!((k, o.first), (14, d("2026-03-31")));
+        let s = TimeEvent::from_name("the start of each month").unwrap();
+        let (k, o) = s
+            .first_from(d("2025-01-15"), Instant::start_of(d("2025-01-15")))
+            .unwrap();
+        assert_eq!((k, o.first), (1, d("2025-02-01")));
     }
 }

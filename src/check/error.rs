@@ -62,6 +62,7 @@ check_errors!(
     ImpossibleDeadline,
     NeverActive,
     Unused,
+    NoTermStart,
 );
 
 impl CheckError {
@@ -491,4 +492,15 @@ pub struct Unused {
     pub(crate) span: SourceSpan,
     #[help]
     pub(crate) help: String,
+}
+
+#[derive(Debug, Clone, Error, Diagnostic)]
+#[error("periods of the term need the deal to start somewhere")]
+#[diagnostic(
+    code(deal::check::no_term_start),
+    help("give the deal its first day, `in force from 2025-04-01`, or count calendar periods: `the start of each year`")
+)]
+pub struct NoTermStart {
+    #[label("counted from the deal's start")]
+    pub(crate) span: SourceSpan,
 }

@@ -21,6 +21,7 @@ mod listeners;
 mod lower;
 mod names;
 mod terms;
+mod time;
 mod types;
 
 use std::collections::{HashMap, HashSet};
@@ -57,6 +58,7 @@ pub fn check(contract: &ast::Contract) -> Checked {
     c.terms(contract);
     let term = c.deal_term(contract);
     c.clauses(contract);
+    c.ticks_need_a_start(&term);
     let failed = c.errors.iter().any(|e| !e.is_warning());
     let program = if failed {
         None
@@ -75,6 +77,7 @@ pub fn check(contract: &ast::Contract) -> Checked {
             listeners: Table::new(),
             names: std::mem::take(&mut c.names),
             guards: std::mem::take(&mut c.guards),
+            ticks: std::mem::take(&mut c.ticks),
         };
         p.breach_events = p
             .clauses
@@ -152,6 +155,8 @@ pub(crate) struct Checker {
     broken_terms: HashSet<String>,
     suggestions_left: usize,
     guards: Vec<Guard>,
+    /// The time events the contract names, each made a derived event.
+    ticks: Vec<Tick>,
 }
 
 impl Default for Checker {
@@ -172,6 +177,7 @@ impl Default for Checker {
             broken_terms: HashSet::new(),
             suggestions_left: SUGGESTIONS,
             guards: Vec::new(),
+            ticks: Vec::new(),
         }
     }
 }

@@ -182,8 +182,17 @@ impl Checker {
             self.used_events.insert(*e);
             return Some(*e);
         }
+        if let Some(e) = self.time_event(id) {
+            return e;
+        }
         let names: Vec<String> = self.events.values().map(|e| e.name.clone()).collect();
         let mut help = self.suggest(&id.name, names.iter().map(String::as_str));
+        if matches!(id.name.as_str(), "day" | "week" | "month" | "quarter" | "year") {
+            help = format!(
+                "a period is not an event: for what arises by time alone, write `at the end of each {0}` or `at the start of each {0}` (after `owes … `, or as `at the end of each {0}, …` before a norm)",
+                id.name
+            );
+        }
         if help.is_empty() {
             help = format!("declare it under `events`, e.g. `{} (ref: text)`", id.name);
         }

@@ -49,6 +49,11 @@ pub(crate) enum Timer {
     WindowSlides {
         tracker: TrackerId,
     },
+    /// The `k`-th occurrence of a time event of the program.
+    Tick {
+        tick: u32,
+        k: u32,
+    },
 }
 
 impl Timer {
@@ -114,6 +119,13 @@ impl Clock {
     pub fn schedule(&mut self, at: Instant, timer: Timer) {
         self.set += 1;
         self.queue.push(Reverse((at, self.set, timer)));
+    }
+
+    /// As [`Clock::schedule`], but before every timer set for the same
+    /// instant: the end of a period belongs to the period, and comes before
+    /// the next one begins or the deal ends at that instant.
+    pub fn schedule_first(&mut self, at: Instant, timer: Timer) {
+        self.queue.push(Reverse((at, 0, timer)));
     }
 
     /// The next timer due at or before `to`, taken off the queue.

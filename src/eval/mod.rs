@@ -31,6 +31,7 @@ mod plan;
 mod snapshot;
 pub mod spool;
 mod state;
+mod ticks;
 mod trackers;
 
 use std::collections::VecDeque;
@@ -168,6 +169,9 @@ pub struct Engine<'p> {
     /// instance as a clause starts): returned by the event or timer that
     /// caused it.
     failed: Option<EvalError>,
+    /// Time events: whether their timers are set, and the day the deal
+    /// started, from which its periods are counted.
+    ticks: ticks::TickState,
 }
 
 impl<'p> Engine<'p> {
@@ -205,6 +209,7 @@ impl<'p> Engine<'p> {
             seq: 0,
             stale: 0,
             failed: None,
+            ticks: ticks::TickState::default(),
         };
         match program.term.start {
             Bound::At(t) => e.clock.schedule(t, Timer::DealStart),
@@ -230,6 +235,9 @@ impl<'p> Engine<'p> {
         }
         for id in program.clauses.ids() {
             e.refresh(id, None);
+        }
+        if let Bound::At(t) = program.term.start {
+            e.begin_ticks(Some(t));
         }
         e
     }
@@ -336,6 +344,9 @@ impl<'p> Engine<'p> {
 
     /// Moves time to `to`, inclusive, firing every timer due by then.
     pub fn advance_to(&mut self, to: Instant) -> Result<(), EvalError> {
+        if matches!(self.program.term.start, Bound::Unbounded) && !self.ticks.begun {
+            self.begin_ticks(Some(to));
+        }
         while let Some((at, timer)) = self.clock.next_due(to) {
             self.now = Some(at);
             self.fire(at, timer)?;
@@ -391,6 +402,7 @@ impl<'p> Engine<'p> {
                     self.clock.schedule(next, Timer::WindowSlides { tracker });
                 }
             }
+            Timer::Tick { tick, k } => self.tick(tick, k, at),
         }
         Ok(())
     }
@@ -466,9 +478,10 @@ impl<'p> Engine<'p> {
                     }
                 }
                 Listener::DealStart => {
-                    if self.matches_bound(&program.term.start, ev)? {
+                    if self.matches_bound(&program.term.start, ev)? && !self.deal.started {
                         self.deal.started = true;
                         self.refresh_all(Some(at));
+                        self.begin_ticks(Some(at));
                     }
                 }
                 Listener::ClauseEnd(c) => {

@@ -33,6 +33,7 @@ use crate::time::{Instant, Moment};
 
 use super::clock::BucketId;
 use super::plan::Plan;
+use super::ticks::TickState;
 
 /// A hash map saved as a list of pairs: JSON keys are text only, and the
 /// maps are keyed by numbers and tuples.
@@ -97,6 +98,7 @@ struct Saving<'a> {
     seq: u64,
     stale: usize,
     clock: &'a Clock,
+    ticks: TickState,
 }
 
 /// The engine's state as read back; see [`Engine::restore`].
@@ -120,6 +122,8 @@ pub struct Saved {
     seq: u64,
     stale: usize,
     clock: Clock,
+    #[serde(default)]
+    ticks: TickState,
 }
 
 impl<'p> Engine<'p> {
@@ -145,6 +149,7 @@ impl<'p> Engine<'p> {
             seq: self.seq,
             stale: self.stale,
             clock: &self.clock,
+            ticks: self.ticks,
         }
     }
 
@@ -201,6 +206,7 @@ impl<'p> Engine<'p> {
             seq: saved.seq,
             stale: saved.stale,
             failed: None,
+            ticks: saved.ticks,
         })
     }
 }

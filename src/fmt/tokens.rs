@@ -97,6 +97,7 @@ fn is_part(rule: Rule) -> bool {
             | Rule::settled_by
             | Rule::until_bound
             | Rule::same_key
+            | Rule::time_trigger
     )
 }
 
@@ -172,6 +173,11 @@ impl<'a> Tree<'a> {
                     text.push_str(p.as_str());
                 }
                 self.leaf(source, text.into(), &pair, parent);
+            }
+            Rule::event_ref if pair.clone().into_inner().any(|p| p.as_rule() == Rule::time_event) => {
+                for p in pair.clone().into_inner() {
+                    self.walk(source, p, rule, None);
+                }
             }
             Rule::event_ref => {
                 let words: Vec<&str> = pair.clone().into_inner().map(|p| p.as_str()).collect();

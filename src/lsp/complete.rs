@@ -148,6 +148,15 @@ impl Items {
             resumed_on => "resumed on",
             ended_on => "ended on",
             trigger_prefix => "after each",
+            time_prefix | time_trigger => {
+                self.keyword("on");
+                self.keyword("every");
+                "at the end of each"
+            }
+            time_event | period_edge => {
+                self.keyword("every");
+                "the end of each"
+            }
             prohibition => "not",
             power => "the power to",
             first_refusal => "a right of first refusal over",

@@ -63,6 +63,11 @@ pub(super) fn meaning(word: &str) -> Option<&'static str> {
         "since" => "counts only the events after the latest F",
         "breach" => "`breach of C`: the event deal raises when clause C is breached",
         "true" | "false" => "a yes/no value",
+        "at" | "start" | "end" => {
+            "`at the start|end of each month|quarter|year`: an occasion the clock makes, with no event needed"
+        }
+        "term" => "`of the term`: periods counted from the deal's first day (contract years), not the calendar's",
+        "every" => "`every 3 months from 2025-01-15`: that date, and each step after it",
         _ => return None,
     })
 }

@@ -37,6 +37,19 @@ pub struct Program {
     /// Divisors and periods worked out from terms alone: checked when the
     /// contract is, and again when `--set` changes a term.
     pub guards: Vec<Guard>,
+    /// Moments the clock makes occasions of (`the end of each quarter`),
+    /// each raised as its derived event when it comes.
+    pub ticks: Vec<Tick>,
+}
+
+/// A time event of the contract and the derived event it is raised as.
+/// The event has two fields: `start` and `end`, the first and last day of
+/// the period it opens or closes (the day itself for `on DATE`).
+#[derive(Debug, Clone)]
+pub struct Tick {
+    pub event: EventId,
+    pub when: crate::time::TimeEvent,
+    pub span: Span,
 }
 
 /// An expression over terms only whose value must stay in bounds.

@@ -125,6 +125,12 @@ fn describe(rule: Rule) -> &'static str {
         kw_open | open_term => "`open`",
         kw_optional | optional => "`optional`",
         deadline => "a deadline (`within 30 days` or `by 2025-05-01`)",
+        time_trigger | time_prefix | time_event | period_edge | kw_at => {
+            "a time (`at the end of each quarter`, `every 3 months from 2025-01-15`, `on 2025-06-30`)"
+        }
+        edge | kw_start | kw_end => "`start` or `end`",
+        every_period | kw_every => "`every 3 months from 2025-01-15`",
+        of_the_term | kw_term => "`of the term`",
         EOI => "the end of the file",
         op_add | op_sub | op_mul | op_div | op_of | op_le | op_ge | op_lt | op_gt | op_ne | op_eq
         | op_is_not | op_is | op_and | op_or => "an operator",

@@ -99,10 +99,12 @@ impl Checker {
             rate: share_rate(&amount),
         };
         let per_name = self.event_name(per.event);
-        let summary = format!(
-            "{payer_name} must pay {} what accrues on each {per_name}",
-            o.payee.name
-        );
+        let occasion = if self.is_tick(per.event) {
+            self.occasion_words(per.event)
+        } else {
+            format!("on each {per_name}")
+        };
+        let summary = format!("{payer_name} must pay {} what accrues {occasion}", o.payee.name);
         let settle_event = settlements.first().map_or(per.event, |s| s.event);
         let action = ActionSpec {
             event: settle_event,

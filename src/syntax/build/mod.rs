@@ -163,11 +163,61 @@ pub(super) fn event_ref(pair: Pair<'_, Rule>) -> Ident {
         return ident(&pair);
     }
     let span = span_of(&pair);
+    if let Some(t) = pair
+        .clone()
+        .into_inner()
+        .find(|p| p.as_rule() == Rule::time_event)
+    {
+        return time_event(&t);
+    }
     let words: Vec<&str> = pair.as_str().split_whitespace().collect();
     Ident {
         name: normalised(&words.join(" ")),
         span,
     }
+}
+
+/// A time event, named by its words in the one form the checker reads back
+/// (`every 2 weeks from …` is `every 14 days from …`); comments written
+/// inside it are not part of its name.
+pub(super) fn time_event(pair: &Pair<'_, Rule>) -> Ident {
+    let words: Vec<&str> = pair
+        .clone()
+        .into_inner()
+        .flatten()
+        .filter(|p| p.clone().into_inner().next().is_none() || p.as_rule() == Rule::quantity)
+        .filter(|p| !matches!(p.as_rule(), Rule::number | Rule::unit))
+        .map(|p| p.as_str())
+        .collect();
+    let words = words.join(" ");
+    let written: Vec<&str> = words.split_whitespace().collect();
+    let written = written.join(" ");
+    let name = crate::time::TimeEvent::from_name(&written).map_or(written, |t| t.name());
+    Ident {
+        name,
+        span: span_of(pair),
+    }
+}
+
+/// `at the end of each quarter`, `every 3 months from 2025-01-15` or `on
+/// 2025-06-30`: the occasion it names, as an event with no condition.
+pub(super) fn time_trigger(pair: Pair<'_, Rule>) -> Result<EventMatch> {
+    let span = span_of(&pair);
+    let mut kids = Children::of(pair);
+    let p = kids.required("a time")?;
+    let event = match p.as_rule() {
+        Rule::time_event => time_event(&p),
+        Rule::every_period => time_event(&p),
+        _ => Ident {
+            name: p.as_str().to_string(),
+            span: span_of(&p),
+        },
+    };
+    Ok(EventMatch {
+        event,
+        condition: None,
+        span,
+    })
 }
 
 pub(super) fn ident(pair: &Pair<'_, Rule>) -> Ident {

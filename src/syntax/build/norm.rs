@@ -9,6 +9,9 @@ pub(super) fn norm(pair: Pair<'_, Rule>) -> Result<Norm> {
     if kids.peek_rule() == Some(Rule::trigger_prefix) {
         let t = kids.required("`after each`")?;
         trigger = Some(inner_event_match(t)?);
+    } else if kids.peek_rule() == Some(Rule::time_prefix) {
+        let t = kids.required("a time")?;
+        trigger = Some(time_trigger(Children::of(t).required("a time")?)?);
     }
     let bearer = ident(&kids.required("a party")?);
     let tail = kids.required("what the party must, may or may not do")?;
@@ -264,6 +267,7 @@ pub(super) fn owes(pair: Pair<'_, Rule>) -> Result<Owes> {
                 o.growing_key = k.next().map(same_key_of).transpose()?;
             }
             Rule::same_key => o.per_key = Some(same_key_of(p)?),
+            Rule::time_trigger => o.per = Some(time_trigger(p)?),
             Rule::schedule => o.schedule = Some(schedule(p)?),
             _ => {
                 let span = span_of(&p);
