@@ -186,16 +186,19 @@ pub struct LineSource {
     pub text: Arc<str>,
 }
 
+/// A control character, or a mark that reorders the text around it: what
+/// text from outside must not send to a terminal as it is.
+pub fn unprintable(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 impl LineSource {
     /// Line `line` of `name`, ready to print on a terminal: each control
     /// character or mark that reorders text becomes as many `?` as it has
     /// bytes, so a broken line cannot send the terminal a command and every
     /// span into the line still falls where it did.
     pub fn new(name: Arc<str>, line: usize, text: &str) -> LineSource {
-        let unsafe_char = |c: char| {
-            (c.is_control() && c != '\t')
-                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        };
+        let unsafe_char = |c: char| c != '\t' && unprintable(c);
         let text: Arc<str> = if text.chars().any(unsafe_char) {
             text.chars()
                 .map(|c| {

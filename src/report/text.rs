@@ -7,7 +7,7 @@ use miette::{Diagnostic, SourceSpan};
 use thiserror::Error;
 
 use super::Report;
-use crate::diag::source::{LineSource, SourceFile};
+use crate::diag::source::{unprintable, LineSource, SourceFile};
 use crate::diag::{render as render_diag, Style};
 
 /// A breach, shown as a diagnostic pointing at the clause and at the event.
@@ -307,7 +307,7 @@ fn plural(n: u64, word: &str) -> String {
 /// written as escapes, so a field can neither forge a line of the report
 /// nor send the terminal a command.
 pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(needs_escape) {
+    if !text.chars().any(unprintable) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -316,17 +316,13 @@ pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if needs_escape(c) => {
+            c if unprintable(c) => {
                 let _ = write!(out, "\\u{{{:04x}}}", u32::from(c));
             }
             c => out.push(c),
         }
     }
     std::borrow::Cow::Owned(out)
-}
-
-fn needs_escape(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]

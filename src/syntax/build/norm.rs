@@ -243,21 +243,7 @@ pub(super) fn refusal_part_name(rule: Rule) -> &'static str {
 }
 
 pub(super) fn owes(pair: Pair<'_, Rule>) -> Result<Owes> {
-    let span = span_of(&pair);
-    let mut kids = Children::of(pair);
-    let payee = ident(&kids.required("a party")?);
-    let amount = expr(kids.required("an amount")?)?;
-    let mut o = Owes {
-        span,
-        payee,
-        amount,
-        per: None,
-        growing_until: None,
-        growing_key: None,
-        per_key: None,
-        schedule: None,
-        settled_by: Vec::new(),
-    };
+    let (mut o, mut kids) = owed(pair)?;
     while let Some(p) = kids.next() {
         match p.as_rule() {
             Rule::event_match => o.per = Some(event_match(p)?),
@@ -269,17 +255,7 @@ pub(super) fn owes(pair: Pair<'_, Rule>) -> Result<Owes> {
             Rule::same_key => o.per_key = Some(same_key_of(p)?),
             Rule::time_trigger => o.per = Some(time_trigger(p)?),
             Rule::schedule => o.schedule = Some(schedule(p)?),
-            _ => {
-                let span = span_of(&p);
-                let mut k = Children::of(p);
-                let event = event_match(k.required("an event")?)?;
-                let applying = k.next().map(expr).transpose()?;
-                o.settled_by.push(SettledBy {
-                    span,
-                    event,
-                    applying,
-                });
-            }
+            _ => o.settled_by.push(settled_by(p)?),
         }
     }
     Ok(o)
@@ -288,21 +264,7 @@ pub(super) fn owes(pair: Pair<'_, Rule>) -> Result<Owes> {
 /// `Buyer must pay Seller 100 USD by 2025-01-01`: the same amount owed as
 /// `Buyer owes Seller 100 USD due by 2025-01-01`, its deadline the due date.
 pub(super) fn pay_amount(pair: Pair<'_, Rule>) -> Result<Owes> {
-    let span = span_of(&pair);
-    let mut kids = Children::of(pair);
-    let payee = ident(&kids.required("a party")?);
-    let amount = expr(kids.required("an amount")?)?;
-    let mut o = Owes {
-        span,
-        payee,
-        amount,
-        per: None,
-        growing_until: None,
-        growing_key: None,
-        per_key: None,
-        schedule: None,
-        settled_by: Vec::new(),
-    };
+    let (mut o, mut kids) = owed(pair)?;
     while let Some(p) = kids.next() {
         match p.as_rule() {
             Rule::event_match => o.per = Some(event_match(p)?),
@@ -320,6 +282,27 @@ pub(super) fn pay_amount(pair: Pair<'_, Rule>) -> Result<Owes> {
         }
     }
     Ok(o)
+}
+
+/// The payee and the amount, which every way of owing starts with; the
+/// rest of the children are the caller's to read.
+fn owed(pair: Pair<'_, Rule>) -> Result<(Owes, Children<'_>)> {
+    let span = span_of(&pair);
+    let mut kids = Children::of(pair);
+    let payee = ident(&kids.required("a party")?);
+    let amount = expr(kids.required("an amount")?)?;
+    let o = Owes {
+        span,
+        payee,
+        amount,
+        per: None,
+        growing_until: None,
+        growing_key: None,
+        per_key: None,
+        schedule: None,
+        settled_by: Vec::new(),
+    };
+    Ok((o, kids))
 }
 
 fn settled_by(p: Pair<'_, Rule>) -> Result<SettledBy> {
